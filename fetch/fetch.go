@@ -1,0 +1,476 @@
+package fetch
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+var (
+	// ErrNotFound means the mirror has no such file (HTTP 404 or a missing local file).
+	ErrNotFound = errors.New("not found")
+	// ErrTooLarge means a download exceeded its size cap.
+	ErrTooLarge = errors.New("larger than allowed")
+	// ErrOffline means a network download was asked for in offline mode.
+	ErrOffline = errors.New("network access disabled (--offline)")
+	// ErrInsecureRedirect means a server redirected away from https.
+	ErrInsecureRedirect = errors.New("refused redirect")
+)
+
+// Defaults for the zero Client.
+const (
+	DefaultMaxBytes    = 1 << 30 // 1 GiB: CPython source tarballs are ~30 MB
+	DefaultRetries     = 5
+	DefaultIdleTimeout = 30 * time.Second
+)
+
+// Client downloads files over http(s) or from file:// URLs. Its zero value
+// is ready to use.
+type Client struct {
+	// HTTP is the retrying client; nil builds one with Retries and proxy
+	// settings from the environment.
+	HTTP *retryablehttp.Client
+	// Retries bounds both request retries and body resumptions.
+	Retries int
+	// RetryWait is the first pause between attempts (doubles each time).
+	RetryWait time.Duration
+	// IdleTimeout aborts and resumes a body that stalls this long.
+	IdleTimeout time.Duration
+	// Offline refuses http(s) URLs with ErrOffline.
+	Offline bool
+	// Progress, when set, is called once per download with the file name
+	// and total size (-1 when unknown); its writer sees every body byte.
+	Progress func(name string, total int64) io.WriteCloser
+	// Notify, when set, receives one line per retry or resume.
+	Notify func(msg string)
+}
+
+func (c *Client) retries() int {
+	if c.Retries > 0 {
+		return c.Retries
+	}
+	return DefaultRetries
+}
+
+func (c *Client) retryWait() time.Duration {
+	if c.RetryWait > 0 {
+		return c.RetryWait
+	}
+	return 500 * time.Millisecond
+}
+
+func (c *Client) idle() time.Duration {
+	if c.IdleTimeout > 0 {
+		return c.IdleTimeout
+	}
+	return DefaultIdleTimeout
+}
+
+func (c *Client) notify(format string, args ...any) {
+	if c.Notify != nil {
+		c.Notify(fmt.Sprintf(format, args...))
+	}
+}
+
+func (c *Client) httpClient() *retryablehttp.Client {
+	if c.HTTP != nil {
+		return c.HTTP
+	}
+	rc := retryablehttp.NewClient()
+	rc.Logger = nil // libraries never print; retries are reported through Notify
+	rc.RetryMax = c.retries()
+	rc.RetryWaitMin = c.retryWait()
+	rc.RetryWaitMax = 30 * time.Second
+	rc.RequestLogHook = func(_ retryablehttp.Logger, r *http.Request, attempt int) {
+		if attempt > 0 {
+			c.notify("retrying %s (attempt %d of %d)", r.URL, attempt+1, rc.RetryMax+1)
+		}
+	}
+	// ProxyFromEnvironment comes with cleanhttp's pooled transport.
+	rc.HTTPClient.CheckRedirect = checkRedirect
+	// Return the last response instead of a bare "giving up" error, so a
+	// final 503 is reported with its status.
+	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
+	c.HTTP = rc
+	return rc
+}
+
+// checkRedirect refuses redirect loops and any step down from https: a
+// mirror reached over https must not hand the download to plain http.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return fmt.Errorf("%w: more than 10 redirects from %s", ErrInsecureRedirect, via[0].URL)
+	}
+	prev := via[len(via)-1].URL
+	if prev.Scheme == "https" && req.URL.Scheme != "https" {
+		return fmt.Errorf("%w: %s redirected to %s (https to %s)", ErrInsecureRedirect, prev, req.URL, req.URL.Scheme)
+	}
+	return nil
+}
+
+// Result describes a completed download.
+type Result struct {
+	Size   int64
+	SHA256 []byte
+}
+
+// Check inspects a completed download before it is moved into place; an
+// error discards the download.
+type Check func(Result) error
+
+// Download fetches rawURL into dst. Bytes are written to dst+".part" and
+// hashed as they arrive; a .part left by an earlier run is resumed with an
+// HTTP Range request. When the body is complete, check (if non-nil) sees
+// the size and SHA-256; only if it returns nil is the file renamed to dst.
+// On any failure dst is untouched; the .part is kept only when resuming it
+// later makes sense (a network failure), never after a failed check.
+func (c *Client) Download(ctx context.Context, rawURL, dst string, maxBytes int64, check Check) (Result, error) {
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBytes
+	}
+	name := baseName(rawURL)
+	part := dst + ".part"
+	f, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return Result{}, fmt.Errorf("fetch %s: %w", name, err)
+	}
+	keepPart := true
+	defer func() {
+		f.Close()
+		if !keepPart {
+			os.Remove(part)
+		}
+	}()
+
+	h := sha256.New()
+	// A .part from an interrupted run: hash what is there (its only read)
+	// and ask for the rest.
+	offset, err := io.Copy(h, f)
+	if err != nil {
+		return Result{}, fmt.Errorf("fetch %s: read partial download: %w", name, err)
+	}
+	s := &stream{c: c, name: name, url: rawURL, out: fileSink{f}, h: h, offset: offset, max: maxBytes}
+	if err := s.run(ctx); err != nil {
+		// A body that broke the size cap or a rejected answer is not worth resuming.
+		if errors.Is(err, ErrTooLarge) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrOffline) {
+			keepPart = false
+		}
+		return Result{}, fmt.Errorf("fetch %s: %w", name, err)
+	}
+	res := Result{Size: s.offset, SHA256: h.Sum(nil)}
+	if err := f.Sync(); err != nil {
+		return Result{}, fmt.Errorf("fetch %s: %w", name, err)
+	}
+	if check != nil {
+		if err := check(res); err != nil {
+			keepPart = false
+			return res, err
+		}
+	}
+	if err := f.Close(); err != nil {
+		return Result{}, fmt.Errorf("fetch %s: %w", name, err)
+	}
+	if err := os.Rename(part, dst); err != nil {
+		keepPart = false
+		return Result{}, fmt.Errorf("fetch %s: %w", name, err)
+	}
+	return res, nil
+}
+
+// stream is one download in progress: the file, the running hash and how
+// far both have got.
+type stream struct {
+	c      *Client
+	name   string
+	url    string
+	out    sink
+	h      hash.Hash
+	offset int64
+	max    int64
+	pw     io.WriteCloser
+}
+
+func (s *stream) run(ctx context.Context) error {
+	defer func() {
+		if s.pw != nil {
+			s.pw.Close()
+		}
+	}()
+	var lastErr error
+	for attempt := 0; attempt <= s.c.retries(); attempt++ {
+		if attempt > 0 {
+			s.c.notify("resuming %s at byte %d after: %v", s.name, s.offset, lastErr)
+			if err := sleep(ctx, s.c.retryWait()<<min(attempt-1, 6)); err != nil {
+				return err
+			}
+		}
+		err := s.once(ctx)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var perm permanent
+		if errors.As(err, &perm) {
+			return perm.error
+		}
+		lastErr = err
+	}
+	return fmt.Errorf("giving up after %d attempts: %w", s.c.retries()+1, lastErr)
+}
+
+// permanent marks an error that another attempt cannot fix.
+type permanent struct{ error }
+
+func (p permanent) Unwrap() error { return p.error }
+
+// once makes one request from s.offset and copies the body. A transient
+// failure is returned plain; one that retrying cannot fix is permanent.
+func (s *stream) once(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	body, start, total, err := s.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	if start != s.offset {
+		// The server ignored the Range request: start over from byte 0,
+		// which still ends in a correct file.
+		if err := s.reset(); err != nil {
+			return permanent{err}
+		}
+	}
+	if total > s.max {
+		return permanent{fmt.Errorf("%w: server announces %d bytes, cap is %d", ErrTooLarge, total, s.max)}
+	}
+	if s.pw == nil && s.c.Progress != nil {
+		s.pw = s.c.Progress(s.name, total)
+	}
+	// A stalled body cancels this attempt's context; the loop resumes.
+	timer := time.AfterFunc(s.c.idle(), cancel)
+	defer timer.Stop()
+	r := &idleReader{r: body, t: timer, d: s.c.idle()}
+	dst := []io.Writer{s.out, s.h}
+	if s.pw != nil {
+		dst = append(dst, s.pw)
+	}
+	n, err := io.Copy(io.MultiWriter(dst...), io.LimitReader(r, s.max-s.offset+1))
+	s.offset += n
+	if s.offset > s.max {
+		return permanent{fmt.Errorf("%w: more than %d bytes", ErrTooLarge, s.max)}
+	}
+	if err != nil {
+		if !timer.Stop() {
+			return fmt.Errorf("no data for %s: %w", s.c.idle(), err)
+		}
+		return err
+	}
+	if total >= 0 && s.offset != total {
+		return fmt.Errorf("body ended at byte %d of %d: %w", s.offset, total, io.ErrUnexpectedEOF)
+	}
+	return nil
+}
+
+// reset throws away what was downloaded so far.
+func (s *stream) reset() error {
+	if err := s.out.Reset(); err != nil {
+		return err
+	}
+	s.h.Reset()
+	s.offset = 0
+	return nil
+}
+
+// open starts the body at s.offset if the source allows it. It returns
+// where the body actually starts and the file's total size (-1 if unknown).
+func (s *stream) open(ctx context.Context) (io.ReadCloser, int64, int64, error) {
+	u, err := url.Parse(s.url)
+	if err != nil {
+		return nil, 0, 0, permanent{err}
+	}
+	if u.Scheme == "file" {
+		return openFile(u, s.offset)
+	}
+	if s.c.Offline {
+		return nil, 0, 0, permanent{fmt.Errorf("%w: would download %s", ErrOffline, s.url)}
+	}
+	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
+	if err != nil {
+		return nil, 0, 0, permanent{err}
+	}
+	// Identity encoding: a transparently gunzipped body would not be the
+	// signed bytes, and Range offsets must count the bytes on the wire.
+	req.Header.Set("Accept-Encoding", "identity")
+	if s.offset > 0 {
+		req.Header.Set("Range", fmt.Sprintf("bytes=%d-", s.offset))
+	}
+	resp, err := s.c.httpClient().Do(req)
+	if err != nil {
+		if errors.Is(err, ErrInsecureRedirect) {
+			return nil, 0, 0, permanent{err}
+		}
+		return nil, 0, 0, err
+	}
+	switch resp.StatusCode {
+	case http.StatusOK:
+		return resp.Body, 0, resp.ContentLength, nil
+	case http.StatusPartialContent:
+		start, total, err := parseContentRange(resp.Header.Get("Content-Range"))
+		if err != nil || start != s.offset {
+			resp.Body.Close()
+			// A 206 for bytes we did not ask for cannot be spliced in:
+			// drop what we have and ask for the whole file.
+			if rerr := s.reset(); rerr != nil {
+				return nil, 0, 0, permanent{rerr}
+			}
+			return nil, 0, 0, fmt.Errorf("bad Content-Range %q for offset %d", resp.Header.Get("Content-Range"), start)
+		}
+		return resp.Body, start, total, nil
+	case http.StatusRequestedRangeNotSatisfiable:
+		resp.Body.Close()
+		if err := s.reset(); err != nil {
+			return nil, 0, 0, permanent{err}
+		}
+		return nil, 0, 0, fmt.Errorf("server refused resuming (416)")
+	case http.StatusNotFound, http.StatusGone:
+		resp.Body.Close()
+		return nil, 0, 0, permanent{fmt.Errorf("%w: %s answered %s", ErrNotFound, s.url, resp.Status)}
+	default:
+		resp.Body.Close()
+		err := fmt.Errorf("%s answered %s", s.url, resp.Status)
+		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
+			return nil, 0, 0, err // retryablehttp already waited; one more round is fine
+		}
+		return nil, 0, 0, permanent{err}
+	}
+}
+
+func openFile(u *url.URL, offset int64) (io.ReadCloser, int64, int64, error) {
+	f, err := os.Open(u.Path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, 0, 0, permanent{fmt.Errorf("%w: %s", ErrNotFound, u.Path)}
+		}
+		return nil, 0, 0, permanent{err}
+	}
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, 0, 0, permanent{fmt.Errorf("%s: not a regular file", u.Path)}
+	}
+	if offset > fi.Size() {
+		offset = 0
+	}
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		f.Close()
+		return nil, 0, 0, permanent{err}
+	}
+	return f, offset, fi.Size(), nil
+}
+
+// parseContentRange parses "bytes START-END/TOTAL" (TOTAL may be "*").
+func parseContentRange(v string) (start, total int64, err error) {
+	rest, ok := strings.CutPrefix(v, "bytes ")
+	if !ok {
+		return 0, 0, fmt.Errorf("bad Content-Range %q", v)
+	}
+	rng, tot, ok := strings.Cut(rest, "/")
+	if !ok {
+		return 0, 0, fmt.Errorf("bad Content-Range %q", v)
+	}
+	a, b, ok := strings.Cut(rng, "-")
+	if !ok {
+		return 0, 0, fmt.Errorf("bad Content-Range %q", v)
+	}
+	start, err1 := strconv.ParseInt(a, 10, 64)
+	end, err2 := strconv.ParseInt(b, 10, 64)
+	if err1 != nil || err2 != nil || start < 0 || end < start {
+		return 0, 0, fmt.Errorf("bad Content-Range %q", v)
+	}
+	total = -1
+	if tot != "*" {
+		total, err = strconv.ParseInt(tot, 10, 64)
+		if err != nil || total <= end {
+			return 0, 0, fmt.Errorf("bad Content-Range %q", v)
+		}
+	}
+	return start, total, nil
+}
+
+// idleReader pushes the stall timer back on every successful read.
+type idleReader struct {
+	r io.Reader
+	t *time.Timer
+	d time.Duration
+}
+
+func (r *idleReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if n > 0 {
+		r.t.Reset(r.d)
+	}
+	return n, err
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func baseName(rawURL string) string {
+	if i := strings.LastIndexByte(rawURL, '/'); i >= 0 {
+		return rawURL[i+1:]
+	}
+	return rawURL
+}
+
+// Get reads a small file (a bundle, a listing) into memory, refusing
+// anything larger than maxBytes. It retries and resumes like Download.
+func (c *Client) Get(ctx context.Context, rawURL string, maxBytes int64) ([]byte, error) {
+	buf := &memSink{}
+	s := &stream{c: c, name: baseName(rawURL), url: rawURL, out: buf, h: sha256.New(), max: maxBytes}
+	if err := s.run(ctx); err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", s.name, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// sink is where a stream's bytes go; Reset starts it over.
+type sink interface {
+	io.Writer
+	Reset() error
+}
+
+type fileSink struct{ *os.File }
+
+func (f fileSink) Reset() error {
+	if err := f.Truncate(0); err != nil {
+		return err
+	}
+	_, err := f.Seek(0, io.SeekStart)
+	return err
+}
+
+type memSink struct{ bytes.Buffer }
+
+func (m *memSink) Reset() error { m.Buffer.Reset(); return nil }

@@ -1,0 +1,92 @@
+package releases
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// DefaultMirror is python.org's release folder.
+const DefaultMirror = "https://www.python.org/ftp/python/"
+
+// ErrBadFormat is returned for an archive format pyfetch does not install.
+var ErrBadFormat = errors.New("unsupported archive format")
+
+// Format is a source-release archive format.
+type Format string
+
+// Formats python.org publishes source releases in.
+const (
+	TarXZ Format = "tar.xz"
+	TGZ   Format = "tgz"
+)
+
+// DefaultFormat is the format installed unless told otherwise. tar.xz is
+// about 30% smaller than tgz for every CPython release, and with the
+// xz-embedded decoder pyfetch uses it unpacks about as fast: see README.
+const DefaultFormat = TarXZ
+
+// ParseFormat accepts "tgz" or "tar.xz" (also "xz" and "tar.gz").
+func ParseFormat(s string) (Format, error) {
+	switch strings.ToLower(strings.TrimPrefix(s, ".")) {
+	case "tgz", "tar.gz", "gz":
+		return TGZ, nil
+	case "tar.xz", "xz", "txz":
+		return TarXZ, nil
+	}
+	return "", fmt.Errorf("%w: %q (expected tgz or tar.xz)", ErrBadFormat, s)
+}
+
+// Artifact names one source-release file of a version.
+type Artifact struct {
+	Version Version
+	Format  Format
+}
+
+// Name is the file name python.org uses, e.g. "Python-3.13.1.tgz".
+func (a Artifact) Name() string { return "Python-" + a.Version.String() + "." + string(a.Format) }
+
+// BundleName is the Sigstore bundle's file name.
+func (a Artifact) BundleName() string { return a.Name() + ".sigstore" }
+
+// Dir is the folder the artifact lives in on a mirror and in the cache:
+// the final version, so 3.14.0rc1 lives in "3.14.0".
+func (a Artifact) Dir() string { return a.Version.Final().String() }
+
+// Path is the artifact's path relative to a mirror root ("3.13.1/Python-3.13.1.tgz").
+func (a Artifact) Path() string { return a.Dir() + "/" + a.Name() }
+
+// TopDir is the single folder every source tarball entry lives under.
+func (a Artifact) TopDir() string { return "Python-" + a.Version.String() }
+
+// URL joins the artifact's path onto a mirror root (http, https or file).
+func (a Artifact) URL(mirror string) (string, error) {
+	base, err := ParseMirror(mirror)
+	if err != nil {
+		return "", err
+	}
+	return base.JoinPath(a.Dir(), a.Name()).String(), nil
+}
+
+// ParseMirror checks a mirror root URL: http(s) or file, nothing else.
+func ParseMirror(mirror string) (*url.URL, error) {
+	u, err := url.Parse(mirror)
+	if err != nil {
+		return nil, fmt.Errorf("mirror %q: %w", mirror, err)
+	}
+	switch u.Scheme {
+	case "http", "https":
+		if u.Host == "" {
+			return nil, fmt.Errorf("mirror %q: expected a host after %s://", mirror, u.Scheme)
+		}
+	case "file":
+		if u.Path == "" {
+			return nil, fmt.Errorf("mirror %q: expected file:///absolute/folder", mirror)
+		}
+	default:
+		return nil, fmt.Errorf("mirror %q: expected an http://, https:// or file:// URL", mirror)
+	}
+	u.RawQuery, u.Fragment = "", ""
+	return u, nil
+}

@@ -1,0 +1,100 @@
+package releases
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+)
+
+// ErrBadVersion is returned for a string that is not a CPython version.
+var ErrBadVersion = errors.New("not a CPython version")
+
+// Version is a CPython release version such as 3.13.1 or 3.14.0rc1.
+type Version struct {
+	Major, Minor, Patch int
+	// Pre is "", "a", "b" or "rc".
+	Pre string
+	// PreN is the prerelease number (the 1 of rc1); zero for finals.
+	PreN int
+}
+
+var versionRE = regexp.MustCompile(`^([0-9]{1,4})\.([0-9]{1,4})\.([0-9]{1,4})(?:(a|b|rc)([0-9]{1,4}))?$`)
+
+// ParseVersion parses an exact CPython version ("3.13.1", "3.15.0a1").
+func ParseVersion(s string) (Version, error) {
+	m := versionRE.FindStringSubmatch(s)
+	if m == nil {
+		return Version{}, fmt.Errorf("%w: %q (expected X.Y.Z, optionally followed by a1, b2 or rc1)", ErrBadVersion, s)
+	}
+	v := Version{Major: atoi(m[1]), Minor: atoi(m[2]), Patch: atoi(m[3]), Pre: m[4]}
+	if m[5] != "" {
+		v.PreN = atoi(m[5])
+	}
+	return v, nil
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s) // the regexp admits at most four digits
+	return n
+}
+
+// String returns the canonical form, e.g. "3.14.0rc1".
+func (v Version) String() string {
+	s := fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Patch)
+	if v.Pre != "" {
+		s += v.Pre + strconv.Itoa(v.PreN)
+	}
+	return s
+}
+
+// Line returns the release line, e.g. "3.13".
+func (v Version) Line() string { return fmt.Sprintf("%d.%d", v.Major, v.Minor) }
+
+// IsPrerelease reports whether v is an alpha, beta or release candidate.
+func (v Version) IsPrerelease() bool { return v.Pre != "" }
+
+// Final returns the final version v leads to: python.org keeps
+// prereleases in the folder of their final release (3.14.0rc1 → 3.14.0).
+func (v Version) Final() Version { return Version{Major: v.Major, Minor: v.Minor, Patch: v.Patch} }
+
+func preRank(p string) int {
+	switch p {
+	case "a":
+		return 0
+	case "b":
+		return 1
+	case "rc":
+		return 2
+	}
+	return 3 // final sorts after every prerelease
+}
+
+// Compare returns -1, 0 or +1 following CPython's version ordering
+// (3.13.10 > 3.13.9; 3.14.0a1 < 3.14.0b1 < 3.14.0rc1 < 3.14.0).
+func (v Version) Compare(w Version) int {
+	for _, d := range [...]int{v.Major - w.Major, v.Minor - w.Minor, v.Patch - w.Patch, preRank(v.Pre) - preRank(w.Pre), v.PreN - w.PreN} {
+		switch {
+		case d < 0:
+			return -1
+		case d > 0:
+			return 1
+		}
+	}
+	return 0
+}
+
+// fileVersionRE finds the version in python.org artifact names:
+// Python-3.13.1.tgz, python-3.13.1-amd64.exe, python-3.14.0-embed-win32.zip,
+// python-3.12.0-macos11.pkg, each optionally followed by .sigstore.
+var fileVersionRE = regexp.MustCompile(`(?i)^python-([0-9]+\.[0-9]+\.[0-9]+(?:(?:a|b|rc)[0-9]+)?)(?:[-.]|$)`)
+
+// VersionFromFileName extracts the CPython version from a python.org
+// artifact or bundle file name.
+func VersionFromFileName(name string) (Version, error) {
+	m := fileVersionRE.FindStringSubmatch(name)
+	if m == nil {
+		return Version{}, fmt.Errorf("%w: cannot find a version in file name %q (expected a python.org name such as Python-3.13.1.tgz)", ErrBadVersion, name)
+	}
+	return ParseVersion(m[1])
+}
