@@ -1,0 +1,392 @@
+package extract
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/mholt/archives"
+)
+
+var (
+	// ErrUnsafe means the archive tried something pyfetch never unpacks.
+	ErrUnsafe = errors.New("unsafe archive")
+	// ErrUnsafePath: an entry's path or link target leaves the target dir.
+	ErrUnsafePath = fmt.Errorf("%w: path escapes the install dir", ErrUnsafe)
+	// ErrLimit: the archive exceeds a size or entry-count cap.
+	ErrLimit = fmt.Errorf("%w: archive exceeds a cap", ErrUnsafe)
+	// ErrCorrupt: the compressed stream or tar structure is broken.
+	ErrCorrupt = errors.New("corrupt archive")
+)
+
+// Compression of a tarball.
+type Compression string
+
+// Supported compressions.
+const (
+	Gzip Compression = "gz"
+	XZ   Compression = "xz"
+)
+
+// Limits caps what an archive may unpack to. Zero fields take defaults.
+type Limits struct {
+	MaxBytes      int64 // total of all file sizes (default 2 GiB)
+	MaxEntryBytes int64 // one file (default 512 MiB)
+	MaxEntries    int   // entries of every kind (default 50 000)
+}
+
+// Default caps: a CPython source release has ~5 000 entries and ~120 MB.
+const (
+	DefaultMaxBytes      = 2 << 30
+	DefaultMaxEntryBytes = 512 << 20
+	DefaultMaxEntries    = 50_000
+)
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = DefaultMaxBytes
+	}
+	if l.MaxEntryBytes <= 0 {
+		l.MaxEntryBytes = DefaultMaxEntryBytes
+	}
+	if l.MaxEntries <= 0 {
+		l.MaxEntries = DefaultMaxEntries
+	}
+	return l
+}
+
+// Options for Extract.
+type Options struct {
+	Compression Compression
+	// StripPrefix is the single top folder every entry must live under
+	// ("Python-3.13.1"); it is removed from the written paths.
+	StripPrefix string
+	Limits      Limits
+}
+
+// Stats counts what was unpacked.
+type Stats struct {
+	Files, Dirs, Links int
+	Bytes              int64
+}
+
+// Extract unpacks a compressed tarball from r into dir, which must exist
+// and should be empty. Every write goes through an os.Root on dir, so no
+// entry, link or race can place a byte outside it; on top of that every
+// header is validated before it is acted on (see doc.go). On error, dir
+// may hold part of the archive: callers unpack into a temp dir and remove
+// it (Install does).
+func Extract(ctx context.Context, r io.Reader, dir string, opts Options) (Stats, error) {
+	var comp archives.Compression
+	switch opts.Compression {
+	case Gzip:
+		comp = archives.Gz{Multithreaded: true}
+	case XZ:
+		comp = archives.Xz{}
+	default:
+		return Stats{}, fmt.Errorf("extract: unknown compression %q", opts.Compression)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return Stats{}, fmt.Errorf("extract: %w", err)
+	}
+	defer root.Close()
+	x := &extractor{
+		root:   root,
+		prefix: strings.Trim(opts.StripPrefix, "/"),
+		lim:    opts.Limits.withDefaults(),
+		seen:   map[string]entryKind{},
+		folded: map[string]string{},
+	}
+	ca := archives.CompressedArchive{Compression: comp, Extraction: archives.Tar{}}
+	err = ca.Extract(ctx, r, x.handle)
+	if err == nil {
+		err = x.finish()
+	}
+	if err != nil {
+		if errors.Is(err, ErrUnsafe) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return x.stats, fmt.Errorf("extract: %w", err)
+		}
+		return x.stats, fmt.Errorf("extract: %w: %v", ErrCorrupt, err)
+	}
+	return x.stats, nil
+}
+
+type entryKind uint8
+
+const (
+	kindDir entryKind = iota + 1
+	kindFile
+	kindSymlink
+)
+
+type extractor struct {
+	root    *os.Root
+	prefix  string
+	lim     Limits
+	stats   Stats
+	entries int
+	seen    map[string]entryKind // every path written, by kind
+	folded  map[string]string    // lower-cased path → path, for case collisions
+	dirMod  []dirTime
+	buf     []byte
+}
+
+type dirTime struct {
+	name string
+	t    time.Time
+}
+
+// handle unpacks one entry; archives calls it in archive order.
+func (x *extractor) handle(ctx context.Context, f archives.FileInfo) error {
+	hdr, ok := f.Header.(*tar.Header)
+	if !ok {
+		return fmt.Errorf("%w: entry %q is not a tar entry", ErrUnsafe, f.NameInArchive)
+	}
+	x.entries++
+	if x.entries > x.lim.MaxEntries {
+		return fmt.Errorf("%w: more than %d entries", ErrLimit, x.lim.MaxEntries)
+	}
+	rel, err := x.relPath(hdr.Name)
+	if err != nil {
+		return err
+	}
+	if rel == "." {
+		return nil // the top folder itself; dir already exists
+	}
+	if err := x.checkParents(rel); err != nil {
+		return err
+	}
+	switch hdr.Typeflag {
+	case tar.TypeDir:
+		return x.dir(rel, hdr)
+	case tar.TypeReg, tar.TypeRegA: //nolint:staticcheck // TypeRegA is how old tars say regular
+		return x.file(rel, hdr, f)
+	case tar.TypeSymlink:
+		return x.symlink(rel, hdr)
+	case tar.TypeLink:
+		return x.hardlink(rel, hdr)
+	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
+		return fmt.Errorf("%w: %q is a device or fifo node (type %q)", ErrUnsafe, hdr.Name, hdr.Typeflag)
+	default:
+		return fmt.Errorf("%w: %q has unsupported tar type %q", ErrUnsafe, hdr.Name, hdr.Typeflag)
+	}
+}
+
+// relPath validates an archive path and returns it relative to the strip
+// prefix, or "." for the prefix itself.
+func (x *extractor) relPath(name string) (string, error) {
+	if name == "" || strings.ContainsRune(name, 0) {
+		return "", fmt.Errorf("%w: empty or NUL-containing name %q", ErrUnsafePath, name)
+	}
+	if strings.HasPrefix(name, "/") || strings.Contains(name, `\`) || (len(name) > 1 && name[1] == ':') {
+		return "", fmt.Errorf("%w: absolute path %q", ErrUnsafePath, name)
+	}
+	for _, el := range strings.Split(name, "/") {
+		if el == ".." {
+			return "", fmt.Errorf("%w: %q contains \"..\"", ErrUnsafePath, name)
+		}
+	}
+	clean := path.Clean(name)
+	if x.prefix == "" {
+		return clean, nil
+	}
+	if clean == x.prefix {
+		return ".", nil
+	}
+	rel, ok := strings.CutPrefix(clean, x.prefix+"/")
+	if !ok {
+		return "", fmt.Errorf("%w: %q is outside the expected top folder %s/", ErrUnsafePath, name, x.prefix)
+	}
+	return rel, nil
+}
+
+// checkParents refuses an entry below a symlink or a regular file the
+// archive made: writing through a link is how archives escape.
+func (x *extractor) checkParents(rel string) error {
+	for i := 0; i < len(rel); i++ {
+		if rel[i] != '/' {
+			continue
+		}
+		switch x.seen[rel[:i]] {
+		case kindSymlink:
+			return fmt.Errorf("%w: %q would be written through the symlink %q", ErrUnsafePath, rel, rel[:i])
+		case kindFile:
+			return fmt.Errorf("%w: %q would be written below the file %q", ErrUnsafe, rel, rel[:i])
+		}
+	}
+	return nil
+}
+
+// claim records rel as written with kind, refusing duplicates (except a
+// directory named twice) and names that differ only by case, which would
+// overwrite each other on macOS and Windows file systems.
+func (x *extractor) claim(rel string, kind entryKind) error {
+	if prev, ok := x.seen[rel]; ok {
+		if prev == kindDir && kind == kindDir {
+			return nil
+		}
+		return fmt.Errorf("%w: duplicate entry %q", ErrUnsafe, rel)
+	}
+	low := strings.ToLower(rel)
+	if other, ok := x.folded[low]; ok {
+		return fmt.Errorf("%w: %q and %q differ only by case", ErrUnsafe, other, rel)
+	}
+	x.seen[rel] = kind
+	x.folded[low] = rel
+	return nil
+}
+
+// mkdirParents creates rel's parent folders, recording them as dirs.
+func (x *extractor) mkdirParents(rel string) error {
+	parent := path.Dir(rel)
+	if parent == "." || x.seen[parent] == kindDir {
+		return nil
+	}
+	if err := x.mkdirParents(parent); err != nil {
+		return err
+	}
+	if err := x.claim(parent, kindDir); err != nil {
+		return err
+	}
+	if err := x.root.Mkdir(parent, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	x.stats.Dirs++
+	return nil
+}
+
+func (x *extractor) dir(rel string, hdr *tar.Header) error {
+	if x.seen[rel] == kindDir {
+		return nil
+	}
+	if err := x.mkdirParents(rel); err != nil {
+		return err
+	}
+	if err := x.claim(rel, kindDir); err != nil {
+		return err
+	}
+	// Owner keeps rwx so the rest of the archive can be written.
+	if err := x.root.Mkdir(rel, fs.FileMode(hdr.Mode)&0o777|0o700); err != nil {
+		return err
+	}
+	x.stats.Dirs++
+	x.dirMod = append(x.dirMod, dirTime{rel, hdr.ModTime})
+	return nil
+}
+
+func (x *extractor) file(rel string, hdr *tar.Header, f archives.FileInfo) error {
+	if hdr.Size < 0 || hdr.Size > x.lim.MaxEntryBytes {
+		return fmt.Errorf("%w: %q declares %d bytes, cap per file is %d", ErrLimit, rel, hdr.Size, x.lim.MaxEntryBytes)
+	}
+	if x.stats.Bytes+hdr.Size > x.lim.MaxBytes {
+		return fmt.Errorf("%w: more than %d bytes in total", ErrLimit, x.lim.MaxBytes)
+	}
+	if err := x.mkdirParents(rel); err != nil {
+		return err
+	}
+	if err := x.claim(rel, kindFile); err != nil {
+		return err
+	}
+	// setuid, setgid and sticky bits are dropped: source trees need none.
+	perm := fs.FileMode(hdr.Mode) & 0o777
+	out, err := x.root.OpenFile(rel, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return err
+	}
+	in, err := f.Open()
+	if err != nil {
+		out.Close()
+		return err
+	}
+	if x.buf == nil {
+		x.buf = make([]byte, 256<<10)
+	}
+	// Read at most one byte past the declared size to notice a lie.
+	n, err := io.CopyBuffer(out, io.LimitReader(in, hdr.Size+1), x.buf)
+	in.Close()
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if n != hdr.Size {
+		return fmt.Errorf("%w: %q holds %d bytes, header says %d", ErrCorrupt, rel, n, hdr.Size)
+	}
+	x.stats.Files++
+	x.stats.Bytes += n
+	// make compares timestamps of generated sources; keep the archive's.
+	if !hdr.ModTime.IsZero() {
+		if err := x.root.Chtimes(rel, hdr.ModTime, hdr.ModTime); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (x *extractor) symlink(rel string, hdr *tar.Header) error {
+	target := hdr.Linkname
+	if target == "" || strings.ContainsRune(target, 0) || path.IsAbs(target) || strings.Contains(target, `\`) {
+		return fmt.Errorf("%w: symlink %q points to %q (expected a relative path inside the tree)", ErrUnsafePath, rel, target)
+	}
+	// Resolve lexically from the link's folder; it must stay inside.
+	if resolved := path.Join(path.Dir(rel), target); resolved == ".." || strings.HasPrefix(resolved, "../") {
+		return fmt.Errorf("%w: symlink %q points to %q, outside the tree", ErrUnsafePath, rel, target)
+	}
+	if err := x.mkdirParents(rel); err != nil {
+		return err
+	}
+	if err := x.claim(rel, kindSymlink); err != nil {
+		return err
+	}
+	if err := x.root.Symlink(target, rel); err != nil {
+		return err
+	}
+	x.stats.Links++
+	return nil
+}
+
+func (x *extractor) hardlink(rel string, hdr *tar.Header) error {
+	old, err := x.relPath(hdr.Linkname)
+	if err != nil {
+		return fmt.Errorf("hard link %q: %w", rel, err)
+	}
+	// Only to a regular file this archive already wrote: never to a
+	// folder, a symlink or anything outside.
+	if x.seen[old] != kindFile {
+		return fmt.Errorf("%w: hard link %q points to %q, which is not a file earlier in the archive", ErrUnsafePath, rel, hdr.Linkname)
+	}
+	if err := x.mkdirParents(rel); err != nil {
+		return err
+	}
+	if err := x.claim(rel, kindFile); err != nil {
+		return err
+	}
+	if err := x.root.Link(old, rel); err != nil {
+		return err
+	}
+	x.stats.Links++
+	return nil
+}
+
+// finish sets folder times last, since writing into a folder changes it.
+func (x *extractor) finish() error {
+	for i := len(x.dirMod) - 1; i >= 0; i-- {
+		d := x.dirMod[i]
+		if d.t.IsZero() {
+			continue
+		}
+		if err := x.root.Chtimes(d.name, d.t, d.t); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,229 @@
+package extract_test
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pyfetch/pyfetch/extract"
+	"github.com/pyfetch/pyfetch/internal/pyfetchtest"
+)
+
+const top = "Python-3.13.1/"
+
+func opts() extract.Options {
+	return extract.Options{Compression: extract.Gzip, StripPrefix: "Python-3.13.1"}
+}
+
+func TestExtractSourceTree(t *testing.T) {
+	t.Parallel()
+	for _, c := range []extract.Compression{extract.Gzip, extract.XZ} {
+		t.Run(string(c), func(t *testing.T) {
+			t.Parallel()
+			raw := pyfetchtest.Tar(t, pyfetchtest.SourceTree("3.13.1"))
+			data := pyfetchtest.Gzip(t, raw)
+			if c == extract.XZ {
+				data = pyfetchtest.XZ(t, raw)
+			}
+			dir := t.TempDir()
+			o := opts()
+			o.Compression = c
+			st, err := extract.Extract(context.Background(), bytes.NewReader(data), dir, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Files != 6 || st.Links != 2 {
+				t.Errorf("stats %+v, want 6 files and 2 links", st)
+			}
+			got, err := os.ReadFile(filepath.Join(dir, "Include", "patchlevel.h"))
+			if err != nil || !strings.Contains(string(got), "3.13.1") {
+				t.Errorf("patchlevel.h: %q %v", got, err)
+			}
+			fi, err := os.Stat(filepath.Join(dir, "configure"))
+			if err != nil || fi.Mode().Perm() != 0o755 {
+				t.Errorf("configure mode: %v %v", fi, err)
+			}
+			if !fi.ModTime().Equal(pyfetchtest.ModTime) {
+				t.Errorf("configure mtime %v, want %v", fi.ModTime(), pyfetchtest.ModTime)
+			}
+			if target, err := os.Readlink(filepath.Join(dir, "Lib", "os2.py")); err != nil || target != "os.py" {
+				t.Errorf("symlink: %q %v", target, err)
+			}
+			if b, err := os.ReadFile(filepath.Join(dir, "Lib", "os3.py")); err != nil || string(b) != "# os module\n" {
+				t.Errorf("hard link: %q %v", b, err)
+			}
+		})
+	}
+}
+
+func TestExtractDropsSetuid(t *testing.T) {
+	t.Parallel()
+	data := pyfetchtest.Gzip(t, pyfetchtest.Tar(t, []pyfetchtest.Entry{{Name: top + "suid", Body: "x", Mode: 0o4755 | 0o2000}}))
+	dir := t.TempDir()
+	if _, err := extract.Extract(context.Background(), bytes.NewReader(data), dir, opts()); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(dir, "suid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode()&(os.ModeSetuid|os.ModeSetgid) != 0 {
+		t.Errorf("mode %v keeps setuid/setgid", fi.Mode())
+	}
+}
+
+// TestExtractRefuses feeds hostile archives; each must fail with the named
+// error and leave nothing outside dir.
+func TestExtractRefuses(t *testing.T) {
+	t.Parallel()
+	type E = pyfetchtest.Entry
+	tests := []struct {
+		name    string
+		entries []E
+		limits  extract.Limits
+		want    error
+	}{
+		{"dotdot", []E{{Name: top + "../evil", Body: "x"}}, extract.Limits{}, extract.ErrUnsafePath},
+		{"dotdot deep", []E{{Name: top + "Lib/../../evil", Body: "x"}}, extract.Limits{}, extract.ErrUnsafePath},
+		{"absolute", []E{{Name: "/tmp/evil", Body: "x"}}, extract.Limits{}, extract.ErrUnsafePath},
+		{"outside top folder", []E{{Name: "Python-3.13.2/evil", Body: "x"}}, extract.Limits{}, extract.ErrUnsafePath},
+		{"symlink absolute", []E{{Name: top + "link", Type: tar.TypeSymlink, Linkname: "/"}}, extract.Limits{}, extract.ErrUnsafePath},
+		{"symlink escaping", []E{{Name: top + "link", Type: tar.TypeSymlink, Linkname: "../.."}}, extract.Limits{}, extract.ErrUnsafePath},
+		{"write through in-tree symlink", []E{
+			{Name: top + "Lib/", Type: tar.TypeDir},
+			{Name: top + "link", Type: tar.TypeSymlink, Linkname: "Lib"},
+			{Name: top + "link/evil", Body: "x"},
+		}, extract.Limits{}, extract.ErrUnsafePath},
+		{"hard link outside", []E{{Name: top + "hl", Type: tar.TypeLink, Linkname: "/etc/passwd"}}, extract.Limits{}, extract.ErrUnsafePath},
+		{"hard link to dotdot", []E{{Name: top + "hl", Type: tar.TypeLink, Linkname: top + "../x"}}, extract.Limits{}, extract.ErrUnsafePath},
+		{"hard link to later file", []E{{Name: top + "hl", Type: tar.TypeLink, Linkname: top + "x"}, {Name: top + "x", Body: "x"}}, extract.Limits{}, extract.ErrUnsafePath},
+		{"char device", []E{{Name: top + "null", Type: tar.TypeChar}}, extract.Limits{}, extract.ErrUnsafe},
+		{"block device", []E{{Name: top + "sda", Type: tar.TypeBlock}}, extract.Limits{}, extract.ErrUnsafe},
+		{"fifo", []E{{Name: top + "fifo", Type: tar.TypeFifo}}, extract.Limits{}, extract.ErrUnsafe},
+		{"duplicate", []E{{Name: top + "a", Body: "1"}, {Name: top + "a", Body: "2"}}, extract.Limits{}, extract.ErrUnsafe},
+		{"case collision", []E{{Name: top + "README", Body: "1"}, {Name: top + "readme", Body: "2"}}, extract.Limits{}, extract.ErrUnsafe},
+		{"file then dir", []E{{Name: top + "a", Body: "1"}, {Name: top + "a/", Type: tar.TypeDir}}, extract.Limits{}, extract.ErrUnsafe},
+		{"below a file", []E{{Name: top + "a", Body: "1"}, {Name: top + "a/b", Body: "2"}}, extract.Limits{}, extract.ErrUnsafe},
+		{"entry cap", []E{{Name: top + "a", Body: "1"}, {Name: top + "b", Body: "2"}, {Name: top + "c", Body: "3"}}, extract.Limits{MaxEntries: 2}, extract.ErrLimit},
+		{"file cap", []E{{Name: top + "big", Body: strings.Repeat("x", 100)}}, extract.Limits{MaxEntryBytes: 99}, extract.ErrLimit},
+		{"total cap", []E{{Name: top + "a", Body: strings.Repeat("x", 60)}, {Name: top + "b", Body: strings.Repeat("x", 60)}}, extract.Limits{MaxBytes: 100}, extract.ErrLimit},
+		{"1 GB declared", []E{{Name: top + "huge", Type: tar.TypeReg, Size: 1 << 30}}, extract.Limits{}, extract.ErrLimit},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			base := t.TempDir()
+			dir := filepath.Join(base, "target")
+			os.Mkdir(dir, 0o755)
+			o := opts()
+			o.Limits = tc.limits
+			data := pyfetchtest.Gzip(t, tarAllowingBadSize(t, tc.entries))
+			_, err := extract.Extract(context.Background(), bytes.NewReader(data), dir, o)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("got %v, want %v", err, tc.want)
+			}
+			assertOnly(t, base, "target")
+		})
+	}
+}
+
+// tarAllowingBadSize builds a tar whose headers may declare more bytes than
+// follow (the "1 GB declared" case), which archive/tar's writer refuses.
+func tarAllowingBadSize(t *testing.T, entries []pyfetchtest.Entry) []byte {
+	t.Helper()
+	for _, e := range entries {
+		if e.Size != 0 {
+			var buf bytes.Buffer
+			tw := tar.NewWriter(&buf)
+			tw.WriteHeader(&tar.Header{Name: e.Name, Typeflag: tar.TypeReg, Size: e.Size, Mode: 0o644})
+			return buf.Bytes() // truncated on purpose
+		}
+	}
+	return pyfetchtest.Tar(t, entries)
+}
+
+// assertOnly fails if base holds anything but the named entries.
+func assertOnly(t *testing.T, base string, names ...string) {
+	t.Helper()
+	ents, err := os.ReadDir(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range ents {
+		got = append(got, e.Name())
+	}
+	if strings.Join(got, ",") != strings.Join(names, ",") {
+		t.Errorf("%s holds %v, want only %v", base, got, names)
+	}
+}
+
+func TestExtractCorruptStream(t *testing.T) {
+	t.Parallel()
+	good := pyfetchtest.Gzip(t, pyfetchtest.Tar(t, pyfetchtest.SourceTree("3.13.1")))
+	for name, data := range map[string][]byte{
+		"truncated": good[:len(good)/2],
+		"flipped":   flip(good, len(good)/2),
+		"not gzip":  []byte("<html>404</html>"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := extract.Extract(context.Background(), bytes.NewReader(data), t.TempDir(), opts())
+			if !errors.Is(err, extract.ErrCorrupt) {
+				t.Fatalf("got %v, want ErrCorrupt", err)
+			}
+		})
+	}
+}
+
+func flip(b []byte, i int) []byte {
+	c := append([]byte(nil), b...)
+	c[i] ^= 0xff
+	return c
+}
+
+func TestInstallAtomic(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	parent := t.TempDir()
+	good := pyfetchtest.Gzip(t, pyfetchtest.Tar(t, pyfetchtest.SourceTree("3.13.1")))
+	io := extract.InstallOptions{Options: opts()}
+	if _, err := extract.Install(ctx, bytes.NewReader(good), parent, "3.13.1", io); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := extract.Install(ctx, bytes.NewReader(good), parent, "3.13.1", io); !errors.Is(err, extract.ErrExists) {
+		t.Fatalf("second install: got %v, want ErrExists", err)
+	}
+	// A failing replacement leaves the old tree as it was.
+	marker := filepath.Join(parent, "3.13.1", "marker")
+	os.WriteFile(marker, []byte("old"), 0o644)
+	bad := pyfetchtest.Gzip(t, pyfetchtest.Tar(t, []pyfetchtest.Entry{{Name: top + "../evil", Body: "x"}}))
+	io.Replace = true
+	if _, err := extract.Install(ctx, bytes.NewReader(bad), parent, "3.13.1", io); !errors.Is(err, extract.ErrUnsafePath) {
+		t.Fatalf("bad replace: got %v", err)
+	}
+	if _, err := os.Stat(marker); err != nil {
+		t.Fatalf("old tree damaged by failed replace: %v", err)
+	}
+	// Finalize failing aborts too.
+	io.Finalize = func(string) error { return errors.New("receipt failed") }
+	if _, err := extract.Install(ctx, bytes.NewReader(good), parent, "3.13.1", io); err == nil {
+		t.Fatal("install with failing Finalize succeeded")
+	}
+	if _, err := os.Stat(marker); err != nil {
+		t.Fatalf("old tree damaged: %v", err)
+	}
+	// A good replacement swaps the whole tree.
+	io.Finalize = nil
+	if _, err := extract.Install(ctx, bytes.NewReader(good), parent, "3.13.1", io); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(marker); !os.IsNotExist(err) {
+		t.Fatalf("replace kept the old tree's marker: %v", err)
+	}
+	assertOnly(t, parent, "3.13.1")
+}

@@ -1,0 +1,105 @@
+package pyfetchtest
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"testing"
+	"time"
+
+	"github.com/ulikunitz/xz"
+)
+
+// Entry is one tar entry of a generated archive.
+type Entry struct {
+	Name     string
+	Body     string
+	Type     byte // tar.TypeReg when zero
+	Linkname string
+	Mode     int64 // 0o644 (files) or 0o755 (dirs) when zero
+	Size     int64 // overrides len(Body) in the header when non-zero
+}
+
+// ModTime is the time stamped on generated entries.
+var ModTime = time.Date(2024, 12, 3, 12, 0, 0, 0, time.UTC)
+
+// Tar builds an uncompressed tar from entries.
+func Tar(t testing.TB, entries []Entry) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, e := range entries {
+		h := &tar.Header{Name: e.Name, Typeflag: e.Type, Linkname: e.Linkname, Mode: e.Mode, ModTime: ModTime, Format: tar.FormatPAX}
+		if h.Typeflag == 0 {
+			h.Typeflag = tar.TypeReg
+		}
+		if h.Mode == 0 {
+			h.Mode = 0o644
+			if h.Typeflag == tar.TypeDir {
+				h.Mode = 0o755
+			}
+		}
+		if h.Typeflag == tar.TypeReg {
+			h.Size = int64(len(e.Body))
+		}
+		if e.Size != 0 {
+			h.Size = e.Size
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatalf("tar header %q: %v", e.Name, err)
+		}
+		if h.Typeflag == tar.TypeReg && e.Body != "" {
+			if _, err := tw.Write([]byte(e.Body)); err != nil {
+				t.Fatalf("tar body %q: %v", e.Name, err)
+			}
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// Gzip compresses data.
+func Gzip(t testing.TB, data []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(data)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// XZ compresses data.
+func XZ(t testing.TB, data []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw, err := xz.NewWriter(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw.Write(data)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// SourceTree returns the entries of a small CPython-like source release.
+func SourceTree(version string) []Entry {
+	top := "Python-" + version + "/"
+	return []Entry{
+		{Name: top, Type: tar.TypeDir},
+		{Name: top + "README.rst", Body: "This is Python version " + version + "\n"},
+		{Name: top + "configure", Body: "#!/bin/sh\necho configuring " + version + "\n", Mode: 0o755},
+		{Name: top + "Include/", Type: tar.TypeDir},
+		{Name: top + "Include/patchlevel.h", Body: "#define PY_VERSION \"" + version + "\"\n"},
+		{Name: top + "Lib/os.py", Body: "# os module\n"},
+		{Name: top + "Lib/test/data.txt", Body: "data\n"},
+		{Name: top + "Misc/python-config.sh", Body: "#!/bin/sh\n", Mode: 0o755},
+		{Name: top + "Lib/os2.py", Type: tar.TypeSymlink, Linkname: "os.py"},
+		{Name: top + "Lib/os3.py", Type: tar.TypeLink, Linkname: top + "Lib/os.py"},
+	}
+}
