@@ -64,6 +64,9 @@ func Signers() []Signer {
 // with ErrUnsigned for a release older than its line's first signed one.
 func SignerFor(v Version) (Signer, error) {
 	s, ok := signers[v.Line()]
+	if !ok && (v.Major < 3 || v.Major == 3 && v.Minor < 7) {
+		return Signer{}, fmt.Errorf("%w: %s (python.org signs releases with Sigstore from 3.7.14, 3.8.14, 3.9.14, 3.10.7 and 3.11.0 on)", ErrUnsigned, v)
+	}
 	if !ok {
 		return Signer{}, fmt.Errorf("%w: %s (pass --cert-identity and --cert-oidc-issuer to name the signer)", ErrUnknownLine, v.Line())
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/pyfetch/pyfetch/internal/atomicfile"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/tuf"
 )
@@ -71,7 +72,7 @@ func LoadTrustedRoot(ctx context.Context, o RootOptions) (*root.TrustedRoot, str
 			if perr == nil {
 				// A copy for later offline runs; failing to write it only
 				// costs freshness, so it is not an error.
-				_ = writeAtomic(filepath.Join(o.CacheDir, cachedRootName), data)
+				_ = atomicfile.WriteFile(filepath.Join(o.CacheDir, cachedRootName), data, 0o644)
 				return tr, SourceTUF, nil
 			}
 			err = perr
@@ -136,23 +137,4 @@ func fetchTUF(ctx context.Context, o RootOptions) ([]byte, error) {
 	case <-ctx.Done():
 		return nil, errors.New("timed out")
 	}
-}
-
-func writeAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -102,6 +103,16 @@ func ParseBundle(data []byte) (*bundle.Bundle, error) {
 		return nil, fmt.Errorf("%w: expected a Fulcio certificate, found a bare public key", ErrBundle)
 	}
 	return b, nil
+}
+
+// ReadBundle reads and parses a bundle, reading no more than one byte past
+// MaxBundleBytes whatever r holds.
+func ReadBundle(r io.Reader) (*bundle.Bundle, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxBundleBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBundle, err)
+	}
+	return ParseBundle(data)
 }
 
 // Verify checks that b signs the artifact whose SHA-256 is digest, for

@@ -1,0 +1,29 @@
+// Command pyfetch installs CPython source releases from python.org after
+// verifying their Sigstore bundles against the release manager's identity.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is stamped by the Makefile with -ldflags.
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// sigstore-go v1.3.0 prints straight to os.Stderr when it falls back to
+	// its compatibility verifier (every P-384 bundle python.org made before
+	// late 2024). pyfetch's own diagnostics go to the real stderr handed to
+	// run; the process-wide os.Stderr is pointed at /dev/null so library
+	// noise never reaches users. Runtime panics still reach fd 2.
+	stderr := os.Stderr
+	if null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0); err == nil {
+		os.Stderr = null
+	}
+	code := run(ctx, os.Args[1:], os.Stdout, stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}

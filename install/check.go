@@ -1,0 +1,83 @@
+package install
+
+import (
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/pyfetch/pyfetch/releases"
+	"github.com/pyfetch/pyfetch/verify"
+)
+
+// CheckRequest asks whether an artifact a user already has is genuine.
+type CheckRequest struct {
+	// Artifact is a file path, or "sha256:<64 hex digits>".
+	Artifact string
+	// Bundle is the bundle's path; default Artifact + ".sigstore".
+	Bundle string
+	// Identity overrides the signer derived from the file name.
+	Identity *verify.Identity
+}
+
+// ErrUsage marks a request that cannot be acted on as given.
+var ErrUsage = fmt.Errorf("usage")
+
+// Check verifies an artifact (or a bare digest) against its bundle. The
+// artifact is read once, through SHA-256.
+func Check(req CheckRequest, v *verify.Verifier) (name string, res *verify.Result, err error) {
+	var digest []byte
+	hexDigest, isDigest := strings.CutPrefix(req.Artifact, "sha256:")
+	if isDigest {
+		digest, err = hex.DecodeString(hexDigest)
+		if err != nil || len(digest) != 32 {
+			return "", nil, fmt.Errorf("%w: %q: expected sha256: followed by 64 hex digits", ErrUsage, req.Artifact)
+		}
+		if req.Bundle == "" {
+			return "", nil, fmt.Errorf("%w: verifying a bare digest needs --bundle FILE", ErrUsage)
+		}
+		name = strings.TrimSuffix(filepath.Base(req.Bundle), ".sigstore")
+	} else {
+		f, err := os.Open(req.Artifact)
+		if err != nil {
+			return "", nil, fmt.Errorf("verify: %w", err)
+		}
+		sum, err := hashFile(f)
+		f.Close()
+		if err != nil {
+			return "", nil, fmt.Errorf("verify %s: %w", req.Artifact, err)
+		}
+		digest = sum
+		name = filepath.Base(req.Artifact)
+		if req.Bundle == "" {
+			req.Bundle = req.Artifact + ".sigstore"
+		}
+	}
+	want := req.Identity
+	if want == nil {
+		ver, err := releases.VersionFromFileName(name)
+		if err != nil {
+			ver, err = releases.VersionFromFileName(filepath.Base(req.Bundle))
+		}
+		if err != nil {
+			return name, nil, fmt.Errorf("%w; pass --cert-identity and --cert-oidc-issuer", err)
+		}
+		id, err := Identity(ver, nil)
+		if err != nil {
+			return name, nil, err
+		}
+		want = &id
+	}
+	bf, err := os.Open(req.Bundle)
+	if err != nil {
+		return name, nil, fmt.Errorf("%w: %v", verify.ErrBundle, err)
+	}
+	b, err := verify.ReadBundle(bf)
+	bf.Close()
+	if err != nil {
+		return name, nil, fmt.Errorf("%s: %w", filepath.Base(req.Bundle), err)
+	}
+	res, err = v.Verify(b, digest, *want)
+	return name, res, err
+}

@@ -1,0 +1,123 @@
+package install
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/pyfetch/pyfetch/internal/atomicfile"
+	"github.com/pyfetch/pyfetch/releases"
+)
+
+// Home is pyfetch's data folder: versions/ holds install trees, the cache
+// holds artifacts and bundles in python.org's layout (so a cache is itself
+// a mirror) plus the trusted root.
+type Home struct {
+	Root  string
+	Cache string // defaults to Root/cache
+}
+
+// Versions is the folder install trees live in.
+func (h Home) Versions() string { return filepath.Join(h.Root, "versions") }
+
+// VersionDir is the install dir of one version.
+func (h Home) VersionDir(v string) string { return filepath.Join(h.Versions(), v) }
+
+// CacheRoot is the cache folder.
+func (h Home) CacheRoot() string {
+	if h.Cache != "" {
+		return h.Cache
+	}
+	return filepath.Join(h.Root, "cache")
+}
+
+// CacheDir is the cache folder for one python.org release folder ("3.13.1").
+func (h Home) CacheDir(relDir string) string { return filepath.Join(h.CacheRoot(), relDir) }
+
+// ReceiptName is the receipt's file name inside an install dir.
+const ReceiptName = ".pyfetch-receipt.json"
+
+// Receipt records how an install was verified.
+type Receipt struct {
+	Version        string    `json:"version"`
+	Artifact       string    `json:"artifact"`
+	URL            string    `json:"url"`
+	SHA256         string    `json:"sha256"`
+	Signer         string    `json:"signer"`
+	Issuer         string    `json:"issuer"`
+	LogIndex       int64     `json:"rekor_log_index"`
+	IntegratedTime time.Time `json:"integrated_time,omitzero"`
+	TrustedRoot    string    `json:"trusted_root,omitempty"`
+	InstalledAt    time.Time `json:"installed_at"`
+}
+
+func (r *Receipt) write(dir string) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(filepath.Join(dir, ReceiptName), append(data, '\n'), 0o644)
+}
+
+// ReadReceipt reads the receipt of the install in dir.
+func ReadReceipt(dir string) (*Receipt, error) {
+	data, err := os.ReadFile(filepath.Join(dir, ReceiptName))
+	if err != nil {
+		return nil, err
+	}
+	var r Receipt
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("receipt %s: %w", dir, err)
+	}
+	return &r, nil
+}
+
+// Installed is one install found by List.
+type Installed struct {
+	Version string   `json:"version"`
+	Path    string   `json:"path"`
+	Receipt *Receipt `json:"receipt,omitempty"`
+	Problem string   `json:"problem,omitempty"`
+}
+
+// List returns the installed versions, newest first. Folders that are not
+// versions (temp dirs, locks) are skipped; a version dir without a valid
+// receipt is listed with a Problem.
+func List(h Home) ([]Installed, error) {
+	ents, err := os.ReadDir(h.Versions())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	type row struct {
+		v releases.Version
+		Installed
+	}
+	var rows []row
+	for _, e := range ents {
+		v, err := releases.ParseVersion(e.Name())
+		if err != nil || !e.IsDir() {
+			continue
+		}
+		dir := h.VersionDir(e.Name())
+		in := Installed{Version: e.Name(), Path: dir}
+		if rc, err := ReadReceipt(dir); err != nil {
+			in.Problem = "no valid pyfetch receipt: " + err.Error()
+		} else {
+			in.Receipt = rc
+		}
+		rows = append(rows, row{v, in})
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].v.Compare(rows[j].v) > 0 })
+	out := make([]Installed, len(rows))
+	for i, r := range rows {
+		out[i] = r.Installed
+	}
+	return out, nil
+}
