@@ -42,7 +42,8 @@ type Client struct {
 	// HTTP is the retrying client; nil builds one with Retries and proxy
 	// settings from the environment.
 	HTTP *retryablehttp.Client
-	// Retries bounds both request retries and body resumptions.
+	// Retries bounds both request retries and body resumptions (0 means
+	// DefaultRetries, negative means none).
 	Retries int
 	// RetryWait is the first pause between attempts (doubles each time).
 	RetryWait time.Duration
@@ -55,9 +56,14 @@ type Client struct {
 	Progress func(name string, total int64) io.WriteCloser
 	// Notify, when set, receives one line per retry or resume.
 	Notify func(msg string)
+	// Transport replaces the default (proxy-aware) transport; for tests.
+	Transport http.RoundTripper
 }
 
 func (c *Client) retries() int {
+	if c.Retries < 0 {
+		return 0
+	}
 	if c.Retries > 0 {
 		return c.Retries
 	}
@@ -99,6 +105,9 @@ func (c *Client) httpClient() *retryablehttp.Client {
 		}
 	}
 	// ProxyFromEnvironment comes with cleanhttp's pooled transport.
+	if c.Transport != nil {
+		rc.HTTPClient.Transport = c.Transport
+	}
 	rc.HTTPClient.CheckRedirect = checkRedirect
 	// Return the last response instead of a bare "giving up" error, so a
 	// final 503 is reported with its status.
@@ -276,6 +285,9 @@ func (s *stream) once(ctx context.Context) error {
 	if err != nil {
 		if !timer.Stop() {
 			return fmt.Errorf("no data for %s: %w", s.c.idle(), err)
+		}
+		if total >= 0 {
+			return fmt.Errorf("body ended at byte %d of %d: %w", s.offset, total, err)
 		}
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/pyfetch/pyfetch/extract"
@@ -188,6 +189,13 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+func envInt(s string, def int) int {
+	if n, err := strconv.Atoi(s); err == nil && n >= 0 {
+		return n
+	}
+	return def
+}
+
 func (c *common) identityOverride() (*verify.Identity, error) {
 	if c.identity == "" && c.issuer == "" {
 		return nil, nil
@@ -226,6 +234,7 @@ func (a *app) install(ctx context.Context, args []string) error {
 	fs.StringVar(&c.format, "format", a.env("PYFETCH_FORMAT", string(releases.DefaultFormat)), "archive format: tar.xz or tgz (env PYFETCH_FORMAT)")
 	force := fs.Bool("force", false, "reinstall atomically even if installed")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress bar")
+	retries := fs.Int("retries", envInt(a.env("PYFETCH_RETRIES", ""), fetch.DefaultRetries), "retries per download, with backoff (env PYFETCH_RETRIES)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -268,7 +277,10 @@ func (a *app) install(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fc := &fetch.Client{Offline: c.offline, Notify: a.warn}
+	if *retries == 0 {
+		*retries = -1 // fetch.Client reads 0 as "default"
+	}
+	fc := &fetch.Client{Offline: c.offline, Notify: a.warn, Retries: *retries}
 	if !c.quiet && !c.jsonOut {
 		fc.Progress = a.progress()
 	}

@@ -1,0 +1,319 @@
+package main
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/pyfetch/pyfetch/install"
+	"github.com/pyfetch/pyfetch/internal/pyfetchtest"
+)
+
+// env is a test's environment: a fresh PYFETCH_HOME and the mirror's
+// trusted root, so nothing reaches the network.
+type env struct {
+	t      *testing.T
+	home   string
+	ss     *pyfetchtest.Sigstore
+	mirror *pyfetchtest.Mirror
+	vars   map[string]string
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	e := &env{t: t, home: t.TempDir(), ss: pyfetchtest.NewSigstore(t), mirror: pyfetchtest.NewMirror(t)}
+	e.vars = map[string]string{
+		"PYFETCH_HOME":         e.home,
+		"PYFETCH_MIRROR":       e.mirror.URL(),
+		"PYFETCH_TRUSTED_ROOT": e.ss.RootFile,
+		"HOME":                 t.TempDir(),
+		"PYFETCH_RETRIES":      "2",
+	}
+	return e
+}
+
+func (e *env) run(args ...string) (code int, stdout, stderr string) {
+	e.t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &out, &errb, func(k string) string { return e.vars[k] })
+	return code, out.String(), errb.String()
+}
+
+// versionsDir lists what is under versions/, ignoring lock files.
+func (e *env) versions() []string {
+	ents, _ := os.ReadDir(filepath.Join(e.home, "versions"))
+	var names []string
+	for _, d := range ents {
+		if !strings.HasSuffix(d.Name(), ".lock") {
+			names = append(names, d.Name())
+		}
+	}
+	return names
+}
+
+func TestInstallEveryReleaseManager(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	var args []string
+	for _, m := range pyfetchtest.Managers {
+		e.mirror.Publish(t, e.ss, m.Version, "tar.xz", m.Identity, m.Issuer, nil)
+		args = append(args, m.Version)
+	}
+	code, stdout, stderr := e.run(append([]string{"install"}, args...)...)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	for _, m := range pyfetchtest.Managers {
+		dir := filepath.Join(e.home, "versions", m.Version)
+		want := "installed " + m.Version + " in " + dir
+		if !strings.Contains(stdout, want) || !strings.Contains(stdout, "signed by "+m.Identity+" via "+m.Issuer) {
+			t.Errorf("stdout lacks %q with signer %s:\n%s", want, m.Identity, stdout)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "Include", "patchlevel.h"))
+		if err != nil || !strings.Contains(string(b), m.Version) {
+			t.Errorf("%s: patchlevel.h %q %v", m.Version, b, err)
+		}
+		rc, err := install.ReadReceipt(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rc.Signer != m.Identity || rc.Issuer != m.Issuer || len(rc.SHA256) != 64 || rc.URL != e.mirror.URL()+m.Version+"/Python-"+m.Version+".tar.xz" || rc.IntegratedTime.IsZero() {
+			t.Errorf("receipt %+v", rc)
+		}
+	}
+	if stderr != "" {
+		t.Errorf("stderr not empty without a terminal: %q", stderr)
+	}
+
+	// Installing again is a no-op that says so.
+	code, stdout, _ = e.run("install", "3.13.1")
+	if code != 0 || !strings.Contains(stdout, "3.13.1 is already installed") {
+		t.Errorf("reinstall: exit %d, %q", code, stdout)
+	}
+
+	// list shows the receipts, newest first; --json parses.
+	code, stdout, _ = e.run("list", "--json")
+	var doc struct {
+		Versions []install.Installed `json:"versions"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &doc) != nil || len(doc.Versions) != len(pyfetchtest.Managers) {
+		t.Fatalf("list --json: exit %d %q", code, stdout)
+	}
+	if doc.Versions[0].Version != "3.14.0" || doc.Versions[0].Receipt.Signer != "hugo@python.org" {
+		t.Errorf("list order or receipt: %+v", doc.Versions[0])
+	}
+}
+
+func TestInstallFormatsAndForce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.13.1", "tgz", "thomas@python.org", "https://accounts.google.com", nil)
+	code, _, stderr := e.run("install", "--format", "tgz", "3.13.1")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	marker := filepath.Join(e.home, "versions", "3.13.1", "marker")
+	os.WriteFile(marker, nil, 0o644)
+	// --force with a bad bundle keeps the old tree.
+	e.mirror.Put(t, "3.13.1/Python-3.13.1.tgz.sigstore", e.ss.Sign(t, "mallory@example.com", "https://accounts.google.com", []byte("x")))
+	if code, _, _ := e.run("install", "--format", "tgz", "--force", "3.13.1"); code != exitVerify {
+		t.Fatalf("forced install with a bad bundle: exit %d, want %d", code, exitVerify)
+	}
+	if _, err := os.Stat(marker); err != nil {
+		t.Fatal("a failed --force lost the installed tree")
+	}
+	e.mirror.Publish(t, e.ss, "3.13.1", "tgz", "thomas@python.org", "https://accounts.google.com", nil)
+	if code, _, stderr := e.run("install", "3.13.1", "--format=tgz", "--force"); code != 0 {
+		t.Fatalf("--force: exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(marker); !os.IsNotExist(err) {
+		t.Error("--force did not replace the tree")
+	}
+	if got := e.versions(); strings.Join(got, ",") != "3.13.1" {
+		t.Errorf("versions/ holds %v", got)
+	}
+}
+
+// TestInstallRefused checks every refusal leaves nothing under versions/.
+func TestInstallRefused(t *testing.T) {
+	t.Parallel()
+	const v, thomas, google = "3.13.1", "thomas@python.org", "https://accounts.google.com"
+	top := "Python-" + v + "/"
+	type E = pyfetchtest.Entry
+	hostile := func(entries ...E) func(*env) {
+		return func(e *env) {
+			e.mirror.Publish(e.t, e.ss, v, "tar.xz", thomas, google, append([]E{{Name: top, Type: tar.TypeDir}}, entries...))
+		}
+	}
+	tests := []struct {
+		name     string
+		setup    func(e *env)
+		wantCode int
+		wantMsg  string
+	}{
+		{"wrong SAN", func(e *env) {
+			e.mirror.Publish(e.t, e.ss, v, "tar.xz", "attacker@gmail.com", google, nil)
+		}, exitVerify, "found:    attacker@gmail.com via " + google},
+		{"wrong issuer", func(e *env) {
+			e.mirror.Publish(e.t, e.ss, v, "tar.xz", thomas, "https://github.com/login/oauth", nil)
+		}, exitVerify, "found:    thomas@python.org via https://github.com/login/oauth"},
+		{"artifact tampered by one byte", func(e *env) {
+			r := e.mirror.Publish(e.t, e.ss, v, "tar.xz", thomas, google, nil)
+			r.Artifact[len(r.Artifact)/2] ^= 1
+			e.mirror.Put(e.t, v+"/"+r.Name, r.Artifact)
+		}, exitVerify, "digest mismatch"},
+		{"bundle of another artifact", func(e *env) {
+			r := e.mirror.Publish(e.t, e.ss, v, "tar.xz", thomas, google, nil)
+			e.mirror.Put(e.t, v+"/"+r.Name+".sigstore", e.ss.Sign(e.t, thomas, google, []byte("another artifact")))
+		}, exitVerify, "expected sha256"},
+		{"missing bundle", func(e *env) {
+			r := e.mirror.Publish(e.t, e.ss, v, "tar.xz", thomas, google, nil)
+			os.Remove(filepath.Join(e.mirror.Dir, v, r.Name+".sigstore"))
+		}, exitNotFound, "no Sigstore bundle"},
+		{"missing artifact", func(e *env) {
+			r := e.mirror.Publish(e.t, e.ss, v, "tar.xz", thomas, google, nil)
+			os.Remove(filepath.Join(e.mirror.Dir, v, r.Name))
+		}, exitNotFound, "404"},
+		{"truncated body", func(e *env) {
+			r := e.mirror.Publish(e.t, e.ss, v, "tar.xz", thomas, google, nil)
+			e.mirror.Fault(func(w http.ResponseWriter, req *http.Request, n int) bool {
+				if strings.HasSuffix(req.URL.Path, ".xz") {
+					w.Header().Set("Content-Length", "100000")
+					w.Write(r.Artifact[:len(r.Artifact)/2])
+					w.(http.Flusher).Flush()
+					panic(http.ErrAbortHandler)
+				}
+				return false
+			})
+		}, exitFailure, "body ended"},
+		{"dotdot entry", hostile(E{Name: top + "../evil", Body: "x"}), exitUnsafe, `contains ".."`},
+		{"absolute path", hostile(E{Name: "/tmp/pyfetch-evil", Body: "x"}), exitUnsafe, "absolute path"},
+		{"symlink escaping, then a file through it", hostile(
+			E{Name: top + "esc", Type: tar.TypeSymlink, Linkname: "../../../../tmp"},
+			E{Name: top + "esc/evil", Body: "x"}), exitUnsafe, "outside the tree"},
+		{"hard link outside", hostile(E{Name: top + "hl", Type: tar.TypeLink, Linkname: "/etc/passwd"}), exitUnsafe, "absolute path"},
+		{"device node", hostile(E{Name: top + "null", Type: tar.TypeChar}), exitUnsafe, "device or fifo"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			tc.setup(e)
+			code, stdout, stderr := e.run("install", v)
+			if code != tc.wantCode {
+				t.Fatalf("exit %d, want %d\nstderr: %s", code, tc.wantCode, stderr)
+			}
+			if !strings.Contains(stderr, tc.wantMsg) {
+				t.Errorf("stderr lacks %q:\n%s", tc.wantMsg, stderr)
+			}
+			if stdout != "" {
+				t.Errorf("stdout not empty: %q", stdout)
+			}
+			if got := e.versions(); len(got) != 0 {
+				t.Errorf("versions/ holds %v after a refusal", got)
+			}
+			// Nothing unverified is left in the cache under the artifact's name.
+			if _, err := os.Stat(filepath.Join(e.home, "cache", v, "Python-"+v+".tar.xz")); err == nil && tc.wantCode == exitVerify {
+				t.Error("an unverified artifact was left in the cache")
+			}
+		})
+	}
+}
+
+func TestInstallRetries(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		fault func(r pyfetchtest.Release) func(w http.ResponseWriter, req *http.Request, n int) bool
+		check func(t *testing.T, reqs []*http.Request)
+	}{
+		{"503 twice then served", func(pyfetchtest.Release) func(http.ResponseWriter, *http.Request, int) bool {
+			fails := 0
+			return func(w http.ResponseWriter, req *http.Request, n int) bool {
+				if strings.HasSuffix(req.URL.Path, ".xz") && fails < 2 {
+					fails++
+					w.WriteHeader(http.StatusServiceUnavailable)
+					return true
+				}
+				return false
+			}
+		}, func(t *testing.T, reqs []*http.Request) {
+			if n := countPath(reqs, ".xz"); n != 3 {
+				t.Errorf("%d artifact requests, want 3", n)
+			}
+		}},
+		{"cut mid-body, resumed with Range", func(r pyfetchtest.Release) func(http.ResponseWriter, *http.Request, int) bool {
+			cut := false
+			return func(w http.ResponseWriter, req *http.Request, n int) bool {
+				if strings.HasSuffix(req.URL.Path, ".xz") && !cut {
+					cut = true
+					w.Header().Set("Content-Length", strconv.Itoa(len(r.Artifact)))
+					w.Write(r.Artifact[:len(r.Artifact)/2])
+					w.(http.Flusher).Flush()
+					panic(http.ErrAbortHandler)
+				}
+				return false
+			}
+		}, func(t *testing.T, reqs []*http.Request) {
+			last := reqs[len(reqs)-1]
+			if !strings.HasPrefix(last.Header.Get("Range"), "bytes=") {
+				t.Errorf("resume request had no Range header: %v", last.Header)
+			}
+		}},
+		{"cut mid-body, server ignores Range", func(r pyfetchtest.Release) func(http.ResponseWriter, *http.Request, int) bool {
+			cut := false
+			return func(w http.ResponseWriter, req *http.Request, n int) bool {
+				if !strings.HasSuffix(req.URL.Path, ".xz") {
+					return false
+				}
+				if !cut {
+					cut = true
+					w.Header().Set("Content-Length", strconv.Itoa(len(r.Artifact)))
+					w.Write(r.Artifact[:len(r.Artifact)/2])
+					w.(http.Flusher).Flush()
+					panic(http.ErrAbortHandler)
+				}
+				w.Write(r.Artifact) // 200 with the whole file, Range or not
+				return true
+			}
+		}, func(t *testing.T, reqs []*http.Request) {
+			if reqs[len(reqs)-1].Header.Get("Range") == "" {
+				t.Error("second request did not ask for a Range")
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			r := e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", "thomas@python.org", "https://accounts.google.com", nil)
+			e.mirror.Fault(tc.fault(r))
+			code, _, stderr := e.run("install", "3.13.1")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			if _, err := os.Stat(filepath.Join(e.home, "versions", "3.13.1", "README.rst")); err != nil {
+				t.Error(err)
+			}
+			tc.check(t, e.mirror.Requests())
+		})
+	}
+}
+
+func countPath(reqs []*http.Request, suffix string) int {
+	n := 0
+	for _, r := range reqs {
+		if strings.HasSuffix(r.URL.Path, suffix) {
+			n++
+		}
+	}
+	return n
+}
+

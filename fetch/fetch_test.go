@@ -1,0 +1,270 @@
+package fetch_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pyfetch/pyfetch/fetch"
+)
+
+var payload = bytes.Repeat([]byte("0123456789abcdef"), 64<<10) // 1 MiB
+
+func client() *fetch.Client {
+	return &fetch.Client{RetryWait: time.Millisecond, Retries: 3, IdleTimeout: 2 * time.Second}
+}
+
+// serveBytes answers like a static file server, honouring Range.
+func serveBytes(w http.ResponseWriter, r *http.Request, data []byte) {
+	http.ServeContent(w, r, "f", time.Time{}, bytes.NewReader(data))
+}
+
+// cut sends the headers and the first n bytes of a full response, then
+// drops the connection.
+func cut(w http.ResponseWriter, data []byte, n int) {
+	w.Header().Set("Content-Length", fmt.Sprint(len(data)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(data[:n])
+	w.(http.Flusher).Flush()
+	panic(http.ErrAbortHandler)
+}
+
+func TestDownload(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		// handler gets the 1-based request number.
+		handler   func(w http.ResponseWriter, r *http.Request, n int)
+		wantErr   error
+		wantRange bool // a later request must carry a Range header
+		minReqs   int
+	}{
+		{name: "plain", handler: func(w http.ResponseWriter, r *http.Request, n int) { serveBytes(w, r, payload) }, minReqs: 1},
+		{name: "503 twice then ok", minReqs: 3, handler: func(w http.ResponseWriter, r *http.Request, n int) {
+			if n <= 2 {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+			serveBytes(w, r, payload)
+		}},
+		{name: "429 with Retry-After", minReqs: 2, handler: func(w http.ResponseWriter, r *http.Request, n int) {
+			if n == 1 {
+				w.Header().Set("Retry-After", "0")
+				w.WriteHeader(http.StatusTooManyRequests)
+				return
+			}
+			serveBytes(w, r, payload)
+		}},
+		{name: "cut mid-body then resumed with Range", wantRange: true, minReqs: 2, handler: func(w http.ResponseWriter, r *http.Request, n int) {
+			if n == 1 {
+				cut(w, payload, len(payload)/2)
+			}
+			serveBytes(w, r, payload)
+		}},
+		{name: "server ignores Range", wantRange: true, minReqs: 2, handler: func(w http.ResponseWriter, r *http.Request, n int) {
+			if n == 1 {
+				cut(w, payload, len(payload)/3)
+			}
+			r.Header.Del("Range")
+			serveBytes(w, r, payload)
+		}},
+		{name: "206 with wrong Content-Range", minReqs: 3, handler: func(w http.ResponseWriter, r *http.Request, n int) {
+			switch n {
+			case 1:
+				cut(w, payload, 1000)
+			case 2:
+				w.Header().Set("Content-Range", fmt.Sprintf("bytes 5-%d/%d", len(payload)-1, len(payload)))
+				w.WriteHeader(http.StatusPartialContent)
+				w.Write(payload[5:])
+				return
+			}
+			serveBytes(w, r, payload)
+		}},
+		{name: "404", wantErr: fetch.ErrNotFound, handler: func(w http.ResponseWriter, r *http.Request, n int) { http.NotFound(w, r) }},
+		{name: "always 500", handler: func(w http.ResponseWriter, r *http.Request, n int) { w.WriteHeader(500) }, wantErr: errAny},
+		{name: "body shorter than Content-Length", wantErr: errAny, handler: func(w http.ResponseWriter, r *http.Request, n int) {
+			cut(w, payload, 10)
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var n atomic.Int32
+			var sawRange atomic.Bool
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Header.Get("Range") != "" {
+					sawRange.Store(true)
+				}
+				tc.handler(w, r, int(n.Add(1)))
+			}))
+			defer srv.Close()
+			dst := filepath.Join(t.TempDir(), "f.tgz")
+			res, err := client().Download(context.Background(), srv.URL+"/f.tgz", dst, 0, nil)
+			if tc.wantErr != nil {
+				if err == nil || (tc.wantErr != errAny && !errors.Is(err, tc.wantErr)) {
+					t.Fatalf("got %v, want %v", err, tc.wantErr)
+				}
+				if _, err := os.Stat(dst); !os.IsNotExist(err) {
+					t.Errorf("failed download left %s", dst)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := os.ReadFile(dst)
+			want := sha256.Sum256(payload)
+			if !bytes.Equal(got, payload) || !bytes.Equal(res.SHA256, want[:]) || res.Size != int64(len(payload)) {
+				t.Fatalf("file or digest wrong: %d bytes, sha %x", len(got), res.SHA256)
+			}
+			if int(n.Load()) < tc.minReqs {
+				t.Errorf("%d requests, want at least %d", n.Load(), tc.minReqs)
+			}
+			if tc.wantRange && !sawRange.Load() {
+				t.Error("no Range request was made to resume")
+			}
+			if _, err := os.Stat(dst + ".part"); !os.IsNotExist(err) {
+				t.Error(".part left behind")
+			}
+		})
+	}
+}
+
+var errAny = errors.New("any error")
+
+func TestDownloadResumesPartFromEarlierRun(t *testing.T) {
+	t.Parallel()
+	var ranges []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ranges = append(ranges, r.Header.Get("Range"))
+		serveBytes(w, r, payload)
+	}))
+	defer srv.Close()
+	dst := filepath.Join(t.TempDir(), "f")
+	os.WriteFile(dst+".part", payload[:12345], 0o644)
+	res, err := client().Download(context.Background(), srv.URL+"/f", dst, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sha256.Sum256(payload)
+	if !bytes.Equal(res.SHA256, want[:]) {
+		t.Fatal("digest of resumed download is wrong")
+	}
+	if len(ranges) != 1 || ranges[0] != "bytes=12345-" {
+		t.Errorf("requests' Range headers %q, want one bytes=12345-", ranges)
+	}
+}
+
+func TestDownloadCheckFailureDiscards(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { serveBytes(w, r, payload) }))
+	defer srv.Close()
+	dst := filepath.Join(t.TempDir(), "f")
+	bad := errors.New("not signed")
+	_, err := client().Download(context.Background(), srv.URL+"/f", dst, 0, func(fetch.Result) error { return bad })
+	if !errors.Is(err, bad) {
+		t.Fatalf("got %v", err)
+	}
+	for _, p := range []string{dst, dst + ".part"} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s exists after a failed check", p)
+		}
+	}
+}
+
+func TestDownloadSizeCap(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { serveBytes(w, r, payload) }))
+	defer srv.Close()
+	dst := filepath.Join(t.TempDir(), "f")
+	if _, err := client().Download(context.Background(), srv.URL+"/f", dst, 1000, nil); !errors.Is(err, fetch.ErrTooLarge) {
+		t.Fatalf("got %v, want ErrTooLarge", err)
+	}
+	if _, err := client().Get(context.Background(), srv.URL+"/f", 1000); !errors.Is(err, fetch.ErrTooLarge) {
+		t.Fatalf("Get: got %v, want ErrTooLarge", err)
+	}
+}
+
+func TestDownloadStallResumes(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			w.Header().Set("Content-Length", fmt.Sprint(len(payload)))
+			w.Write(payload[:100])
+			w.(http.Flusher).Flush()
+			<-r.Context().Done() // stall until the client gives up
+			return
+		}
+		serveBytes(w, r, payload)
+	}))
+	defer srv.Close()
+	c := client()
+	c.IdleTimeout = 100 * time.Millisecond
+	var notes []string
+	c.Notify = func(s string) { notes = append(notes, s) }
+	dst := filepath.Join(t.TempDir(), "f")
+	if _, err := c.Download(context.Background(), srv.URL+"/f", dst, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(notes) == 0 || !strings.Contains(strings.Join(notes, "\n"), "resuming") {
+		t.Errorf("no resume reported: %q", notes)
+	}
+}
+
+func TestOfflineAndFileURLs(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	os.WriteFile(src, payload, 0o644)
+	c := client()
+	c.Offline = true
+	if _, err := c.Download(context.Background(), "http://127.0.0.1:1/f", filepath.Join(dir, "a"), 0, nil); !errors.Is(err, fetch.ErrOffline) {
+		t.Fatalf("offline http: got %v", err)
+	}
+	res, err := c.Download(context.Background(), "file://"+src, filepath.Join(dir, "b"), 0, nil)
+	if err != nil || res.Size != int64(len(payload)) {
+		t.Fatalf("file:// download: %v %+v", err, res)
+	}
+	if _, err := c.Get(context.Background(), "file://"+filepath.Join(dir, "missing"), 10); !errors.Is(err, fetch.ErrNotFound) {
+		t.Fatalf("missing file: got %v", err)
+	}
+}
+
+func TestRedirectDowngradeRefused(t *testing.T) {
+	t.Parallel()
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { serveBytes(w, r, payload) }))
+	defer plain.Close()
+	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, plain.URL+"/f", http.StatusFound)
+	}))
+	defer tlsSrv.Close()
+	c := client()
+	c.Transport = tlsSrv.Client().Transport
+	_, err := c.Download(context.Background(), tlsSrv.URL+"/f", filepath.Join(t.TempDir(), "f"), 0, nil)
+	if !errors.Is(err, fetch.ErrInsecureRedirect) {
+		t.Fatalf("got %v, want ErrInsecureRedirect", err)
+	}
+}
+
+func TestRedirectLoopRefused(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/loop", http.StatusFound)
+	}))
+	defer srv.Close()
+	_, err := client().Download(context.Background(), srv.URL+"/f", filepath.Join(t.TempDir(), "f"), 0, nil)
+	if !errors.Is(err, fetch.ErrInsecureRedirect) {
+		t.Fatalf("got %v, want a refused redirect", err)
+	}
+}
