@@ -316,4 +316,3 @@ func countPath(reqs []*http.Request, suffix string) int {
 	}
 	return n
 }
-

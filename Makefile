@@ -1,0 +1,46 @@
+# pyfetch: see README.md. `make test` is what CI runs.
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+FUZZTIME ?= 30s
+BIN      := bin/pyfetch
+
+.PHONY: build test test-short bench fuzz lint tidy clean update-root
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/pyfetch
+
+test:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l .)" || { echo "gofmt needed on:"; gofmt -l .; exit 1; }
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+test-short:
+	$(GO) test -short ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParseVersion -fuzztime $(FUZZTIME) ./releases
+	$(GO) test -run '^$$' -fuzz FuzzVersionFromFileName -fuzztime $(FUZZTIME) ./releases
+	$(GO) test -run '^$$' -fuzz FuzzParseBundle -fuzztime $(FUZZTIME) ./verify
+	$(GO) test -run '^$$' -fuzz FuzzExtract -fuzztime $(FUZZTIME) ./extract
+
+lint:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+
+tidy:
+	$(GO) mod tidy
+
+clean:
+	rm -rf bin
+
+# Refresh the embedded public-good trusted root and TUF root from the npm
+# package @sigstore/tuf (needs npm and python3).
+update-root:
+	cd $$(mktemp -d) && npm pack --silent @sigstore/tuf && tar xzf sigstore-tuf-*.tgz && \
+	python3 -c "import json,base64,sys; s=json.load(open('package/seeds.json'))['https://tuf-repo-cdn.sigstore.dev']; \
+	open('$(CURDIR)/verify/embedded/tuf_root.json','wb').write(base64.b64decode(s['root.json'])); \
+	open('$(CURDIR)/verify/embedded/trusted_root.json','wb').write(base64.b64decode(s['targets']['trusted_root.json']))"

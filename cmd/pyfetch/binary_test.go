@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pyfetch/pyfetch/internal/pyfetchtest"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+	buildDir  string
+)
+
+// TestMain removes the built binary at the end.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// binary builds cmd/pyfetch once per test run. Some behaviour (what
+// reaches the process's real stderr) can only be seen from outside.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "pyfetch-bin-")
+		if buildErr != nil {
+			return
+		}
+		binPath = filepath.Join(buildDir, "pyfetch")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = err
+			t.Logf("%s", out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("build pyfetch: %v", buildErr)
+	}
+	return binPath
+}
+
+// runBinary runs the built pyfetch with only the given environment.
+func runBinary(t *testing.T, env []string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(binary(t), args...)
+	cmd.Env = env
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), o.String(), e.String()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return 0, o.String(), e.String()
+}
+
+// TestRealVerifyCLI verifies every genuine python.org bundle in digest
+// mode, offline, against the embedded root, through the real binary: the
+// output must be exactly "OK: <name>" and sigstore-go's compatibility
+// verifier line (P-384 bundles) must not reach stderr.
+func TestRealVerifyCLI(t *testing.T) {
+	dir := pyfetchtest.RealDir(t)
+	env := []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}
+	for _, a := range pyfetchtest.RealArtifacts(t) {
+		t.Run(a.File, func(t *testing.T) {
+			bundle := filepath.Join(dir, "bundles", a.File+".sigstore")
+			code, stdout, stderr := runBinary(t, env, "verify", "--offline", "--bundle", bundle, "sha256:"+a.SHA256)
+			if code != 0 || stdout != "OK: "+a.File+"\n" {
+				t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+			}
+			if strings.Contains(stderr, "compatibility verifier") || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("stderr carries more than pyfetch's one line: %q", stderr)
+			}
+			// Another release manager's identity must fail, with exit 4.
+			code, _, stderr = runBinary(t, env, "verify", "--offline", "--bundle", bundle,
+				"--cert-identity", "mallory@python.org", "--cert-oidc-issuer", "https://accounts.google.com", "sha256:"+a.SHA256)
+			if code != exitVerify || !strings.Contains(stderr, "expected: mallory@python.org") {
+				t.Errorf("wrong identity: exit %d, stderr %q", code, stderr)
+			}
+		})
+	}
+}
+
+// TestRealInstallOffline installs the genuine CPython 3.13.5 tarball with
+// its genuine bundle from a file:// mirror, offline, embedded root.
+func TestRealInstallOffline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("unpacks 5 000 files; skipped with -short")
+	}
+	real := pyfetchtest.RealDir(t)
+	mirror := t.TempDir()
+	os.Mkdir(filepath.Join(mirror, "3.13.5"), 0o755)
+	for _, f := range []string{"artifacts/Python-3.13.5.tar.xz", "bundles/Python-3.13.5.tar.xz.sigstore"} {
+		src, _ := filepath.Abs(filepath.Join(real, f))
+		if err := os.Symlink(src, filepath.Join(mirror, "3.13.5", filepath.Base(f))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	home := t.TempDir()
+	env := []string{"HOME=" + t.TempDir(), "PYFETCH_HOME=" + home, "PATH=" + os.Getenv("PATH")}
+	code, stdout, stderr := runBinary(t, env, "install", "--offline", "--mirror", "file://"+mirror, "3.13.5")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	want := "installed 3.13.5 in " + filepath.Join(home, "versions", "3.13.5") +
+		" (sha256 93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640, signed by thomas@python.org via https://accounts.google.com)\n"
+	if stdout != want || stderr != "" {
+		t.Errorf("stdout %q\nwant   %q\nstderr %q", stdout, want, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(home, "versions", "3.13.5", "Include", "patchlevel.h")); err != nil {
+		t.Error(err)
+	}
+}

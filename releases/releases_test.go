@@ -1,0 +1,179 @@
+package releases
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestParseVersion(t *testing.T) {
+	t.Parallel()
+	good := map[string]Version{
+		"3.13.1":    {3, 13, 1, "", 0},
+		"3.14.0rc1": {3, 14, 0, "rc", 1},
+		"3.15.0a1":  {3, 15, 0, "a", 1},
+		"3.9.0b5":   {3, 9, 0, "b", 5},
+	}
+	for s, want := range good {
+		got, err := ParseVersion(s)
+		if err != nil || got != want || got.String() != s {
+			t.Errorf("ParseVersion(%q) = %+v, %v", s, got, err)
+		}
+	}
+	for _, s := range []string{"", "3", "3.13", "3.13.1.2", "v3.13.1", "3.13.1c1", "3.13.1rc", " 3.13.1", "3.13.1\n", "3.13.x", "../3.13.1"} {
+		if _, err := ParseVersion(s); !errors.Is(err, ErrBadVersion) {
+			t.Errorf("ParseVersion(%q) accepted", s)
+		}
+	}
+}
+
+func TestCompare(t *testing.T) {
+	t.Parallel()
+	ordered := []string{"3.9.20", "3.13.0a1", "3.13.0b2", "3.13.0rc1", "3.13.0rc2", "3.13.0", "3.13.9", "3.13.10", "3.14.0"}
+	for i := range ordered {
+		for j := range ordered {
+			a, _ := ParseVersion(ordered[i])
+			b, _ := ParseVersion(ordered[j])
+			want := 0
+			if i < j {
+				want = -1
+			} else if i > j {
+				want = 1
+			}
+			if got := a.Compare(b); got != want {
+				t.Errorf("%s vs %s = %d, want %d", a, b, got, want)
+			}
+		}
+	}
+}
+
+func TestArtifactLocation(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		version, mirror string
+		format          Format
+		want            string
+	}{
+		{"3.13.1", DefaultMirror, TGZ, "https://www.python.org/ftp/python/3.13.1/Python-3.13.1.tgz"},
+		{"3.14.0rc1", DefaultMirror, TarXZ, "https://www.python.org/ftp/python/3.14.0/Python-3.14.0rc1.tar.xz"},
+		{"3.13.1", "http://127.0.0.1:8080/py", TGZ, "http://127.0.0.1:8080/py/3.13.1/Python-3.13.1.tgz"},
+		{"3.13.1", "file:///srv/mirror/", TarXZ, "file:///srv/mirror/3.13.1/Python-3.13.1.tar.xz"},
+	}
+	for _, tc := range tests {
+		v, _ := ParseVersion(tc.version)
+		got, err := Artifact{v, tc.format}.URL(tc.mirror)
+		if err != nil || got != tc.want {
+			t.Errorf("URL(%s, %s) = %q, %v; want %q", tc.version, tc.mirror, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"ftp://x/", "x", "http://", "file://", "javascript:alert(1)"} {
+		if _, err := ParseMirror(bad); err == nil {
+			t.Errorf("ParseMirror(%q) accepted", bad)
+		}
+	}
+}
+
+func TestSignerFor(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		version, identity, issuer string
+		err                       error
+	}{
+		{"3.7.14", "nad@python.org", IssuerGitHub, nil},
+		{"3.7.13", "", "", ErrUnsigned},
+		{"3.8.14", "lukasz@langa.pl", IssuerGitHub, nil},
+		{"3.8.13", "", "", ErrUnsigned},
+		{"3.9.20", "lukasz@langa.pl", IssuerGitHub, nil},
+		{"3.9.13", "", "", ErrUnsigned},
+		{"3.10.7", "pablogsal@python.org", IssuerGoogle, nil},
+		{"3.10.6", "", "", ErrUnsigned},
+		{"3.11.0", "pablogsal@python.org", IssuerGoogle, nil},
+		{"3.11.0rc2", "", "", ErrUnsigned},
+		{"3.12.0", "thomas@python.org", IssuerGoogle, nil},
+		{"3.13.1", "thomas@python.org", IssuerGoogle, nil},
+		{"3.14.0", "hugo@python.org", IssuerGitHub, nil},
+		{"3.15.0a1", "hugo@python.org", IssuerGitHub, nil},
+		{"3.16.0", "", "", ErrUnknownLine},
+		{"3.6.15", "", "", ErrUnsigned},
+		{"2.7.18", "", "", ErrUnsigned},
+	}
+	for _, tc := range tests {
+		v, _ := ParseVersion(tc.version)
+		s, err := SignerFor(v)
+		if !errors.Is(err, tc.err) || s.Identity != tc.identity || s.Issuer != tc.issuer {
+			t.Errorf("SignerFor(%s) = %+v, %v", tc.version, s, err)
+		}
+	}
+	if got := Signers(); len(got) != 9 || got[0].Line != "3.7" || got[8].Line != "3.15" {
+		t.Errorf("Signers() = %+v", got)
+	}
+}
+
+func TestVersionFromFileName(t *testing.T) {
+	t.Parallel()
+	good := map[string]string{
+		"Python-3.13.1.tgz":                  "3.13.1",
+		"Python-3.13.1.tar.xz.sigstore":      "3.13.1",
+		"python-3.13.1-amd64.exe":            "3.13.1",
+		"python-3.14.0-embed-win32.zip":      "3.14.0",
+		"python-3.12.0-macos11.pkg.sigstore": "3.12.0",
+		"Python-3.15.0a1.tgz":                "3.15.0a1",
+		"python-3.14.0rc1-embed-amd64.zip":   "3.14.0rc1",
+	}
+	for name, want := range good {
+		v, err := VersionFromFileName(name)
+		if err != nil || v.String() != want {
+			t.Errorf("VersionFromFileName(%q) = %v, %v; want %s", name, v, err, want)
+		}
+	}
+	for _, name := range []string{"artifact.tgz", "Python.tgz", "Python-3.13.tgz", "cpython-3.13.1.tgz"} {
+		if _, err := VersionFromFileName(name); err == nil {
+			t.Errorf("VersionFromFileName(%q) accepted", name)
+		}
+	}
+}
+
+func TestParseFormat(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]Format{"tgz": TGZ, "tar.gz": TGZ, ".tgz": TGZ, "tar.xz": TarXZ, "xz": TarXZ} {
+		if got, err := ParseFormat(in); err != nil || got != want {
+			t.Errorf("ParseFormat(%q) = %q, %v", in, got, err)
+		}
+	}
+	if _, err := ParseFormat("zip"); !errors.Is(err, ErrBadFormat) {
+		t.Error("zip accepted")
+	}
+}
+
+func FuzzParseVersion(f *testing.F) {
+	for _, s := range []string{"3.13.1", "3.14.0rc1", "3.15.0a1", "3.9.0b5", "", "3..1", "9999.9999.9999rc9999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := ParseVersion(s)
+		if err != nil {
+			return
+		}
+		// Round trip and a consistent order.
+		w, err := ParseVersion(v.String())
+		if err != nil || w != v || v.Compare(w) != 0 {
+			t.Fatalf("%q → %+v → %q does not round-trip", s, v, v.String())
+		}
+		if v.Final().Compare(v) < 0 {
+			t.Fatalf("final %s sorts before %s", v.Final(), v)
+		}
+	})
+}
+
+func FuzzVersionFromFileName(f *testing.F) {
+	for _, s := range []string{"Python-3.13.1.tgz", "python-3.14.0-embed-win32.zip", "x", "python-3.1.1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := VersionFromFileName(s)
+		if err == nil {
+			if _, err := ParseVersion(v.String()); err != nil {
+				t.Fatalf("%q gave unparseable %q", s, v)
+			}
+		}
+	})
+}
