@@ -217,8 +217,11 @@ func Obtain(ctx context.Context, art releases.Artifact, want verify.Identity, o 
 		vres, err = o.Verifier.Verify(b, r.SHA256, want)
 		return err
 	})
+	if errors.Is(err, fetch.ErrNotFound) {
+		return nil, nil, false, fmt.Errorf("%s does not exist on mirror %s (that version or format is not published there): %w", art.Name(), o.Mirror, err)
+	}
 	if err != nil {
-		return nil, nil, false, fmt.Errorf("%s: %w", art.Name(), err)
+		return nil, nil, false, err
 	}
 	if err := saveBundle(cdir, art, bundleData); err != nil {
 		return nil, nil, false, err

@@ -46,6 +46,9 @@ type RootOptions struct {
 	CacheDir string
 	// Offline forbids network access: cached root, else embedded.
 	Offline bool
+	// TUFURL replaces the public-good TUF repository (a private or test
+	// repository); its root must chain from the embedded TUF root.
+	TUFURL string
 	// TUFTimeout bounds the online TUF refresh (default 20s).
 	TUFTimeout time.Duration
 	// Warn receives a line when pyfetch falls back from TUF.
@@ -115,6 +118,9 @@ func fetchTUF(ctx context.Context, o RootOptions) ([]byte, error) {
 	opts.Root = embeddedTUFRoot
 	opts.CachePath = filepath.Join(o.CacheDir, "tuf")
 	opts.Context = ctx
+	if o.TUFURL != "" {
+		opts.RepositoryBaseURL = o.TUFURL
+	}
 	type answer struct {
 		data []byte
 		err  error

@@ -156,7 +156,9 @@ func (a *app) defaultHome() string {
 
 func (a *app) flags(name string, c *common) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(a.stderr)
+	// Parse errors become one line through report; -h prints the flags.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	fs.StringVar(&c.home, "home", a.defaultHome(), "pyfetch's data folder (env PYFETCH_HOME)")
 	fs.StringVar(&c.cache, "cache", a.env("PYFETCH_CACHE", ""), "download cache (env PYFETCH_CACHE; default HOME/cache)")
 	fs.StringVar(&c.trustedRoot, "trusted-root", a.env("PYFETCH_TRUSTED_ROOT", ""), "use exactly this Sigstore trusted_root.json (env PYFETCH_TRUSTED_ROOT)")
@@ -168,11 +170,14 @@ func (a *app) flags(name string, c *common) *flag.FlagSet {
 }
 
 // parse parses flags anywhere among the arguments ("install 3.13.1 --force").
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+func (a *app) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprintf(a.stdout, "usage: pyfetch %s [flags]\n", fs.Name())
+				fs.SetOutput(a.stdout)
+				fs.PrintDefaults()
 				return nil, err
 			}
 			return nil, fmt.Errorf("%w: %v", errUsage, err)
@@ -218,6 +223,7 @@ func (a *app) verifier(ctx context.Context, c *common, h install.Home) (*verify.
 		File:     c.trustedRoot,
 		CacheDir: h.CacheRoot(),
 		Offline:  c.offline,
+		TUFURL:   a.getenv("PYFETCH_TUF_URL"),
 		Warn:     a.warn,
 	})
 	if err != nil {
@@ -235,7 +241,7 @@ func (a *app) install(ctx context.Context, args []string) error {
 	force := fs.Bool("force", false, "reinstall atomically even if installed")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress bar")
 	retries := fs.Int("retries", envInt(a.env("PYFETCH_RETRIES", ""), fetch.DefaultRetries), "retries per download, with backoff (env PYFETCH_RETRIES)")
-	pos, err := parse(fs, args)
+	pos, err := a.parse(fs, args)
 	if err != nil {
 		return err
 	}
@@ -337,7 +343,7 @@ func (a *app) verify(ctx context.Context, args []string) error {
 	var c common
 	fs := a.flags("verify", &c)
 	bundlePath := fs.String("bundle", "", "the Sigstore bundle (default ARTIFACT.sigstore; required with sha256:HEX)")
-	pos, err := parse(fs, args)
+	pos, err := a.parse(fs, args)
 	if err != nil {
 		return err
 	}
@@ -380,7 +386,7 @@ func (a *app) verify(ctx context.Context, args []string) error {
 func (a *app) list(args []string) error {
 	var c common
 	fs := a.flags("list", &c)
-	if _, err := parse(fs, args); err != nil {
+	if _, err := a.parse(fs, args); err != nil {
 		return err
 	}
 	h, err := c.homeDirs()
@@ -414,7 +420,7 @@ func (a *app) list(args []string) error {
 func (a *app) signers(args []string) error {
 	var c common
 	fs := a.flags("signers", &c)
-	if _, err := parse(fs, args); err != nil {
+	if _, err := a.parse(fs, args); err != nil {
 		return err
 	}
 	rows := releases.Signers()

@@ -316,3 +316,98 @@ func countPath(reqs []*http.Request, suffix string) int {
 	}
 	return n
 }
+
+// TestTUFUnreachableFallsBack: online, with the TUF repository failing,
+// pyfetch says so on stderr and verifies with the embedded root.
+func TestTUFUnreachableFallsBack(t *testing.T) {
+	t.Parallel()
+	dir := pyfetchtest.RealDir(t)
+	tufSrv := pyfetchtest.NewMirror(t) // empty: every TUF request is a 404
+	e := newEnv(t)
+	delete(e.vars, "PYFETCH_TRUSTED_ROOT")
+	e.vars["PYFETCH_TUF_URL"] = tufSrv.URL()
+	code, stdout, stderr := e.run("verify", "--bundle", filepath.Join(dir, "bundles", "Python-3.13.1.tgz.sigstore"),
+		"sha256:1513925a9f255ef0793dbf2f78bb4533c9f184bdd0ad19763fd7f47a400a7c55")
+	if code != 0 || stdout != "OK: Python-3.13.1.tgz\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "could not refresh the Sigstore trusted root through TUF") {
+		t.Errorf("no fallback warning on stderr: %q", stderr)
+	}
+	if len(tufSrv.Requests()) == 0 {
+		t.Error("the TUF repository was never asked")
+	}
+}
+
+func TestVerifyCommand(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	r := e.mirror.Publish(t, e.ss, "3.14.0", "tgz", "hugo@python.org", "https://github.com/login/oauth", nil)
+	art := filepath.Join(e.mirror.Dir, "3.14.0", r.Name)
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		stdout   string
+		errMatch string
+	}{
+		{"artifact, default bundle, identity from name", []string{"verify", art}, 0, "OK: Python-3.14.0.tgz\n", "signed by hugo@python.org"},
+		{"json", []string{"verify", "--json", art}, 0, `"verified": true`, ""},
+		{"wrong identity", []string{"verify", "--cert-identity", "thomas@python.org", "--cert-oidc-issuer", "https://accounts.google.com", art}, exitVerify, "", "expected: thomas@python.org via https://accounts.google.com"},
+		{"identity half given", []string{"verify", "--cert-identity", "x@y", art}, exitUsage, "", "go together"},
+		{"digest without bundle", []string{"verify", "sha256:" + strings.Repeat("a", 64)}, exitUsage, "", "needs --bundle"},
+		{"bad digest", []string{"verify", "--bundle", art + ".sigstore", "sha256:xyz"}, exitUsage, "", "64 hex digits"},
+		{"missing bundle", []string{"verify", "--bundle", art + ".nope", art}, exitVerify, "", "no such file"},
+		{"no args", []string{"verify"}, exitUsage, "", "takes one ARTIFACT"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := e.run(tc.args...)
+			if code != tc.code || !strings.Contains(stdout, tc.stdout) || !strings.Contains(stderr, tc.errMatch) {
+				t.Errorf("exit %d (want %d)\nstdout %q (want %q)\nstderr %q (want %q)", code, tc.code, stdout, tc.stdout, stderr, tc.errMatch)
+			}
+		})
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tests := []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{nil, exitUsage, "usage: pyfetch"},
+		{[]string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
+		{[]string{"install"}, exitUsage, "install needs a version"},
+		{[]string{"install", "3.13"}, exitUsage, `not a CPython version: "3.13"`},
+		{[]string{"install", "--format", "zip", "3.13.1"}, exitUsage, `unsupported archive format: "zip" (expected tgz or tar.xz)`},
+		{[]string{"install", "--mirror", "ftp://x/", "3.13.1"}, exitUsage, "expected an http://, https:// or file:// URL"},
+		{[]string{"install", "--nope", "3.13.1"}, exitUsage, "flag provided but not defined"},
+		{[]string{"install", "3.10.6"}, exitUnsigned, "python.org publishes no Sigstore bundle for this version: 3.10.6 (the first signed 3.10 release is 3.10.7)"},
+		{[]string{"install", "3.16.0"}, exitUnsigned, "--cert-identity and --cert-oidc-issuer"},
+	}
+	for _, tc := range tests {
+		code, stdout, stderr := e.run(tc.args...)
+		if code != tc.code || !strings.Contains(stderr, tc.msg) || stdout != "" {
+			t.Errorf("%v: exit %d (want %d), stdout %q, stderr %q (want %q)", tc.args, code, tc.code, stdout, stderr, tc.msg)
+		}
+		if strings.Contains(stderr, "goroutine ") || strings.Count(strings.TrimSpace(stderr), "\n") > 12 {
+			t.Errorf("%v: stderr looks like a stack trace: %q", tc.args, stderr)
+		}
+	}
+}
+
+func TestOfflineWithoutCacheNamesMissingFile(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	code, _, stderr := e.run("install", "--offline", "3.13.1")
+	want := filepath.Join(e.home, "cache", "3.13.1", "Python-3.13.1.tar.xz.sigstore")
+	if code != exitNotFound || !strings.Contains(stderr, want) {
+		t.Fatalf("exit %d, stderr %q (want it to name %s)", code, stderr, want)
+	}
+	if len(e.mirror.Requests()) != 0 {
+		t.Error("offline install made a network request")
+	}
+}
