@@ -13,6 +13,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -58,6 +59,9 @@ type Client struct {
 	Notify func(msg string)
 	// Transport replaces the default (proxy-aware) transport; for tests.
 	Transport http.RoundTripper
+
+	once sync.Once // builds the default HTTP client; a Client is shared by parallel downloads
+	def  *retryablehttp.Client
 }
 
 func (c *Client) retries() int {
@@ -94,6 +98,11 @@ func (c *Client) httpClient() *retryablehttp.Client {
 	if c.HTTP != nil {
 		return c.HTTP
 	}
+	c.once.Do(func() { c.def = c.newHTTPClient() })
+	return c.def
+}
+
+func (c *Client) newHTTPClient() *retryablehttp.Client {
 	rc := retryablehttp.NewClient()
 	rc.Logger = nil // libraries never print; retries are reported through Notify
 	rc.RetryMax = c.retries()
@@ -112,7 +121,6 @@ func (c *Client) httpClient() *retryablehttp.Client {
 	// Return the last response instead of a bare "giving up" error, so a
 	// final 503 is reported with its status.
 	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
-	c.HTTP = rc
 	return rc
 }
 

@@ -19,6 +19,8 @@ type CheckRequest struct {
 	Bundle string
 	// Identity overrides the signer derived from the file name.
 	Identity *verify.Identity
+	// Signers is the signer table (built-in when nil).
+	Signers *releases.Table
 }
 
 // ErrUsage marks a request that cannot be acted on as given.
@@ -63,7 +65,7 @@ func Check(req CheckRequest, v *verify.Verifier) (name string, res *verify.Resul
 		if err != nil {
 			return name, nil, fmt.Errorf("%w; pass --cert-identity and --cert-oidc-issuer", err)
 		}
-		id, err := Identity(ver, nil)
+		id, err := Identity(ver, name, nil, req.Signers)
 		if err != nil {
 			return name, nil, err
 		}

@@ -32,6 +32,7 @@ type Options struct {
 	Offline  bool
 	Force    bool
 	Identity *verify.Identity // overrides the signer table when set
+	Signers  *releases.Table  // nil means the built-in table
 	Fetch    *fetch.Client
 	Verifier *verify.Verifier
 	// RootSource names the trusted root in use, for the receipt.
@@ -56,13 +57,16 @@ type Outcome struct {
 	Downloaded       bool     `json:"downloaded"`
 }
 
-// Identity returns the signer expected for v: the override if given,
-// else the release-manager table.
-func Identity(v releases.Version, override *verify.Identity) (verify.Identity, error) {
+// Identity returns the signer expected for artifact (a file name) of v:
+// the override if given, else the signer table (built-in when nil).
+func Identity(v releases.Version, artifact string, override *verify.Identity, table *releases.Table) (verify.Identity, error) {
 	if override != nil {
 		return *override, nil
 	}
-	s, err := releases.SignerFor(v)
+	if table == nil {
+		table = releases.DefaultTable()
+	}
+	s, err := table.SignerFor(v, artifact)
 	if err != nil {
 		return verify.Identity{}, err
 	}
@@ -77,11 +81,11 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 	if o.Format == "" {
 		o.Format = releases.DefaultFormat
 	}
-	want, err := Identity(v, o.Identity)
+	art := releases.Artifact{Version: v, Format: o.Format}
+	want, err := Identity(v, art.Name(), o.Identity, o.Signers)
 	if err != nil {
 		return nil, err
 	}
-	art := releases.Artifact{Version: v, Format: o.Format}
 	dir := o.Home.VersionDir(v.String())
 	if _, err := os.Stat(dir); err == nil && !o.Force {
 		return alreadyInstalled(dir)
@@ -210,6 +214,9 @@ func Obtain(ctx context.Context, art releases.Artifact, want verify.Identity, o 
 	artURL, err := art.URL(o.Mirror)
 	if err != nil {
 		return nil, nil, false, err
+	}
+	if o.Offline && !isFileURL(o.Mirror) {
+		return nil, nil, false, fmt.Errorf("%w: offline and %s is not in the cache (run pyfetch fetch %s online first)", fetch.ErrNotFound, artPath, art.Version)
 	}
 	var vres *verify.Result
 	_, err = o.Fetch.Download(ctx, artURL, artPath, fetch.DefaultMaxBytes, func(r fetch.Result) error {

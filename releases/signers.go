@@ -1,9 +1,12 @@
 package releases
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
+	"strings"
 )
 
 // Issuers used by CPython release managers.
@@ -45,37 +48,158 @@ var signers = map[string]Signer{
 	"3.15": {"3.15", "hugo@python.org", IssuerGitHub, "3.15.0a1"},
 }
 
+// Table maps releases to their signers: the built-in release lines plus
+// overrides from a signers file. The zero value is not usable; use
+// DefaultTable.
+type Table struct {
+	lines     map[string]Signer
+	versions  map[string]Signer // exact version → signer
+	artifacts map[string]Signer // artifact file name → signer
+}
+
+// DefaultTable returns the built-in signer table.
+func DefaultTable() *Table {
+	t := &Table{lines: map[string]Signer{}, versions: map[string]Signer{}, artifacts: map[string]Signer{}}
+	for k, v := range signers {
+		t.lines[k] = v
+	}
+	return t
+}
+
 // Signers returns the built-in signer table, oldest release line first.
-func Signers() []Signer {
-	out := make([]Signer, 0, len(signers))
-	for _, s := range signers {
+func Signers() []Signer { return DefaultTable().Lines() }
+
+// Lines returns the table's release lines, oldest first.
+func (t *Table) Lines() []Signer {
+	out := make([]Signer, 0, len(t.lines))
+	for _, s := range t.lines {
 		out = append(out, s)
 	}
 	sort.Slice(out, func(i, j int) bool {
-		a, _ := ParseVersion(out[i].FirstSigned)
-		b, _ := ParseVersion(out[j].FirstSigned)
+		a, _ := ParseVersion(out[i].Line + ".0")
+		b, _ := ParseVersion(out[j].Line + ".0")
 		return a.Compare(b) < 0
 	})
 	return out
 }
 
-// SignerFor returns the identity expected to have signed version v.
-// It fails with ErrUnknownLine for a release line not in the table and
-// with ErrUnsigned for a release older than its line's first signed one.
-func SignerFor(v Version) (Signer, error) {
-	s, ok := signers[v.Line()]
+// SignerFor returns the identity expected to have signed version v with
+// the built-in table.
+func SignerFor(v Version) (Signer, error) { return DefaultTable().SignerFor(v, "") }
+
+// SignerFor returns the identity expected to have signed artifact (a file
+// name, may be empty) of version v: a per-artifact exception first, then a
+// per-version one, then the release line. It fails with ErrUnknownLine
+// for a line not in the table and with ErrUnsigned for a release older
+// than its line's first signed one.
+func (t *Table) SignerFor(v Version, artifact string) (Signer, error) {
+	if s, ok := t.artifacts[artifact]; ok && artifact != "" {
+		return s, nil
+	}
+	if s, ok := t.versions[v.String()]; ok {
+		return s, nil
+	}
+	s, ok := t.lines[v.Line()]
 	if !ok && (v.Major < 3 || v.Major == 3 && v.Minor < 7) {
 		return Signer{}, fmt.Errorf("%w: %s (python.org signs releases with Sigstore from 3.7.14, 3.8.14, 3.9.14, 3.10.7 and 3.11.0 on)", ErrUnsigned, v)
 	}
 	if !ok {
-		return Signer{}, fmt.Errorf("%w: %s (pass --cert-identity and --cert-oidc-issuer to name the signer)", ErrUnknownLine, v.Line())
+		return Signer{}, fmt.Errorf("%w: %s (pass --cert-identity and --cert-oidc-issuer to name the signer, or add the line to a signers file)", ErrUnknownLine, v.Line())
 	}
-	first, err := ParseVersion(s.FirstSigned)
-	if err != nil {
-		return Signer{}, err // the table is ours; a test covers every entry
-	}
-	if v.Compare(first) < 0 {
-		return Signer{}, fmt.Errorf("%w: %s (the first signed %s release is %s)", ErrUnsigned, v, s.Line, s.FirstSigned)
+	if s.FirstSigned != "" {
+		first, err := ParseVersion(s.FirstSigned)
+		if err != nil {
+			return Signer{}, err
+		}
+		if v.Compare(first) < 0 {
+			return Signer{}, fmt.Errorf("%w: %s (the first signed %s release is %s)", ErrUnsigned, v, s.Line, s.FirstSigned)
+		}
 	}
 	return s, nil
+}
+
+// ErrSignersFile marks a signers file pyfetch cannot use.
+var ErrSignersFile = errors.New("bad signers file")
+
+// signersFile is the JSON a user can add signers with:
+//
+//	{"lines":     {"3.16": {"identity": "x@python.org", "issuer": "https://..."}},
+//	 "versions":  {"3.14.0a5": {...}},
+//	 "artifacts": {"python-3.14.0-amd64.exe": {...}}}
+type signersFile struct {
+	Lines     map[string]signerEntry `json:"lines"`
+	Versions  map[string]signerEntry `json:"versions"`
+	Artifacts map[string]signerEntry `json:"artifacts"`
+}
+
+type signerEntry struct {
+	Identity    string `json:"identity"`
+	Issuer      string `json:"issuer"`
+	FirstSigned string `json:"first_signed,omitempty"`
+}
+
+// LoadOverrides merges a signers file into t. It returns one line per
+// entry that replaced a built-in one or added a new one, for the caller to
+// show: built-in entries are never replaced silently.
+func (t *Table) LoadOverrides(r io.Reader) (notes []string, err error) {
+	dec := json.NewDecoder(io.LimitReader(r, 1<<20))
+	dec.DisallowUnknownFields()
+	var f signersFile
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("%w: %v (expected {\"lines\": {\"3.16\": {\"identity\": ..., \"issuer\": ...}}})", ErrSignersFile, err)
+	}
+	check := func(what string, e signerEntry) error {
+		if !strings.Contains(e.Identity, "@") || !strings.HasPrefix(e.Issuer, "https://") {
+			return fmt.Errorf("%w: %s: expected an e-mail identity and an https:// issuer, found %q and %q", ErrSignersFile, what, e.Identity, e.Issuer)
+		}
+		return nil
+	}
+	for _, line := range sortedKeys(f.Lines) {
+		e := f.Lines[line]
+		if _, err := ParseVersion(line + ".0"); err != nil {
+			return nil, fmt.Errorf("%w: %q is not a release line such as 3.16", ErrSignersFile, line)
+		}
+		if err := check(line, e); err != nil {
+			return nil, err
+		}
+		s := Signer{Line: line, Identity: e.Identity, Issuer: e.Issuer, FirstSigned: e.FirstSigned}
+		if old, ok := t.lines[line]; ok {
+			if s.FirstSigned == "" {
+				s.FirstSigned = old.FirstSigned
+			}
+			notes = append(notes, fmt.Sprintf("signers file overrides %s: %s via %s (built in: %s via %s)", line, s.Identity, s.Issuer, old.Identity, old.Issuer))
+		} else {
+			notes = append(notes, fmt.Sprintf("signers file adds %s: %s via %s", line, s.Identity, s.Issuer))
+		}
+		t.lines[line] = s
+	}
+	for _, ver := range sortedKeys(f.Versions) {
+		e := f.Versions[ver]
+		if _, err := ParseVersion(ver); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrSignersFile, err)
+		}
+		if err := check(ver, e); err != nil {
+			return nil, err
+		}
+		t.versions[ver] = Signer{Line: ver, Identity: e.Identity, Issuer: e.Issuer}
+		notes = append(notes, fmt.Sprintf("signers file sets %s: %s via %s", ver, e.Identity, e.Issuer))
+	}
+	for _, name := range sortedKeys(f.Artifacts) {
+		e := f.Artifacts[name]
+		if err := check(name, e); err != nil {
+			return nil, err
+		}
+		t.artifacts[name] = Signer{Line: name, Identity: e.Identity, Issuer: e.Issuer}
+		notes = append(notes, fmt.Sprintf("signers file sets %s: %s via %s", name, e.Identity, e.Issuer))
+	}
+	return notes, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/pyfetch/pyfetch/extract"
@@ -58,9 +60,13 @@ func exitCode(err error) int {
 const usageText = `usage: pyfetch <command> [flags] [args]
 
 commands:
-  install VERSION...      download, verify and unpack CPython source releases
+  install SPEC...         download, verify and unpack CPython source releases
+                          (SPEC: 3.13.1, 3.15.0a1, 3.13, 3 or latest)
   verify ARTIFACT|sha256:HEX  verify a file you already have against its bundle
+  releases [SPEC]         what the mirror offers, newest first
   list                    installed versions with their receipts
+  path SPEC               the install dir of an installed version
+  uninstall VERSION...    remove installed versions
   signers                 the release-manager identity of each release line
   version                 print pyfetch's version
 
@@ -91,12 +97,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = a.list(rest)
 	case "signers":
 		err = a.signers(rest)
+	case "releases":
+		err = a.releases(ctx, rest)
+	case "uninstall":
+		err = a.uninstall(ctx, rest)
+	case "path":
+		err = a.path(rest)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "pyfetch", version)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usageText)
 	default:
-		err = fmt.Errorf("%w: unknown command %q (expected install, verify, list, signers or version)", errUsage, cmd)
+		err = fmt.Errorf("%w: unknown command %q (expected install, verify, releases, list, path, uninstall, signers or version)", errUsage, cmd)
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -128,6 +140,7 @@ func (a *app) report(err error) {
 type common struct {
 	home, cache, mirror, format, trustedRoot string
 	identity, issuer                         string
+	signersFile                              string
 	offline, jsonOut, quiet                  bool
 }
 
@@ -166,6 +179,7 @@ func (a *app) flags(name string, c *common) *flag.FlagSet {
 	fs.StringVar(&c.identity, "cert-identity", "", "expected signer e-mail (overrides the release-manager table)")
 	fs.StringVar(&c.issuer, "cert-oidc-issuer", "", "expected OIDC issuer URL (with --cert-identity)")
 	fs.BoolVar(&c.jsonOut, "json", false, "print one JSON document on stdout")
+	fs.StringVar(&c.signersFile, "signers", a.env("PYFETCH_SIGNERS", ""), "JSON file adding or overriding signers (env PYFETCH_SIGNERS)")
 	return fs
 }
 
@@ -236,9 +250,10 @@ func (a *app) verifier(ctx context.Context, c *common, h install.Home) (*verify.
 func (a *app) install(ctx context.Context, args []string) error {
 	var c common
 	fs := a.flags("install", &c)
-	fs.StringVar(&c.mirror, "mirror", a.env("PYFETCH_MIRROR", releases.DefaultMirror), "python.org-shaped mirror: http(s):// or file:// (env PYFETCH_MIRROR)")
-	fs.StringVar(&c.format, "format", a.env("PYFETCH_FORMAT", string(releases.DefaultFormat)), "archive format: tar.xz or tgz (env PYFETCH_FORMAT)")
+	a.mirrorFlags(fs, &c)
 	force := fs.Bool("force", false, "reinstall atomically even if installed")
+	pre := fs.Bool("pre", false, "let 3.14, 3 and latest pick alphas, betas and release candidates")
+	jobs := fs.Int("jobs", envInt(a.env("PYFETCH_JOBS", ""), 3), "versions installed in parallel (env PYFETCH_JOBS)")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress bar")
 	retries := fs.Int("retries", envInt(a.env("PYFETCH_RETRIES", ""), fetch.DefaultRetries), "retries per download, with backoff (env PYFETCH_RETRIES)")
 	pos, err := a.parse(fs, args)
@@ -246,7 +261,7 @@ func (a *app) install(ctx context.Context, args []string) error {
 		return err
 	}
 	if len(pos) == 0 {
-		return fmt.Errorf("%w: install needs a version, e.g. pyfetch install 3.13.1", errUsage)
+		return fmt.Errorf("%w: install needs a version, e.g. pyfetch install 3.13.1 or 3.13", errUsage)
 	}
 	format, err := releases.ParseFormat(c.format)
 	if err != nil {
@@ -259,18 +274,13 @@ func (a *app) install(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	var versions []releases.Version
-	for _, p := range pos {
-		v, err := releases.ParseVersion(p)
-		if err != nil {
-			return err
-		}
-		if id == nil {
-			if _, err := releases.SignerFor(v); err != nil {
-				return err
-			}
-		}
-		versions = append(versions, v)
+	specs, err := parseSpecs(pos)
+	if err != nil {
+		return err
+	}
+	table, err := a.signerTable(&c)
+	if err != nil {
+		return err
 	}
 	h, err := c.homeDirs()
 	if err != nil {
@@ -279,49 +289,213 @@ func (a *app) install(ctx context.Context, args []string) error {
 	if err := os.MkdirAll(h.CacheRoot(), 0o755); err != nil {
 		return err
 	}
-	v, src, err := a.verifier(ctx, &c, h)
-	if err != nil {
-		return err
-	}
 	if *retries == 0 {
 		*retries = -1 // fetch.Client reads 0 as "default"
 	}
 	fc := &fetch.Client{Offline: c.offline, Notify: a.warn, Retries: *retries}
 	if !c.quiet && !c.jsonOut {
-		fc.Progress = a.progress()
+		fc.Progress = a.progress(len(specs) > 1)
+	}
+	res := a.resolver(&c, h, fc)
+	versions, err := resolveAll(ctx, res, specs, format, *pre)
+	if err != nil {
+		return err
+	}
+	// Refuse unsigned releases before any network or trust-root work.
+	for _, v := range versions {
+		if _, err := install.Identity(v, releases.Artifact{Version: v, Format: format}.Name(), id, table); err != nil {
+			return err
+		}
+	}
+	v, src, err := a.verifier(ctx, &c, h)
+	if err != nil {
+		return err
 	}
 	opts := install.Options{
 		Home: h, Mirror: c.mirror, Format: format, Offline: c.offline, Force: *force,
-		Identity: id, Fetch: fc, Verifier: v, RootSource: src, Notify: a.warn,
+		Identity: id, Signers: table, Fetch: fc, Verifier: v, RootSource: src, Notify: a.warn,
 	}
-	var outs []*install.Outcome
-	for _, ver := range versions {
-		out, err := install.Install(ctx, ver, opts)
-		if err != nil {
-			return fmt.Errorf("install %s: %w", ver, err)
+	outs, errs := installAll(ctx, versions, opts, *jobs)
+	for i, out := range outs {
+		if out == nil {
+			continue
 		}
-		outs = append(outs, out)
 		if !c.jsonOut {
-			r := out.Receipt
 			if out.AlreadyInstalled {
-				fmt.Fprintf(a.stdout, "%s is already installed in %s (use --force to reinstall)\n", ver, out.Dir)
+				fmt.Fprintf(a.stdout, "%s is already installed in %s (use --force to reinstall)\n", versions[i], out.Dir)
 			} else {
-				fmt.Fprintf(a.stdout, "installed %s in %s (sha256 %s, signed by %s via %s)\n", ver, out.Dir, r.SHA256, r.Signer, r.Issuer)
+				r := out.Receipt
+				fmt.Fprintf(a.stdout, "installed %s in %s (sha256 %s, signed by %s via %s)\n", versions[i], out.Dir, r.SHA256, r.Signer, r.Issuer)
 			}
+		}
+		if err := a.githubOutputs(out); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if c.jsonOut {
-		return a.printJSON(map[string]any{"installed": outs})
+		done := []*install.Outcome{}
+		for _, o := range outs {
+			if o != nil {
+				done = append(done, o)
+			}
+		}
+		if err := a.printJSON(map[string]any{"installed": done}); err != nil {
+			return err
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (a *app) mirrorFlags(fs *flag.FlagSet, c *common) {
+	fs.StringVar(&c.mirror, "mirror", a.env("PYFETCH_MIRROR", releases.DefaultMirror), "python.org-shaped mirror: http(s):// or file:// (env PYFETCH_MIRROR)")
+	fs.StringVar(&c.format, "format", a.env("PYFETCH_FORMAT", string(releases.DefaultFormat)), "archive format: tar.xz or tgz (env PYFETCH_FORMAT)")
+}
+
+func parseSpecs(pos []string) ([]releases.Spec, error) {
+	var specs []releases.Spec
+	for _, p := range pos {
+		sp, err := releases.ParseSpec(p)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+		specs = append(specs, sp)
+	}
+	return specs, nil
+}
+
+func (a *app) resolver(c *common, h install.Home, fc *fetch.Client) *install.Resolver {
+	ttl, err := time.ParseDuration(a.getenv("PYFETCH_INDEX_TTL"))
+	if err != nil {
+		ttl = 0
+	}
+	return &install.Resolver{Home: h, Mirror: c.mirror, Fetch: fc, TTL: ttl, Offline: c.offline, Notify: a.warn}
+}
+
+// resolveAll turns specs into distinct versions, in the order given.
+func resolveAll(ctx context.Context, r *install.Resolver, specs []releases.Spec, f releases.Format, pre bool) ([]releases.Version, error) {
+	defer r.Save() //nolint:errcheck // the index is a cache; losing it costs a request
+	seen := map[releases.Version]bool{}
+	var out []releases.Version
+	for _, sp := range specs {
+		v, err := r.Resolve(ctx, sp, f, pre)
+		if err != nil {
+			return nil, err
+		}
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// installAll installs versions with at most jobs at once. Each version's
+// outcome or error lands at its index.
+func installAll(ctx context.Context, versions []releases.Version, o install.Options, jobs int) ([]*install.Outcome, []error) {
+	if jobs < 1 {
+		jobs = 1
+	}
+	outs := make([]*install.Outcome, len(versions))
+	errs := make([]error, len(versions))
+	sem := make(chan struct{}, jobs)
+	var wg sync.WaitGroup
+	for i, v := range versions {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			out, err := install.Install(ctx, v, o)
+			if err != nil {
+				errs[i] = fmt.Errorf("install %s: %w", v, err)
+				return
+			}
+			outs[i] = out
+		}()
+	}
+	wg.Wait()
+	var failed []error
+	for _, err := range errs {
+		if err != nil {
+			failed = append(failed, err)
+		}
+	}
+	return outs, failed
+}
+
+// githubOutputs appends to $GITHUB_OUTPUT and $GITHUB_PATH when set, so a
+// workflow step can use the install. With several versions the last one
+// written wins for each key.
+func (a *app) githubOutputs(out *install.Outcome) error {
+	if p := a.getenv("GITHUB_OUTPUT"); p != "" {
+		r := out.Receipt
+		lines := fmt.Sprintf("python-version=%s\npython-path=%s\nsha256=%s\nsigner=%s\n", r.Version, out.Dir, r.SHA256, r.Signer)
+		if err := appendFile(p, lines); err != nil {
+			return fmt.Errorf("write GITHUB_OUTPUT: %w", err)
+		}
+	}
+	if p := a.getenv("GITHUB_PATH"); p != "" {
+		bin := filepath.Join(out.Dir, "bin")
+		if fi, err := os.Stat(bin); err == nil && fi.IsDir() {
+			if err := appendFile(p, bin+"\n"); err != nil {
+				return fmt.Errorf("write GITHUB_PATH: %w", err)
+			}
+		}
 	}
 	return nil
 }
 
+func appendFile(path, s string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(s); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// signerTable is the built-in table plus the signers file, if any; every
+// change to the built-in table is reported on stderr.
+func (a *app) signerTable(c *common) (*releases.Table, error) {
+	t := releases.DefaultTable()
+	if c.signersFile == "" {
+		return t, nil
+	}
+	f, err := os.Open(c.signersFile)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errUsage, err)
+	}
+	defer f.Close()
+	notes, err := t.LoadOverrides(f)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", errUsage, c.signersFile, err)
+	}
+	for _, n := range notes {
+		a.warn("note: " + n)
+	}
+	return t, nil
+}
+
 // progress returns a progress-bar factory when stderr is a terminal, and
-// nil (quiet) otherwise.
-func (a *app) progress() func(string, int64) io.WriteCloser {
+// nil (quiet) otherwise. With several parallel downloads, bars would
+// overwrite each other: each download gets one line when it starts and
+// one when it ends instead.
+func (a *app) progress(parallel bool) func(string, int64) io.WriteCloser {
 	f, ok := a.stderr.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return nil
+	}
+	if parallel {
+		var mu sync.Mutex
+		return func(name string, total int64) io.WriteCloser {
+			mu.Lock()
+			fmt.Fprintf(f, "downloading %s (%.1f MB)\n", name, float64(total)/1e6)
+			mu.Unlock()
+			return &lineProgress{name: name, out: f, mu: &mu}
+		}
 	}
 	return func(name string, total int64) io.WriteCloser {
 		bar := progressbar.NewOptions64(total,
@@ -336,6 +510,23 @@ func (a *app) progress() func(string, int64) io.WriteCloser {
 }
 
 type barCloser struct{ *progressbar.ProgressBar }
+
+// lineProgress counts bytes and prints one line when the download ends.
+type lineProgress struct {
+	name string
+	n    int64
+	out  io.Writer
+	mu   *sync.Mutex
+}
+
+func (l *lineProgress) Write(p []byte) (int, error) { l.n += int64(len(p)); return len(p), nil }
+
+func (l *lineProgress) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, err := fmt.Fprintf(l.out, "downloaded %s (%.1f MB)\n", l.name, float64(l.n)/1e6)
+	return err
+}
 
 func (b barCloser) Close() error { return b.Finish() }
 
@@ -362,7 +553,11 @@ func (a *app) verify(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	name, res, err := install.Check(install.CheckRequest{Artifact: pos[0], Bundle: *bundlePath, Identity: id}, v)
+	table, err := a.signerTable(&c)
+	if err != nil {
+		return err
+	}
+	name, res, err := install.Check(install.CheckRequest{Artifact: pos[0], Bundle: *bundlePath, Identity: id, Signers: table}, v)
 	if c.jsonOut {
 		doc := map[string]any{"name": name, "verified": err == nil}
 		if err != nil {
@@ -423,7 +618,11 @@ func (a *app) signers(args []string) error {
 	if _, err := a.parse(fs, args); err != nil {
 		return err
 	}
-	rows := releases.Signers()
+	table, err := a.signerTable(&c)
+	if err != nil {
+		return err
+	}
+	rows := table.Lines()
 	if c.jsonOut {
 		return a.printJSON(map[string]any{"signers": rows})
 	}
@@ -437,4 +636,124 @@ func (a *app) printJSON(v any) error {
 	enc := json.NewEncoder(a.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+func (a *app) releases(ctx context.Context, args []string) error {
+	var c common
+	fs := a.flags("releases", &c)
+	a.mirrorFlags(fs, &c)
+	pre := fs.Bool("pre", false, "include alphas, betas and release candidates")
+	pos, err := a.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 1 {
+		return fmt.Errorf("%w: releases takes at most one SPEC, got %d", errUsage, len(pos))
+	}
+	var spec *releases.Spec
+	if len(pos) == 1 {
+		sp, err := releases.ParseSpec(pos[0])
+		if err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		spec = &sp
+	}
+	if _, err := releases.ParseMirror(c.mirror); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	h, err := c.homeDirs()
+	if err != nil {
+		return err
+	}
+	r := a.resolver(&c, h, &fetch.Client{Offline: c.offline, Notify: a.warn})
+	offers, err := r.Releases(ctx, spec, *pre)
+	r.Save() //nolint:errcheck // the index is a cache
+	if err != nil {
+		return err
+	}
+	if c.jsonOut {
+		if offers == nil {
+			offers = []install.Offer{}
+		}
+		return a.printJSON(map[string]any{"mirror": c.mirror, "releases": offers})
+	}
+	for _, o := range offers {
+		signed := "no bundle"
+		if len(o.Signed) > 0 {
+			signed = "signed: " + strings.Join(o.Signed, ", ")
+		}
+		inst := ""
+		if o.Installed {
+			inst = "  [installed]"
+		}
+		fmt.Fprintf(a.stdout, "%-10s %-14s %s%s\n", o.Version, strings.Join(o.Formats, ","), signed, inst)
+	}
+	if len(offers) == 0 {
+		a.warn("no releases match on " + c.mirror)
+	}
+	return nil
+}
+
+func (a *app) uninstall(ctx context.Context, args []string) error {
+	var c common
+	fs := a.flags("uninstall", &c)
+	pos, err := a.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return fmt.Errorf("%w: uninstall needs an exact installed version, e.g. pyfetch uninstall 3.13.1", errUsage)
+	}
+	h, err := c.homeDirs()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	removed := []string{}
+	for _, p := range pos {
+		dir, err := install.Uninstall(ctx, h, p)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("uninstall %s: %w", p, err))
+			continue
+		}
+		removed = append(removed, p)
+		if !c.jsonOut {
+			fmt.Fprintf(a.stdout, "removed %s (%s)\n", p, dir)
+		}
+	}
+	if c.jsonOut {
+		if err := a.printJSON(map[string]any{"removed": removed}); err != nil {
+			return err
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (a *app) path(args []string) error {
+	var c common
+	fs := a.flags("path", &c)
+	pos, err := a.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("%w: path takes one installed version or spec, e.g. pyfetch path 3.13", errUsage)
+	}
+	sp, err := releases.ParseSpec(pos[0])
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	h, err := c.homeDirs()
+	if err != nil {
+		return err
+	}
+	in, err := install.Find(h, sp)
+	if err != nil {
+		return err
+	}
+	if c.jsonOut {
+		return a.printJSON(in)
+	}
+	fmt.Fprintln(a.stdout, in.Path)
+	return nil
 }

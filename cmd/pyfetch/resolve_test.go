@@ -1,0 +1,179 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pyfetch/pyfetch/install"
+)
+
+const (
+	thomas = "thomas@python.org"
+	google = "https://accounts.google.com"
+	hugo   = "hugo@python.org"
+	github = "https://github.com/login/oauth"
+)
+
+// releaseMirror publishes a small history: 3.12.8, 3.13.9, 3.13.10, a
+// 3.13.11 without bundle, 3.14.0rc1, 3.14.0 and 3.15.0a1.
+func releaseMirror(t *testing.T) *env {
+	e := newEnv(t)
+	for _, v := range []string{"3.12.8", "3.13.9", "3.13.10", "3.13.11"} {
+		e.mirror.Publish(t, e.ss, v, "tar.xz", thomas, google, nil)
+	}
+	os.Remove(filepath.Join(e.mirror.Dir, "3.13.11", "Python-3.13.11.tar.xz.sigstore"))
+	for _, v := range []string{"3.14.0rc1", "3.14.0", "3.15.0a1"} {
+		e.mirror.Publish(t, e.ss, v, "tar.xz", hugo, github, nil)
+	}
+	return e
+}
+
+func TestInstallResolves(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args []string
+		want []string // versions installed, in order
+		code int
+	}{
+		{[]string{"3.13"}, []string{"3.13.10"}, 0},
+		{[]string{"3"}, []string{"3.14.0"}, 0},
+		{[]string{"latest"}, []string{"3.14.0"}, 0},
+		{[]string{"--pre", "latest"}, []string{"3.15.0a1"}, 0},
+		{[]string{"3.15"}, nil, exitNotFound},
+		{[]string{"3.15.0a1"}, []string{"3.15.0a1"}, 0},
+		{[]string{"3.14.0rc1"}, []string{"3.14.0rc1"}, 0},
+		{[]string{"3.13.11"}, nil, exitNotFound}, // named exactly, bundle missing: refused
+		{[]string{"3.12", "3.13"}, []string{"3.12.8", "3.13.10"}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			t.Parallel()
+			e := releaseMirror(t)
+			code, stdout, stderr := e.run(append([]string{"install"}, tc.args...)...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d: %s", code, tc.code, stderr)
+			}
+			got := e.versions()
+			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Errorf("installed %v, want %v\nstdout %s\nstderr %s", got, tc.want, stdout, stderr)
+			}
+		})
+	}
+}
+
+func TestManageInstalls(t *testing.T) {
+	t.Parallel()
+	e := releaseMirror(t)
+	ghOut := filepath.Join(t.TempDir(), "gh_output")
+	e.vars["GITHUB_OUTPUT"] = ghOut
+	if code, _, stderr := e.run("install", "--json", "3.12", "3.13"); code != 0 {
+		t.Fatalf("install: %s", stderr)
+	}
+	out, _ := os.ReadFile(ghOut)
+	for _, want := range []string{"python-version=3.13.10\n", "python-path=" + filepath.Join(e.home, "versions", "3.13.10") + "\n", "signer=thomas@python.org\n", "sha256="} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("GITHUB_OUTPUT lacks %q:\n%s", want, out)
+		}
+	}
+
+	// path resolves against installs.
+	code, stdout, _ := e.run("path", "3.13")
+	if code != 0 || stdout != filepath.Join(e.home, "versions", "3.13.10")+"\n" {
+		t.Errorf("path 3.13: exit %d %q", code, stdout)
+	}
+	if code, _, stderr := e.run("path", "3.14"); code != exitNotFound || !strings.Contains(stderr, "installed: [3.13.10 3.12.8]") {
+		t.Errorf("path 3.14: exit %d %q", code, stderr)
+	}
+
+	// releases marks installed and signed versions.
+	code, stdout, _ = e.run("releases", "--json", "3.13")
+	var doc struct {
+		Releases []install.Offer `json:"releases"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &doc) != nil {
+		t.Fatalf("releases --json: exit %d %q", code, stdout)
+	}
+	var got []string
+	for _, o := range doc.Releases {
+		got = append(got, o.Version+":"+strings.Join(o.Signed, "+")+":"+map[bool]string{true: "i", false: "-"}[o.Installed])
+	}
+	if want := "3.13.11::-,3.13.10:tar.xz:i,3.13.9:tar.xz:-"; strings.Join(got, ",") != want {
+		t.Errorf("releases 3.13 = %s, want %s", strings.Join(got, ","), want)
+	}
+	code, stdout, _ = e.run("releases")
+	if code != 0 || !strings.Contains(stdout, "3.14.0     tar.xz         signed: tar.xz") || strings.Contains(stdout, "3.15.0a1") {
+		t.Errorf("releases: %q", stdout)
+	}
+
+	// uninstall removes the tree, then path and uninstall say it is gone.
+	if code, stdout, stderr := e.run("uninstall", "3.13.10"); code != 0 || !strings.HasPrefix(stdout, "removed 3.13.10") {
+		t.Fatalf("uninstall: exit %d %q %q", code, stdout, stderr)
+	}
+	if got := e.versions(); strings.Join(got, ",") != "3.12.8" {
+		t.Errorf("after uninstall versions/ holds %v", got)
+	}
+	if code, _, _ := e.run("uninstall", "3.13.10"); code != exitNotFound {
+		t.Errorf("second uninstall: exit %d", code)
+	}
+	if code, _, _ := e.run("uninstall", "../../etc"); code != exitUsage {
+		t.Errorf("uninstall ../../etc: exit %d, want usage", code)
+	}
+	code, stdout, _ = e.run("list", "--json")
+	var list struct {
+		Versions []install.Installed `json:"versions"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &list) != nil || len(list.Versions) != 1 {
+		t.Errorf("list after uninstall: %q", stdout)
+	}
+}
+
+func TestIndexIsCached(t *testing.T) {
+	t.Parallel()
+	e := releaseMirror(t)
+	if code, _, stderr := e.run("releases", "3.13"); code != 0 {
+		t.Fatal(stderr)
+	}
+	before := len(e.mirror.Requests())
+	if code, _, stderr := e.run("releases", "3.13"); code != 0 {
+		t.Fatal(stderr)
+	}
+	if after := len(e.mirror.Requests()); after != before {
+		t.Errorf("second listing within the TTL made %d requests", after-before)
+	}
+	// Offline answers from the cached index and says how old it is.
+	e.mirror.Server.Close()
+	code, stdout, stderr := e.run("releases", "--offline", "3.13")
+	if code != 0 || !strings.Contains(stdout, "3.13.10") || !strings.Contains(stderr, "offline: using the release index cached") {
+		t.Errorf("offline releases: exit %d %q %q", code, stdout, stderr)
+	}
+}
+
+func TestSignersFile(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	file := filepath.Join(t.TempDir(), "signers.json")
+	os.WriteFile(file, []byte(`{"lines": {"3.16": {"identity": "new-rm@python.org", "issuer": "https://github.com/login/oauth"},
+	  "3.13": {"identity": "other@python.org", "issuer": "https://accounts.google.com"}}}`), 0o644)
+	e.vars["PYFETCH_SIGNERS"] = file
+	e.mirror.Publish(t, e.ss, "3.16.0", "tar.xz", "new-rm@python.org", github, nil)
+	code, stdout, stderr := e.run("install", "3.16.0")
+	if code != 0 || !strings.Contains(stdout, "signed by new-rm@python.org") {
+		t.Fatalf("install 3.16.0: exit %d %q %q", code, stdout, stderr)
+	}
+	for _, want := range []string{"note: signers file adds 3.16: new-rm@python.org", "note: signers file overrides 3.13: other@python.org via https://accounts.google.com (built in: thomas@python.org via https://accounts.google.com)"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	code, stdout, _ = e.run("signers")
+	if code != 0 || !strings.Contains(stdout, "3.16  new-rm@python.org") {
+		t.Errorf("signers: %q", stdout)
+	}
+	os.WriteFile(file, []byte(`{"lines": {"3.16": {"identity": "nobody", "issuer": "http://x"}}}`), 0o644)
+	if code, _, stderr := e.run("signers"); code != exitUsage || !strings.Contains(stderr, "expected an e-mail identity") {
+		t.Errorf("bad signers file: exit %d %q", code, stderr)
+	}
+}

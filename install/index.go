@@ -1,0 +1,289 @@
+package install
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pyfetch/pyfetch/fetch"
+	"github.com/pyfetch/pyfetch/internal/atomicfile"
+	"github.com/pyfetch/pyfetch/releases"
+)
+
+// DefaultIndexTTL is how long a mirror's directory listings are reused.
+const DefaultIndexTTL = 10 * time.Minute
+
+// Resolver turns specs ("3.13", "latest") into versions by reading the
+// mirror's directory listings, cached in the cache dir's index.json. The
+// listings are untrusted: they only choose which version to fetch, and
+// that version is verified like any other.
+type Resolver struct {
+	Home    Home
+	Mirror  string
+	Fetch   *fetch.Client
+	TTL     time.Duration // DefaultIndexTTL when zero
+	Offline bool
+	Now     func() time.Time
+	Notify  func(string)
+	// Jobs bounds parallel listing requests (default 8).
+	Jobs int
+
+	mu    sync.Mutex
+	index *indexFile
+	dirty bool
+}
+
+// indexFile is index.json: per mirror, per folder ("" is the root), the
+// names the listing showed and when.
+type indexFile struct {
+	Mirrors map[string]map[string]listing `json:"mirrors"`
+}
+
+type listing struct {
+	FetchedAt time.Time `json:"fetched_at"`
+	Names     []string  `json:"names"`
+}
+
+func (r *Resolver) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *Resolver) indexPath() string { return filepath.Join(r.Home.CacheRoot(), "index.json") }
+
+func (r *Resolver) load() *indexFile {
+	if r.index != nil {
+		return r.index
+	}
+	r.index = &indexFile{Mirrors: map[string]map[string]listing{}}
+	if data, err := os.ReadFile(r.indexPath()); err == nil {
+		var f indexFile
+		if json.Unmarshal(data, &f) == nil && f.Mirrors != nil {
+			r.index = &f
+		}
+	}
+	return r.index
+}
+
+// Save writes the index back if it changed.
+func (r *Resolver) Save() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.dirty {
+		return nil
+	}
+	data, err := json.Marshal(r.index)
+	if err != nil {
+		return err
+	}
+	r.dirty = false
+	return atomicfile.WriteFile(r.indexPath(), data, 0o644)
+}
+
+// list returns the names in folder rel ("" for the root) of the mirror.
+func (r *Resolver) list(ctx context.Context, rel string) ([]string, error) {
+	ttl := r.TTL
+	if ttl == 0 {
+		ttl = DefaultIndexTTL
+	}
+	if isFileURL(r.Mirror) {
+		u, _ := releases.ParseMirror(r.Mirror)
+		return listDir(filepath.Join(u.Path, rel))
+	}
+	r.mu.Lock()
+	idx := r.load()
+	cached, ok := idx.Mirrors[r.Mirror][rel]
+	r.mu.Unlock()
+	age := r.now().Sub(cached.FetchedAt)
+	if ok && (r.Offline || age < ttl) {
+		if r.Offline && rel == "" && r.Notify != nil {
+			r.Notify(fmt.Sprintf("offline: using the release index cached %s ago", age.Round(time.Second)))
+		}
+		return cached.Names, nil
+	}
+	if r.Offline {
+		// No index: the cache itself is a python.org-shaped mirror.
+		return listDir(filepath.Join(r.Home.CacheRoot(), rel))
+	}
+	u := strings.TrimSuffix(r.Mirror, "/") + "/"
+	if rel != "" {
+		u += rel + "/"
+	}
+	body, err := r.Fetch.Get(ctx, u, releases.MaxListingBytes)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", u, err)
+	}
+	names, err := releases.ParseListing(bytes.NewReader(body), u)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", u, err)
+	}
+	r.mu.Lock()
+	if idx.Mirrors[r.Mirror] == nil {
+		idx.Mirrors[r.Mirror] = map[string]listing{}
+	}
+	idx.Mirrors[r.Mirror][rel] = listing{FetchedAt: r.now().UTC(), Names: names}
+	r.dirty = true
+	r.mu.Unlock()
+	return names, nil
+}
+
+func listDir(dir string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(ents))
+	for _, e := range ents {
+		n := e.Name()
+		if e.IsDir() {
+			n += "/"
+		}
+		names = append(names, n)
+	}
+	return names, nil
+}
+
+// Resolve returns the newest version matching spec that the mirror offers
+// with both the artifact in format and its bundle. An exact version is
+// returned as is, without listing: installing it checks the mirror.
+func (r *Resolver) Resolve(ctx context.Context, spec releases.Spec, format releases.Format, pre bool) (releases.Version, error) {
+	if spec.Exact != nil {
+		return *spec.Exact, nil
+	}
+	root, err := r.list(ctx, "")
+	if err != nil {
+		return releases.Version{}, err
+	}
+	var seen []string
+	for _, folder := range releases.Folders(root) {
+		if !spec.MatchesFolder(folder) {
+			continue
+		}
+		names, err := r.list(ctx, folder.String())
+		if err != nil {
+			return releases.Version{}, err
+		}
+		for _, a := range releases.FolderReleases(names) {
+			if !spec.Matches(a.Version, pre) {
+				continue
+			}
+			if a.Signed[format] {
+				return a.Version, nil
+			}
+			if a.Artifacts[format] {
+				seen = append(seen, a.Version.String()+" (no bundle)")
+			}
+		}
+		if len(seen) >= 5 {
+			break
+		}
+	}
+	hint := "none"
+	if len(seen) > 0 {
+		hint = strings.Join(seen, ", ")
+	} else if lines := newestLines(root, 5); lines != "" {
+		hint = "none; newest folders on the mirror: " + lines
+	}
+	pref := ""
+	if !pre {
+		pref = " final"
+	}
+	return releases.Version{}, fmt.Errorf("%w: no%s release matching %q with a %s artifact and Sigstore bundle on %s (matching: %s)",
+		fetch.ErrNotFound, pref, spec.Raw, format, r.Mirror, hint)
+}
+
+func newestLines(root []string, n int) string {
+	fs := releases.Folders(root)
+	var out []string
+	for i := 0; i < len(fs) && i < n; i++ {
+		out = append(out, fs[i].String())
+	}
+	return strings.Join(out, ", ")
+}
+
+// Offer is one version a mirror offers, as `pyfetch releases` shows it.
+type Offer struct {
+	Version   string   `json:"version"`
+	Formats   []string `json:"formats"`
+	Signed    []string `json:"signed_formats"`
+	Installed bool     `json:"installed"`
+}
+
+// Releases lists the versions matching spec (all when spec is nil) that
+// the mirror offers, newest first. Folder listings are read in parallel.
+func (r *Resolver) Releases(ctx context.Context, spec *releases.Spec, pre bool) ([]Offer, error) {
+	root, err := r.list(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	var folders []releases.Version
+	for _, f := range releases.Folders(root) {
+		if spec == nil || spec.MatchesFolder(f) {
+			folders = append(folders, f)
+		}
+	}
+	jobs := r.Jobs
+	if jobs <= 0 {
+		jobs = 8
+	}
+	results := make([][]string, len(folders))
+	errs := make([]error, len(folders))
+	sem := make(chan struct{}, jobs)
+	var wg sync.WaitGroup
+	for i, f := range folders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			results[i], errs[i] = r.list(ctx, f.String())
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	var out []Offer
+	for _, names := range results {
+		for _, a := range releases.FolderReleases(names) {
+			if spec != nil && !spec.Matches(a.Version, pre || spec.Exact != nil) {
+				continue
+			}
+			if spec == nil && a.Version.IsPrerelease() && !pre {
+				continue
+			}
+			o := Offer{Version: a.Version.String()}
+			for _, f := range []releases.Format{releases.TarXZ, releases.TGZ} {
+				if a.Artifacts[f] {
+					o.Formats = append(o.Formats, string(f))
+				}
+				if a.Signed[f] {
+					o.Signed = append(o.Signed, string(f))
+				}
+			}
+			if _, err := os.Stat(r.Home.VersionDir(o.Version)); err == nil {
+				o.Installed = true
+			}
+			out = append(out, o)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, _ := releases.ParseVersion(out[i].Version)
+		b, _ := releases.ParseVersion(out[j].Version)
+		return a.Compare(b) > 0
+	})
+	return out, nil
+}

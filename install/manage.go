@@ -1,0 +1,76 @@
+package install
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/pyfetch/pyfetch/fetch"
+	"github.com/pyfetch/pyfetch/internal/lock"
+	"github.com/pyfetch/pyfetch/releases"
+)
+
+// Uninstall removes an installed version atomically: under the version's
+// lock the tree is renamed out of versions/<v> in one step, then deleted.
+// The version string is parsed first, so nothing outside versions/ can be
+// named.
+func Uninstall(ctx context.Context, h Home, version string) (string, error) {
+	v, err := releases.ParseVersion(version)
+	if err != nil {
+		return "", err
+	}
+	dir := h.VersionDir(v.String())
+	l, err := lock.Acquire(ctx, filepath.Join(h.Versions(), "."+v.String()+".lock"), nil)
+	if err != nil {
+		if _, serr := os.Stat(h.Versions()); os.IsNotExist(serr) {
+			return "", fmt.Errorf("%w: %s is not installed in %s", fetch.ErrNotFound, v, h.Versions())
+		}
+		return "", err
+	}
+	defer l.Unlock()
+	fi, err := os.Lstat(dir)
+	if os.IsNotExist(err) {
+		return "", fmt.Errorf("%w: %s is not installed in %s", fetch.ErrNotFound, v, h.Versions())
+	}
+	if err != nil {
+		return "", err
+	}
+	if !fi.IsDir() {
+		return "", fmt.Errorf("uninstall %s: %s is not a directory; leaving it alone", v, dir)
+	}
+	var rnd [6]byte
+	rand.Read(rnd[:])
+	// The trash name starts with ".tmp-<version>-", so a crash before the
+	// delete finishes is cleaned by the next install's CleanStale.
+	trash := filepath.Join(h.Versions(), ".tmp-"+v.String()+"-uninstall-"+hex.EncodeToString(rnd[:]))
+	if err := os.Rename(dir, trash); err != nil {
+		return "", fmt.Errorf("uninstall %s: %w", v, err)
+	}
+	if err := os.RemoveAll(trash); err != nil {
+		return dir, fmt.Errorf("uninstall %s: removed from versions/, but deleting %s failed: %w", v, trash, err)
+	}
+	return dir, nil
+}
+
+// Find returns the newest installed version matching spec.
+func Find(h Home, spec releases.Spec) (Installed, error) {
+	rows, err := List(h)
+	if err != nil {
+		return Installed{}, err
+	}
+	var names []string
+	for _, r := range rows {
+		v, _ := releases.ParseVersion(r.Version)
+		if spec.Matches(v, spec.Exact != nil) {
+			return r, nil
+		}
+		names = append(names, r.Version)
+	}
+	if len(names) == 0 {
+		return Installed{}, fmt.Errorf("%w: %s is not installed (nothing is installed in %s)", fetch.ErrNotFound, spec.Raw, h.Versions())
+	}
+	return Installed{}, fmt.Errorf("%w: no installed version matches %q (installed: %v)", fetch.ErrNotFound, spec.Raw, names)
+}

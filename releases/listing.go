@@ -1,0 +1,219 @@
+package releases
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"path"
+	"sort"
+	"strings"
+
+	"golang.org/x/net/html"
+)
+
+// ErrBadSpec is returned for a version spec pyfetch cannot read.
+var ErrBadSpec = errors.New("not a version spec")
+
+// MaxListingBytes caps a directory listing page (python.org's is ~60 KB).
+const MaxListingBytes = 8 << 20
+
+// ParseListing reads an HTML directory listing (nginx autoindex, Apache,
+// Python's http.server, S3-style index pages) and returns the names of the
+// entries directly inside base, folders with a trailing "/". Links that
+// leave base, point deeper, go up, carry only a query (sort links) or are
+// not http(s) are ignored. Names are unescaped; duplicates removed.
+func ParseListing(r io.Reader, base string) ([]string, error) {
+	bu, err := url.Parse(base)
+	if err != nil {
+		return nil, fmt.Errorf("listing base %q: %w", base, err)
+	}
+	if !strings.HasSuffix(bu.Path, "/") {
+		bu.Path += "/"
+	}
+	seen := map[string]bool{}
+	var names []string
+	z := html.NewTokenizer(io.LimitReader(r, MaxListingBytes))
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			if errors.Is(z.Err(), io.EOF) {
+				break
+			}
+			return nil, fmt.Errorf("read listing: %w", z.Err())
+		}
+		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
+			continue
+		}
+		name, hasAttr := z.TagName()
+		if string(name) != "a" || !hasAttr {
+			continue
+		}
+		for {
+			k, v, more := z.TagAttr()
+			if string(k) == "href" {
+				if n, ok := childName(bu, string(v)); ok && !seen[n] {
+					seen[n] = true
+					names = append(names, n)
+				}
+			}
+			if !more {
+				break
+			}
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// childName resolves href against base and returns the entry name if the
+// link names something directly inside base.
+func childName(base *url.URL, href string) (string, bool) {
+	href = strings.TrimSpace(href)
+	if href == "" || strings.HasPrefix(href, "?") || strings.HasPrefix(href, "#") {
+		return "", false
+	}
+	ref, err := url.Parse(href)
+	if err != nil {
+		return "", false
+	}
+	u := base.ResolveReference(ref)
+	if (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "file") || u.Host != base.Host || u.Scheme != base.Scheme {
+		return "", false
+	}
+	p := u.Path
+	rest, ok := strings.CutPrefix(p, base.Path)
+	if !ok || rest == "" {
+		return "", false
+	}
+	dir := strings.HasSuffix(rest, "/")
+	rest = strings.TrimSuffix(rest, "/")
+	if rest == "" || strings.Contains(rest, "/") || rest == "." || rest == ".." || path.Clean(rest) != rest {
+		return "", false
+	}
+	if dir {
+		rest += "/"
+	}
+	return rest, true
+}
+
+// Spec is what a user asks to install: an exact version, a release line
+// ("3.13"), a major version ("3") or "latest".
+type Spec struct {
+	Raw   string
+	Exact *Version
+	Major int
+	Minor int // -1 when only the major is given
+}
+
+// ParseSpec reads "3.13.1", "3.15.0a1", "3.13", "3" or "latest".
+func ParseSpec(s string) (Spec, error) {
+	if s == "latest" {
+		return Spec{Raw: s, Major: 3, Minor: -1}, nil
+	}
+	if v, err := ParseVersion(s); err == nil {
+		return Spec{Raw: s, Exact: &v}, nil
+	}
+	parts := strings.Split(s, ".")
+	if len(parts) > 2 {
+		return Spec{}, fmt.Errorf("%w: %q (expected 3.13.1, 3.15.0a1, 3.13, 3 or latest)", ErrBadSpec, s)
+	}
+	nums := make([]int, len(parts))
+	for i, p := range parts {
+		if p == "" || len(p) > 4 || strings.Trim(p, "0123456789") != "" {
+			return Spec{}, fmt.Errorf("%w: %q (expected 3.13.1, 3.15.0a1, 3.13, 3 or latest)", ErrBadSpec, s)
+		}
+		nums[i] = atoi(p)
+	}
+	sp := Spec{Raw: s, Major: nums[0], Minor: -1}
+	if len(nums) == 2 {
+		sp.Minor = nums[1]
+	}
+	return sp, nil
+}
+
+// Matches reports whether v satisfies the spec. Prereleases match a
+// non-exact spec only when pre is set.
+func (s Spec) Matches(v Version, pre bool) bool {
+	if s.Exact != nil {
+		return v == *s.Exact
+	}
+	if v.IsPrerelease() && !pre {
+		return false
+	}
+	return v.Major == s.Major && (s.Minor < 0 || v.Minor == s.Minor)
+}
+
+// MatchesFolder reports whether a mirror folder (a final version) can hold
+// a version the spec matches.
+func (s Spec) MatchesFolder(final Version) bool {
+	if s.Exact != nil {
+		return s.Exact.Final() == final
+	}
+	return final.Major == s.Major && (s.Minor < 0 || final.Minor == s.Minor)
+}
+
+// Folders returns the version folders among listing names, newest first.
+func Folders(names []string) []Version {
+	var out []Version
+	for _, n := range names {
+		n, ok := strings.CutSuffix(n, "/")
+		if !ok {
+			continue
+		}
+		if v, err := ParseVersion(n); err == nil && !v.IsPrerelease() {
+			out = append(out, v)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Compare(out[j]) > 0 })
+	return out
+}
+
+// Available is a version found in a folder listing, with what it offers.
+type Available struct {
+	Version Version
+	// Formats with an artifact, and those whose bundle is there too.
+	Artifacts map[Format]bool
+	Signed    map[Format]bool
+}
+
+// FolderReleases reads the source artifacts and bundles in one folder's
+// listing (names as ParseListing returns them), newest first.
+func FolderReleases(names []string) []Available {
+	have := map[string]bool{}
+	for _, n := range names {
+		have[n] = true
+	}
+	byVersion := map[Version]*Available{}
+	for _, n := range names {
+		for _, f := range []Format{TarXZ, TGZ} {
+			rest, ok := strings.CutPrefix(n, "Python-")
+			if !ok {
+				continue
+			}
+			vs, ok := strings.CutSuffix(rest, "."+string(f))
+			if !ok {
+				continue
+			}
+			v, err := ParseVersion(vs)
+			if err != nil {
+				continue
+			}
+			a := byVersion[v]
+			if a == nil {
+				a = &Available{Version: v, Artifacts: map[Format]bool{}, Signed: map[Format]bool{}}
+				byVersion[v] = a
+			}
+			a.Artifacts[f] = true
+			if have[n+".sigstore"] {
+				a.Signed[f] = true
+			}
+		}
+	}
+	out := make([]Available, 0, len(byVersion))
+	for _, a := range byVersion {
+		out = append(out, *a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Version.Compare(out[j].Version) > 0 })
+	return out
+}
