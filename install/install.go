@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -191,6 +192,9 @@ func Obtain(ctx context.Context, art releases.Artifact, want verify.Identity, o 
 		if herr == nil {
 			res, verr := o.Verifier.Verify(b, sum, want)
 			if verr == nil {
+				// mtime records last use, for cache prune --older-than.
+				now := time.Now()
+				_ = os.Chtimes(artPath, now, now)
 				if err := saveBundle(cdir, art, bundleData); err != nil {
 					f.Close()
 					return nil, nil, false, err
@@ -258,6 +262,14 @@ func loadBundle(ctx context.Context, art releases.Artifact, o Options) (b *bundl
 			return nil, nil, uerr
 		}
 		data, err = o.Fetch.Get(ctx, artURL+".sigstore", verify.MaxBundleBytes+1)
+		if err != nil && !errors.Is(err, fetch.ErrNotFound) && !errors.Is(err, fetch.ErrTooLarge) && ctx.Err() == nil {
+			// The mirror is unreachable: a cached bundle is as good as a
+			// fresh one, since it is verified the same way.
+			if cachedData, cerr := os.ReadFile(cached); cerr == nil {
+				o.notify("warning: %v; using the cached bundle", err)
+				data, err = cachedData, nil
+			}
+		}
 		if errors.Is(err, fetch.ErrNotFound) {
 			err = fmt.Errorf("%w: no Sigstore bundle for %s on this mirror (%s.sigstore); refusing to install unverified", fetch.ErrNotFound, art.Name(), artURL)
 		} else if errors.Is(err, fetch.ErrTooLarge) {
@@ -281,6 +293,23 @@ func saveBundle(cdir string, art releases.Artifact, data []byte) error {
 	}
 	return atomicfile.WriteFile(path, data, 0o644)
 }
+
+// hashWriter passes bytes on to w while hashing them.
+type hashWriter struct {
+	w io.Writer
+	h hash.Hash
+}
+
+func newHashWriter(w io.Writer) *hashWriter { return &hashWriter{w: w, h: sha256.New()} }
+
+func (hw *hashWriter) Write(p []byte) (int, error) {
+	n, err := hw.w.Write(p)
+	hw.h.Write(p[:n])
+	return n, err
+}
+
+// Sum is the SHA-256 of everything written so far.
+func (hw *hashWriter) Sum() []byte { return hw.h.Sum(nil) }
 
 func hashFile(f *os.File) ([]byte, error) {
 	h := sha256.New()

@@ -63,7 +63,10 @@ commands:
   install SPEC...         download, verify and unpack CPython source releases
                           (SPEC: 3.13.1, 3.15.0a1, 3.13, 3 or latest)
   verify ARTIFACT|sha256:HEX  verify a file you already have against its bundle
+  fetch SPEC...           download and verify into the cache, without unpacking
   releases [SPEC]         what the mirror offers, newest first
+  cache ls | cache prune [--older-than DUR]   inspect or trim the download cache
+  mirror export DIR [SPEC...]  write a python.org-shaped mirror from the cache
   list                    installed versions with their receipts
   path SPEC               the install dir of an installed version
   uninstall VERSION...    remove installed versions
@@ -99,6 +102,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = a.signers(rest)
 	case "releases":
 		err = a.releases(ctx, rest)
+	case "fetch":
+		err = a.fetch(ctx, rest)
+	case "cache":
+		err = a.cache(ctx, rest)
+	case "mirror":
+		err = a.mirror(ctx, rest)
 	case "uninstall":
 		err = a.uninstall(ctx, rest)
 	case "path":
@@ -108,7 +117,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usageText)
 	default:
-		err = fmt.Errorf("%w: unknown command %q (expected install, verify, releases, list, path, uninstall, signers or version)", errUsage, cmd)
+		err = fmt.Errorf("%w: unknown command %q (expected install, fetch, verify, releases, list, path, uninstall, cache, mirror, signers or version)", errUsage, cmd)
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -248,97 +257,44 @@ func (a *app) verifier(ctx context.Context, c *common, h install.Home) (*verify.
 }
 
 func (a *app) install(ctx context.Context, args []string) error {
-	var c common
-	fs := a.flags("install", &c)
-	a.mirrorFlags(fs, &c)
-	force := fs.Bool("force", false, "reinstall atomically even if installed")
-	pre := fs.Bool("pre", false, "let 3.14, 3 and latest pick alphas, betas and release candidates")
-	jobs := fs.Int("jobs", envInt(a.env("PYFETCH_JOBS", ""), 3), "versions installed in parallel (env PYFETCH_JOBS)")
-	fs.BoolVar(&c.quiet, "quiet", false, "no progress bar")
-	retries := fs.Int("retries", envInt(a.env("PYFETCH_RETRIES", ""), fetch.DefaultRetries), "retries per download, with backoff (env PYFETCH_RETRIES)")
-	pos, err := a.parse(fs, args)
+	var force bool
+	jobs := 0
+	p, err := a.prepare(ctx, "install", args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&force, "force", false, "reinstall atomically even if installed")
+		fs.IntVar(&jobs, "jobs", envInt(a.env("PYFETCH_JOBS", ""), 3), "versions installed in parallel (env PYFETCH_JOBS)")
+	})
 	if err != nil {
 		return err
 	}
-	if len(pos) == 0 {
-		return fmt.Errorf("%w: install needs a version, e.g. pyfetch install 3.13.1 or 3.13", errUsage)
-	}
-	format, err := releases.ParseFormat(c.format)
-	if err != nil {
-		return err
-	}
-	if _, err := releases.ParseMirror(c.mirror); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
-	id, err := c.identityOverride()
-	if err != nil {
-		return err
-	}
-	specs, err := parseSpecs(pos)
-	if err != nil {
-		return err
-	}
-	table, err := a.signerTable(&c)
-	if err != nil {
-		return err
-	}
-	h, err := c.homeDirs()
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(h.CacheRoot(), 0o755); err != nil {
-		return err
-	}
-	if *retries == 0 {
-		*retries = -1 // fetch.Client reads 0 as "default"
-	}
-	fc := &fetch.Client{Offline: c.offline, Notify: a.warn, Retries: *retries}
-	if !c.quiet && !c.jsonOut {
-		fc.Progress = a.progress(len(specs) > 1)
-	}
-	res := a.resolver(&c, h, fc)
-	versions, err := resolveAll(ctx, res, specs, format, *pre)
-	if err != nil {
-		return err
-	}
-	// Refuse unsigned releases before any network or trust-root work.
-	for _, v := range versions {
-		if _, err := install.Identity(v, releases.Artifact{Version: v, Format: format}.Name(), id, table); err != nil {
-			return err
+	p.opts.Force = force
+	outs := make([]*install.Outcome, len(p.versions))
+	errs := forEach(len(p.versions), jobs, func(i int) error {
+		out, err := install.Install(ctx, p.versions[i], p.opts)
+		if err != nil {
+			return fmt.Errorf("install %s: %w", p.versions[i], err)
 		}
-	}
-	v, src, err := a.verifier(ctx, &c, h)
-	if err != nil {
-		return err
-	}
-	opts := install.Options{
-		Home: h, Mirror: c.mirror, Format: format, Offline: c.offline, Force: *force,
-		Identity: id, Signers: table, Fetch: fc, Verifier: v, RootSource: src, Notify: a.warn,
-	}
-	outs, errs := installAll(ctx, versions, opts, *jobs)
+		outs[i] = out
+		return nil
+	})
+	done := []*install.Outcome{}
 	for i, out := range outs {
 		if out == nil {
 			continue
 		}
-		if !c.jsonOut {
+		done = append(done, out)
+		if !p.c.jsonOut {
 			if out.AlreadyInstalled {
-				fmt.Fprintf(a.stdout, "%s is already installed in %s (use --force to reinstall)\n", versions[i], out.Dir)
+				fmt.Fprintf(a.stdout, "%s is already installed in %s (use --force to reinstall)\n", p.versions[i], out.Dir)
 			} else {
 				r := out.Receipt
-				fmt.Fprintf(a.stdout, "installed %s in %s (sha256 %s, signed by %s via %s)\n", versions[i], out.Dir, r.SHA256, r.Signer, r.Issuer)
+				fmt.Fprintf(a.stdout, "installed %s in %s (sha256 %s, signed by %s via %s)\n", p.versions[i], out.Dir, r.SHA256, r.Signer, r.Issuer)
 			}
 		}
 		if err := a.githubOutputs(out); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if c.jsonOut {
-		done := []*install.Outcome{}
-		for _, o := range outs {
-			if o != nil {
-				done = append(done, o)
-			}
-		}
+	if p.c.jsonOut {
 		if err := a.printJSON(map[string]any{"installed": done}); err != nil {
 			return err
 		}
@@ -387,40 +343,6 @@ func resolveAll(ctx context.Context, r *install.Resolver, specs []releases.Spec,
 		}
 	}
 	return out, nil
-}
-
-// installAll installs versions with at most jobs at once. Each version's
-// outcome or error lands at its index.
-func installAll(ctx context.Context, versions []releases.Version, o install.Options, jobs int) ([]*install.Outcome, []error) {
-	if jobs < 1 {
-		jobs = 1
-	}
-	outs := make([]*install.Outcome, len(versions))
-	errs := make([]error, len(versions))
-	sem := make(chan struct{}, jobs)
-	var wg sync.WaitGroup
-	for i, v := range versions {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			out, err := install.Install(ctx, v, o)
-			if err != nil {
-				errs[i] = fmt.Errorf("install %s: %w", v, err)
-				return
-			}
-			outs[i] = out
-		}()
-	}
-	wg.Wait()
-	var failed []error
-	for _, err := range errs {
-		if err != nil {
-			failed = append(failed, err)
-		}
-	}
-	return outs, failed
 }
 
 // githubOutputs appends to $GITHUB_OUTPUT and $GITHUB_PATH when set, so a
@@ -756,4 +678,295 @@ func (a *app) path(args []string) error {
 	}
 	fmt.Fprintln(a.stdout, in.Path)
 	return nil
+}
+
+// pipeline is what install and fetch share: parsed flags, resolved
+// versions and ready options.
+type pipeline struct {
+	c        common
+	versions []releases.Version
+	opts     install.Options
+}
+
+func (a *app) prepare(ctx context.Context, name string, args []string, extra func(*flag.FlagSet)) (*pipeline, error) {
+	p := &pipeline{}
+	c := &p.c
+	fs := a.flags(name, c)
+	a.mirrorFlags(fs, c)
+	pre := fs.Bool("pre", false, "let 3.14, 3 and latest pick alphas, betas and release candidates")
+	fs.BoolVar(&c.quiet, "quiet", false, "no progress bar")
+	retries := fs.Int("retries", envInt(a.env("PYFETCH_RETRIES", ""), fetch.DefaultRetries), "retries per download, with backoff (env PYFETCH_RETRIES)")
+	if extra != nil {
+		extra(fs)
+	}
+	pos, err := a.parse(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if len(pos) == 0 {
+		return nil, fmt.Errorf("%w: %s needs a version, e.g. pyfetch %s 3.13.1 or 3.13", errUsage, name, name)
+	}
+	format, err := releases.ParseFormat(c.format)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := releases.ParseMirror(c.mirror); err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	id, err := c.identityOverride()
+	if err != nil {
+		return nil, err
+	}
+	specs, err := parseSpecs(pos)
+	if err != nil {
+		return nil, err
+	}
+	table, err := a.signerTable(c)
+	if err != nil {
+		return nil, err
+	}
+	h, err := c.homeDirs()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(h.CacheRoot(), 0o755); err != nil {
+		return nil, err
+	}
+	if *retries == 0 {
+		*retries = -1 // fetch.Client reads 0 as "default"
+	}
+	fc := &fetch.Client{Offline: c.offline, Notify: a.warn, Retries: *retries}
+	if !c.quiet && !c.jsonOut {
+		fc.Progress = a.progress(len(specs) > 1)
+	}
+	p.versions, err = resolveAll(ctx, a.resolver(c, h, fc), specs, format, *pre)
+	if err != nil {
+		return nil, err
+	}
+	// Refuse unsigned releases before any network or trust-root work.
+	for _, v := range p.versions {
+		if _, err := install.Identity(v, releases.Artifact{Version: v, Format: format}.Name(), id, table); err != nil {
+			return nil, err
+		}
+	}
+	v, src, err := a.verifier(ctx, c, h)
+	if err != nil {
+		return nil, err
+	}
+	p.opts = install.Options{
+		Home: h, Mirror: c.mirror, Format: format, Offline: c.offline,
+		Identity: id, Signers: table, Fetch: fc, Verifier: v, RootSource: src, Notify: a.warn,
+	}
+	return p, nil
+}
+
+func (a *app) fetch(ctx context.Context, args []string) error {
+	jobs := 0
+	p, err := a.prepare(ctx, "fetch", args, func(fs *flag.FlagSet) {
+		fs.IntVar(&jobs, "jobs", envInt(a.env("PYFETCH_JOBS", ""), 3), "downloads in parallel (env PYFETCH_JOBS)")
+	})
+	if err != nil {
+		return err
+	}
+	type row struct {
+		Version    string `json:"version"`
+		SHA256     string `json:"sha256"`
+		Signer     string `json:"signer"`
+		Downloaded bool   `json:"downloaded"`
+	}
+	rows := make([]*row, len(p.versions))
+	errs := forEach(len(p.versions), jobs, func(i int) error {
+		v := p.versions[i]
+		res, fetched, err := install.Fetch(ctx, v, p.opts)
+		if err != nil {
+			return fmt.Errorf("fetch %s: %w", v, err)
+		}
+		rows[i] = &row{v.String(), res.SHA256, res.Identity.SAN, fetched}
+		return nil
+	})
+	done := []*row{}
+	for _, r := range rows {
+		if r == nil {
+			continue
+		}
+		done = append(done, r)
+		if !p.c.jsonOut {
+			what := "cached"
+			if r.Downloaded {
+				what = "fetched"
+			}
+			fmt.Fprintf(a.stdout, "%s %s into %s (sha256 %s, signed by %s)\n", what, r.Version, p.opts.Home.CacheRoot(), r.SHA256, r.Signer)
+		}
+	}
+	if p.c.jsonOut {
+		if err := a.printJSON(map[string]any{"fetched": done}); err != nil {
+			return err
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// forEach runs f(0..n-1) with at most jobs at once and returns the errors.
+func forEach(n, jobs int, f func(i int) error) []error {
+	if jobs < 1 {
+		jobs = 1
+	}
+	errs := make([]error, n)
+	sem := make(chan struct{}, jobs)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] = f(i)
+		}()
+	}
+	wg.Wait()
+	var failed []error
+	for _, err := range errs {
+		if err != nil {
+			failed = append(failed, err)
+		}
+	}
+	return failed
+}
+
+func (a *app) cache(ctx context.Context, args []string) error {
+	if len(args) == 0 || (args[0] != "ls" && args[0] != "prune") {
+		return fmt.Errorf("%w: expected pyfetch cache ls or pyfetch cache prune [--older-than DUR]", errUsage)
+	}
+	var c common
+	fs := a.flags("cache "+args[0], &c)
+	older := fs.Duration("older-than", 0, "prune: also remove artifacts unused for this long (e.g. 720h), even if installed")
+	dry := fs.Bool("dry-run", false, "prune: only say what would go")
+	pos, err := a.parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return fmt.Errorf("%w: cache %s takes no arguments, got %q", errUsage, args[0], pos)
+	}
+	h, err := c.homeDirs()
+	if err != nil {
+		return err
+	}
+	var rows []install.CacheEntry
+	verb := "removed"
+	switch {
+	case args[0] == "ls":
+		rows, err = install.CacheList(h)
+	case *dry:
+		verb = "would remove"
+		all, lerr := install.CacheList(h)
+		err = lerr
+		for _, e := range all {
+			if !e.InUse || (*older > 0 && time.Since(e.LastUsed) > *older) {
+				rows = append(rows, e)
+			}
+		}
+	default:
+		rows, err = install.CachePrune(ctx, h, *older, time.Now())
+	}
+	if err != nil {
+		return err
+	}
+	if c.jsonOut {
+		if rows == nil {
+			rows = []install.CacheEntry{}
+		}
+		key := "cached"
+		if args[0] == "prune" {
+			key = strings.ReplaceAll(verb, " ", "_")
+		}
+		return a.printJSON(map[string]any{key: rows})
+	}
+	var total int64
+	for _, e := range rows {
+		total += e.Size
+		use := ""
+		if e.InUse {
+			use = "  [installed]"
+		}
+		if args[0] == "ls" {
+			fmt.Fprintf(a.stdout, "%-28s %8.1f MB  last used %s%s\n", e.Artifact, float64(e.Size)/1e6, e.LastUsed.Format("2006-01-02"), use)
+		} else {
+			fmt.Fprintf(a.stdout, "%s %s (%.1f MB)\n", verb, e.Artifact, float64(e.Size)/1e6)
+		}
+	}
+	fmt.Fprintf(a.stderr, "%d artifacts, %.1f MB in %s\n", len(rows), float64(total)/1e6, h.CacheRoot())
+	return nil
+}
+
+func (a *app) mirror(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "export" {
+		return fmt.Errorf("%w: expected pyfetch mirror export DIR [SPEC...]", errUsage)
+	}
+	var c common
+	fs := a.flags("mirror export", &c)
+	pos, err := a.parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return fmt.Errorf("%w: mirror export needs a target DIR", errUsage)
+	}
+	id, err := c.identityOverride()
+	if err != nil {
+		return err
+	}
+	table, err := a.signerTable(&c)
+	if err != nil {
+		return err
+	}
+	h, err := c.homeDirs()
+	if err != nil {
+		return err
+	}
+	specs, err := parseSpecs(pos[1:])
+	if err != nil {
+		return err
+	}
+	// SPECs resolve against what the cache holds: the cache is a mirror.
+	cacheMirror := &install.Resolver{Home: h, Mirror: "file://" + h.CacheRoot() + "/", Offline: true}
+	var versions []releases.Version
+	for _, sp := range specs {
+		v, err := cacheMirror.Resolve(ctx, sp, releases.TarXZ, false)
+		if err != nil {
+			v, err = cacheMirror.Resolve(ctx, sp, releases.TGZ, false)
+		}
+		if err != nil {
+			return err
+		}
+		versions = append(versions, v)
+	}
+	tr, _, err := verify.LoadTrustedRoot(ctx, verify.RootOptions{File: c.trustedRoot, CacheDir: h.CacheRoot(), Offline: c.offline, TUFURL: a.getenv("PYFETCH_TUF_URL"), Warn: a.warn})
+	if err != nil {
+		return err
+	}
+	v, err := verify.NewVerifier(tr)
+	if err != nil {
+		return err
+	}
+	rootJSON, err := tr.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	opts := install.Options{Home: h, Identity: id, Signers: table, Verifier: v}
+	out, err := install.Export(ctx, h, pos[0], versions, opts, rootJSON)
+	for _, name := range out {
+		if !c.jsonOut {
+			fmt.Fprintf(a.stdout, "exported %s\n", name)
+		}
+	}
+	if c.jsonOut {
+		if out == nil {
+			out = []string{}
+		}
+		if jerr := a.printJSON(map[string]any{"dir": pos[0], "exported": out}); jerr != nil {
+			return jerr
+		}
+	}
+	return err
 }
