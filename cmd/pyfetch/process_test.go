@@ -1,0 +1,222 @@
+package main
+
+import (
+	"archive/tar"
+	"bytes"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pyfetch/pyfetch/internal/pyfetchtest"
+)
+
+// binaryEnv is the environment for the built binary: the test env's
+// variables and nothing else.
+func (e *env) binaryEnv() []string {
+	out := []string{"PATH=" + os.Getenv("PATH")}
+	for k, v := range e.vars {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
+// TestConcurrentProcesses runs 8 pyfetch processes installing the same
+// version into one home: one download, one unpack, every process exits 0.
+// Then 4 processes install 4 different versions at once.
+func TestConcurrentProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes; skipped with -short")
+	}
+	t.Parallel()
+	e := releaseMirror(t)
+	bin := binary(t)
+	runN := func(args [][]string) []string {
+		var wg sync.WaitGroup
+		results := make([]string, len(args))
+		for i, a := range args {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				cmd := exec.Command(bin, a...)
+				cmd.Env = e.binaryEnv()
+				var out, errb bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &out, &errb
+				err := cmd.Run()
+				results[i] = fmt.Sprintf("err=%v stdout=%q stderr=%q", err, out.String(), errb.String())
+				if err != nil {
+					t.Errorf("process %d (%v) failed: %s", i, a, results[i])
+				}
+			}()
+		}
+		wg.Wait()
+		return results
+	}
+	same := make([][]string, 8)
+	for i := range same {
+		same[i] = []string{"install", "3.13.10"}
+	}
+	results := runN(same)
+	if n := countPath(e.mirror.Requests(), "Python-3.13.10.tar.xz"); n != 1 {
+		t.Errorf("artifact downloaded %d times by 8 processes, want 1", n)
+	}
+	installed := 0
+	for _, r := range results {
+		if strings.Contains(r, "installed 3.13.10 in") {
+			installed++
+		} else if !strings.Contains(r, "3.13.10 is already installed") {
+			t.Errorf("unexpected output: %s", r)
+		}
+	}
+	if installed != 1 {
+		t.Errorf("%d processes unpacked, want exactly 1", installed)
+	}
+	assertTree(t, filepath.Join(e.home, "versions", "3.13.10"), "3.13.10")
+
+	runN([][]string{{"install", "3.12.8"}, {"install", "3.13.9"}, {"install", "3.14.0"}, {"install", "3.15.0a1"}})
+	for _, v := range []string{"3.12.8", "3.13.9", "3.14.0", "3.15.0a1"} {
+		assertTree(t, filepath.Join(e.home, "versions", v), v)
+	}
+	assertNoLeftovers(t, e.home)
+}
+
+func assertTree(t *testing.T, dir, version string) {
+	t.Helper()
+	for _, f := range []string{"README.rst", "configure", "Include/patchlevel.h", "Lib/os.py", "Lib/test/data.txt", ".pyfetch-receipt.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s incomplete: %v", version, err)
+		}
+	}
+}
+
+// assertNoLeftovers fails on temp dirs or .part files anywhere in home.
+func assertNoLeftovers(t *testing.T, home string) {
+	t.Helper()
+	filepath.Walk(home, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return nil
+		}
+		name := fi.Name()
+		if strings.HasPrefix(name, ".tmp-") || strings.HasSuffix(name, ".part") {
+			t.Errorf("leftover %s", p)
+		}
+		return nil
+	})
+}
+
+// TestKillDuringDownload SIGKILLs pyfetch while the body trickles in,
+// then reruns it: the rerun resumes or restarts and succeeds, leaving no
+// partial install or .part behind.
+func TestKillDuringDownload(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes; skipped with -short")
+	}
+	t.Parallel()
+	e := newEnv(t)
+	r := e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
+	slow := true
+	var mu sync.Mutex
+	e.mirror.Fault(func(w http.ResponseWriter, req *http.Request, n int) bool {
+		mu.Lock()
+		s := slow
+		mu.Unlock()
+		if !s || !strings.HasSuffix(req.URL.Path, ".xz") {
+			return false
+		}
+		w.Header().Set("Content-Length", fmt.Sprint(len(r.Artifact)))
+		for i := 0; i < len(r.Artifact); i += 64 {
+			w.Write(r.Artifact[i:min(i+64, len(r.Artifact))])
+			w.(http.Flusher).Flush()
+			select {
+			case <-req.Context().Done():
+				return true
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+		return true
+	})
+	cmd := exec.Command(binary(t), "install", "3.13.1")
+	cmd.Env = e.binaryEnv()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	part := filepath.Join(e.home, "cache", "3.13.1", "Python-3.13.1.tar.xz.part")
+	waitFor(t, func() bool { fi, err := os.Stat(part); return err == nil && fi.Size() > 0 })
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	if got := e.versions(); len(got) != 0 {
+		t.Fatalf("versions/ after a kill during download: %v", got)
+	}
+	mu.Lock()
+	slow = false
+	mu.Unlock()
+	code, stdout, stderr := runBinary(t, e.binaryEnv(), "install", "3.13.1")
+	if code != 0 || !strings.Contains(stdout, "installed 3.13.1") {
+		t.Fatalf("rerun: exit %d %q %q", code, stdout, stderr)
+	}
+	assertTree(t, filepath.Join(e.home, "versions", "3.13.1"), "3.13.1")
+	assertNoLeftovers(t, e.home)
+}
+
+// TestKillDuringUnpack SIGKILLs pyfetch while it unpacks a tree of many
+// files: versions/ never shows a partial tree, and the rerun cleans the
+// stale temp dir and succeeds.
+func TestKillDuringUnpack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes; skipped with -short")
+	}
+	t.Parallel()
+	e := newEnv(t)
+	top := "Python-3.13.1/"
+	entries := pyfetchtest.SourceTree("3.13.1")
+	for i := range 20000 {
+		entries = append(entries, pyfetchtest.Entry{Name: fmt.Sprintf("%sLib/many/d%03d/f%05d.py", top, i/100, i), Body: "x = 1\n"})
+	}
+	entries = append(entries, pyfetchtest.Entry{Name: top + "zz/", Type: tar.TypeDir})
+	e.mirror.Publish(t, e.ss, "3.13.1", "tgz", thomas, google, entries)
+	e.vars["PYFETCH_FORMAT"] = "tgz"
+	cmd := exec.Command(binary(t), "install", "3.13.1")
+	cmd.Env = e.binaryEnv()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	versions := filepath.Join(e.home, "versions")
+	waitFor(t, func() bool {
+		m, _ := filepath.Glob(filepath.Join(versions, ".tmp-3.13.1-*", "Lib", "many", "d001"))
+		return len(m) > 0
+	})
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	if _, err := os.Stat(filepath.Join(versions, "3.13.1")); !os.IsNotExist(err) {
+		t.Fatalf("a killed unpack left versions/3.13.1 (err %v)", err)
+	}
+	// 19 800 files were still to come: the kill landed mid-unpack.
+	if m, _ := filepath.Glob(filepath.Join(versions, ".tmp-3.13.1-*")); len(m) != 1 {
+		t.Fatalf("expected the killed unpack's temp dir, found %v", m)
+	}
+	code, stdout, stderr := runBinary(t, e.binaryEnv(), "install", "3.13.1")
+	if code != 0 || !strings.Contains(stdout, "installed 3.13.1") {
+		t.Fatalf("rerun: exit %d %q %q", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(versions, "3.13.1", "Lib", "many", "d199", "f19999.py")); err != nil {
+		t.Errorf("rerun's tree is incomplete: %v", err)
+	}
+	assertNoLeftovers(t, e.home)
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out waiting")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
