@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -141,31 +142,40 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 type Result struct {
 	Size   int64
 	SHA256 []byte
+	// Head is the first bytes of the body, to tell a misdelivered HTML
+	// error page from a corrupt archive in error messages.
+	Head []byte
 }
 
 // Check inspects a completed download before it is moved into place; an
 // error discards the download.
 type Check func(Result) error
 
-// Download fetches rawURL into dst. Bytes are written to dst+".part" and
+// Download fetches rawURL into dst and returns dst open for reading at
+// offset 0: the very file that was hashed, so a path swapped after the
+// rename cannot slip other bytes to the caller. The caller closes it. Bytes are written to dst+".part" and
 // hashed as they arrive; a .part left by an earlier run is resumed with an
 // HTTP Range request. When the body is complete, check (if non-nil) sees
 // the size and SHA-256; only if it returns nil is the file renamed to dst.
 // On any failure dst is untouched; the .part is kept only when resuming it
 // later makes sense (a network failure), never after a failed check.
-func (c *Client) Download(ctx context.Context, rawURL, dst string, maxBytes int64, check Check) (Result, error) {
+// Neither dst.part nor dst is followed if it is a symlink.
+func (c *Client) Download(ctx context.Context, rawURL, dst string, maxBytes int64, check Check) (*os.File, Result, error) {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxBytes
 	}
 	name := baseName(rawURL)
 	part := dst + ".part"
-	f, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o644)
+	// O_NOFOLLOW: a symlink planted as the .part must not redirect writes.
+	f, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
 	if err != nil {
-		return Result{}, fmt.Errorf("fetch %s: %w", name, err)
+		return nil, Result{}, fmt.Errorf("fetch %s: %w", name, err)
 	}
-	keepPart := true
+	keepPart, keepOpen := true, false
 	defer func() {
-		f.Close()
+		if !keepOpen {
+			f.Close()
+		}
 		if !keepPart {
 			os.Remove(part)
 		}
@@ -176,7 +186,7 @@ func (c *Client) Download(ctx context.Context, rawURL, dst string, maxBytes int6
 	// and ask for the rest.
 	offset, err := io.Copy(h, f)
 	if err != nil {
-		return Result{}, fmt.Errorf("fetch %s: read partial download: %w", name, err)
+		return nil, Result{}, fmt.Errorf("fetch %s: read partial download: %w", name, err)
 	}
 	s := &stream{c: c, name: name, url: rawURL, out: fileSink{f}, h: h, offset: offset, max: maxBytes}
 	if err := s.run(ctx); err != nil {
@@ -184,26 +194,27 @@ func (c *Client) Download(ctx context.Context, rawURL, dst string, maxBytes int6
 		if errors.Is(err, ErrTooLarge) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrOffline) {
 			keepPart = false
 		}
-		return Result{}, fmt.Errorf("fetch %s: %w", name, err)
+		return nil, Result{}, fmt.Errorf("fetch %s: %w", name, err)
 	}
-	res := Result{Size: s.offset, SHA256: h.Sum(nil)}
+	res := Result{Size: s.offset, SHA256: h.Sum(nil), Head: s.head}
 	if err := f.Sync(); err != nil {
-		return Result{}, fmt.Errorf("fetch %s: %w", name, err)
+		return nil, Result{}, fmt.Errorf("fetch %s: %w", name, err)
 	}
 	if check != nil {
 		if err := check(res); err != nil {
 			keepPart = false
-			return res, err
+			return nil, res, err
 		}
-	}
-	if err := f.Close(); err != nil {
-		return Result{}, fmt.Errorf("fetch %s: %w", name, err)
 	}
 	if err := os.Rename(part, dst); err != nil {
 		keepPart = false
-		return Result{}, fmt.Errorf("fetch %s: %w", name, err)
+		return nil, Result{}, fmt.Errorf("fetch %s: %w", name, err)
 	}
-	return res, nil
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, Result{}, fmt.Errorf("fetch %s: %w", name, err)
+	}
+	keepOpen = true
+	return f, res, nil
 }
 
 // stream is one download in progress: the file, the running hash and how
@@ -217,6 +228,7 @@ type stream struct {
 	offset int64
 	max    int64
 	pw     io.WriteCloser
+	head   []byte
 }
 
 func (s *stream) run(ctx context.Context) error {
@@ -281,7 +293,7 @@ func (s *stream) once(ctx context.Context) error {
 	timer := time.AfterFunc(s.c.idle(), cancel)
 	defer timer.Stop()
 	r := &idleReader{r: body, t: timer, d: s.c.idle()}
-	dst := []io.Writer{s.out, s.h}
+	dst := []io.Writer{s.out, s.h, (*headWriter)(&s.head)}
 	if s.pw != nil {
 		dst = append(dst, s.pw)
 	}
@@ -312,6 +324,7 @@ func (s *stream) reset() error {
 	}
 	s.h.Reset()
 	s.offset = 0
+	s.head = s.head[:0]
 	return nil
 }
 
@@ -494,3 +507,21 @@ func (f fileSink) Reset() error {
 type memSink struct{ bytes.Buffer }
 
 func (m *memSink) Reset() error { m.Buffer.Reset(); return nil }
+
+// headWriter keeps the first headSize bytes written to it.
+type headWriter []byte
+
+const headSize = 512
+
+func (w *headWriter) Write(p []byte) (int, error) {
+	if room := headSize - len(*w); room > 0 {
+		*w = append(*w, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
+}
+
+// LooksLikeHTML reports whether a body starts like an HTML page.
+func LooksLikeHTML(head []byte) bool {
+	h := strings.ToLower(strings.TrimSpace(string(head)))
+	return strings.HasPrefix(h, "<!doctype html") || strings.HasPrefix(h, "<html") || strings.HasPrefix(h, "<head") || strings.HasPrefix(h, "<body")
+}

@@ -109,7 +109,10 @@ func TestDownload(t *testing.T) {
 			}))
 			defer srv.Close()
 			dst := filepath.Join(t.TempDir(), "f.tgz")
-			res, err := client().Download(context.Background(), srv.URL+"/f.tgz", dst, 0, nil)
+			f, res, err := client().Download(context.Background(), srv.URL+"/f.tgz", dst, 0, nil)
+			if f != nil {
+				defer f.Close()
+			}
 			if tc.wantErr != nil {
 				if err == nil || (tc.wantErr != errAny && !errors.Is(err, tc.wantErr)) {
 					t.Fatalf("got %v, want %v", err, tc.wantErr)
@@ -152,7 +155,7 @@ func TestDownloadResumesPartFromEarlierRun(t *testing.T) {
 	defer srv.Close()
 	dst := filepath.Join(t.TempDir(), "f")
 	os.WriteFile(dst+".part", payload[:12345], 0o644)
-	res, err := client().Download(context.Background(), srv.URL+"/f", dst, 0, nil)
+	_, res, err := client().Download(context.Background(), srv.URL+"/f", dst, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +174,7 @@ func TestDownloadCheckFailureDiscards(t *testing.T) {
 	defer srv.Close()
 	dst := filepath.Join(t.TempDir(), "f")
 	bad := errors.New("not signed")
-	_, err := client().Download(context.Background(), srv.URL+"/f", dst, 0, func(fetch.Result) error { return bad })
+	_, _, err := client().Download(context.Background(), srv.URL+"/f", dst, 0, func(fetch.Result) error { return bad })
 	if !errors.Is(err, bad) {
 		t.Fatalf("got %v", err)
 	}
@@ -187,7 +190,7 @@ func TestDownloadSizeCap(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { serveBytes(w, r, payload) }))
 	defer srv.Close()
 	dst := filepath.Join(t.TempDir(), "f")
-	if _, err := client().Download(context.Background(), srv.URL+"/f", dst, 1000, nil); !errors.Is(err, fetch.ErrTooLarge) {
+	if _, _, err := client().Download(context.Background(), srv.URL+"/f", dst, 1000, nil); !errors.Is(err, fetch.ErrTooLarge) {
 		t.Fatalf("got %v, want ErrTooLarge", err)
 	}
 	if _, err := client().Get(context.Background(), srv.URL+"/f", 1000); !errors.Is(err, fetch.ErrTooLarge) {
@@ -214,7 +217,7 @@ func TestDownloadStallResumes(t *testing.T) {
 	var notes []string
 	c.Notify = func(s string) { notes = append(notes, s) }
 	dst := filepath.Join(t.TempDir(), "f")
-	if _, err := c.Download(context.Background(), srv.URL+"/f", dst, 0, nil); err != nil {
+	if _, _, err := c.Download(context.Background(), srv.URL+"/f", dst, 0, nil); err != nil {
 		t.Fatal(err)
 	}
 	if len(notes) == 0 || !strings.Contains(strings.Join(notes, "\n"), "resuming") {
@@ -229,10 +232,10 @@ func TestOfflineAndFileURLs(t *testing.T) {
 	os.WriteFile(src, payload, 0o644)
 	c := client()
 	c.Offline = true
-	if _, err := c.Download(context.Background(), "http://127.0.0.1:1/f", filepath.Join(dir, "a"), 0, nil); !errors.Is(err, fetch.ErrOffline) {
+	if _, _, err := c.Download(context.Background(), "http://127.0.0.1:1/f", filepath.Join(dir, "a"), 0, nil); !errors.Is(err, fetch.ErrOffline) {
 		t.Fatalf("offline http: got %v", err)
 	}
-	res, err := c.Download(context.Background(), "file://"+src, filepath.Join(dir, "b"), 0, nil)
+	_, res, err := c.Download(context.Background(), "file://"+src, filepath.Join(dir, "b"), 0, nil)
 	if err != nil || res.Size != int64(len(payload)) {
 		t.Fatalf("file:// download: %v %+v", err, res)
 	}
@@ -251,7 +254,7 @@ func TestRedirectDowngradeRefused(t *testing.T) {
 	defer tlsSrv.Close()
 	c := client()
 	c.Transport = tlsSrv.Client().Transport
-	_, err := c.Download(context.Background(), tlsSrv.URL+"/f", filepath.Join(t.TempDir(), "f"), 0, nil)
+	_, _, err := c.Download(context.Background(), tlsSrv.URL+"/f", filepath.Join(t.TempDir(), "f"), 0, nil)
 	if !errors.Is(err, fetch.ErrInsecureRedirect) {
 		t.Fatalf("got %v, want ErrInsecureRedirect", err)
 	}
@@ -263,7 +266,7 @@ func TestRedirectLoopRefused(t *testing.T) {
 		http.Redirect(w, r, "/loop", http.StatusFound)
 	}))
 	defer srv.Close()
-	_, err := client().Download(context.Background(), srv.URL+"/f", filepath.Join(t.TempDir(), "f"), 0, nil)
+	_, _, err := client().Download(context.Background(), srv.URL+"/f", filepath.Join(t.TempDir(), "f"), 0, nil)
 	if !errors.Is(err, fetch.ErrInsecureRedirect) {
 		t.Fatalf("got %v, want a refused redirect", err)
 	}

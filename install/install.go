@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/pyfetch/pyfetch/extract"
@@ -172,6 +173,10 @@ func Obtain(ctx context.Context, art releases.Artifact, want verify.Identity, o 
 	if err := os.MkdirAll(cdir, 0o755); err != nil {
 		return nil, nil, false, err
 	}
+	// A symlink planted as a cache folder would send writes elsewhere.
+	if fi, err := os.Lstat(cdir); err != nil || !fi.IsDir() {
+		return nil, nil, false, fmt.Errorf("cache folder %s is not a plain directory (a symlink?); refusing to use it", cdir)
+	}
 	artPath := filepath.Join(cdir, art.Name())
 	l, err := lock.Acquire(ctx, artPath+".lock", func() {
 		o.notify("waiting for another pyfetch downloading %s", art.Name())
@@ -187,7 +192,7 @@ func Obtain(ctx context.Context, art releases.Artifact, want verify.Identity, o 
 	}
 
 	// A cached artifact is re-hashed and re-verified on every use.
-	if f, err := os.Open(artPath); err == nil {
+	if f, err := os.OpenFile(artPath, os.O_RDONLY|syscall.O_NOFOLLOW, 0); err == nil {
 		sum, herr := hashFile(f)
 		if herr == nil {
 			res, verr := o.Verifier.Verify(b, sum, want)
@@ -223,9 +228,12 @@ func Obtain(ctx context.Context, art releases.Artifact, want verify.Identity, o 
 		return nil, nil, false, fmt.Errorf("%w: offline and %s is not in the cache (run pyfetch fetch %s online first)", fetch.ErrNotFound, artPath, art.Version)
 	}
 	var vres *verify.Result
-	_, err = o.Fetch.Download(ctx, artURL, artPath, fetch.DefaultMaxBytes, func(r fetch.Result) error {
+	f, _, err = o.Fetch.Download(ctx, artURL, artPath, fetch.DefaultMaxBytes, func(r fetch.Result) error {
 		var err error
 		vres, err = o.Verifier.Verify(b, r.SHA256, want)
+		if errors.Is(err, verify.ErrDigest) && fetch.LooksLikeHTML(r.Head) {
+			return fmt.Errorf("%w\n  the server returned an HTML page (%d bytes), not %s", err, r.Size, art.Name())
+		}
 		return err
 	})
 	if errors.Is(err, fetch.ErrNotFound) {
@@ -235,14 +243,10 @@ func Obtain(ctx context.Context, art releases.Artifact, want verify.Identity, o 
 		return nil, nil, false, err
 	}
 	if err := saveBundle(cdir, art, bundleData); err != nil {
+		f.Close()
 		return nil, nil, false, err
 	}
-	f, err = os.Open(artPath)
-	if err != nil {
-		return nil, nil, false, err
-	}
-	// Downloaded, hashed in flight and verified; the path was renamed by
-	// us under the lock a moment ago.
+	// Downloaded, hashed in flight and verified: f is that very file.
 	return f, vres, true, nil
 }
 
