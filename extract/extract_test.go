@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -226,4 +227,55 @@ func TestInstallAtomic(t *testing.T) {
 		t.Fatalf("replace kept the old tree's marker: %v", err)
 	}
 	assertOnly(t, parent, "3.13.1")
+}
+
+// TestExtractBombs: archives far larger unpacked than packed hit the caps
+// with a clear error, and the temp dir is removed by Install.
+func TestExtractBombs(t *testing.T) {
+	t.Parallel()
+	type E = pyfetchtest.Entry
+	zeros := strings.Repeat("\x00", 8<<20)
+	many := make([]E, 0, 100_001)
+	for i := range 100_001 {
+		many = append(many, E{Name: top + "d" + strconv.Itoa(i/1000) + "/f" + strconv.Itoa(i)})
+	}
+	tests := []struct {
+		name    string
+		data    []byte
+		limits  extract.Limits
+		want    error
+		wantMsg string
+	}{
+		{"decompression bomb", pyfetchtest.Gzip(t, pyfetchtest.Tar(t, []E{{Name: top + "zeros", Body: zeros}, {Name: top + "zeros2", Body: zeros}})), extract.Limits{MaxBytes: 12 << 20}, extract.ErrLimit, "more than 12582912 bytes in total"},
+		// The cap is lowered so the test does not create 50 000 files first;
+		// the default (extract.DefaultMaxEntries) works the same way.
+		{"100 000 tiny entries", pyfetchtest.Gzip(t, pyfetchtest.Tar(t, many)), extract.Limits{MaxEntries: 2000}, extract.ErrLimit, "more than 2000 entries"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			parent := t.TempDir()
+			o := extract.InstallOptions{Options: opts()}
+			o.Limits = tc.limits
+			_, err := extract.Install(context.Background(), bytes.NewReader(tc.data), parent, "3.13.1", o)
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.wantMsg) {
+				t.Fatalf("got %v, want %v (%q)", err, tc.want, tc.wantMsg)
+			}
+			assertOnly(t, parent)
+		})
+	}
+}
+
+func TestExtractCorruptXZ(t *testing.T) {
+	t.Parallel()
+	good := pyfetchtest.XZ(t, pyfetchtest.Tar(t, pyfetchtest.SourceTree("3.13.1")))
+	o := opts()
+	o.Compression = extract.XZ
+	for name, data := range map[string][]byte{"truncated": good[:len(good)*2/3], "flipped": flip(good, len(good)/2)} {
+		t.Run(name, func(t *testing.T) {
+			_, err := extract.Extract(context.Background(), bytes.NewReader(data), t.TempDir(), o)
+			if !errors.Is(err, extract.ErrCorrupt) {
+				t.Fatalf("got %v, want ErrCorrupt", err)
+			}
+		})
+	}
 }

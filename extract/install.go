@@ -66,6 +66,17 @@ func Install(ctx context.Context, r io.Reader, parent, name string, o InstallOpt
 	// Make the new tree durable before it becomes visible.
 	syncDir(tmp)
 	target := filepath.Join(parent, name)
+	// Something that is not a folder at the target (a planted symlink, a
+	// stray file) is never followed: with Replace it is removed (the link
+	// itself, not what it points to); without, the install stops.
+	if fi, err := os.Lstat(target); err == nil && !fi.IsDir() {
+		if !o.Replace {
+			return st, fmt.Errorf("install %s: %w (and it is not a folder)", target, ErrExists)
+		}
+		if err := os.Remove(target); err != nil {
+			return st, fmt.Errorf("install: %w", err)
+		}
+	}
 	if err := os.Rename(tmp, target); err == nil {
 		syncDir(parent)
 		return st, nil

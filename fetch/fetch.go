@@ -353,10 +353,9 @@ func (s *stream) open(ctx context.Context) (io.ReadCloser, int64, int64, error) 
 	}
 	resp, err := s.c.httpClient().Do(req)
 	if err != nil {
-		if errors.Is(err, ErrInsecureRedirect) {
-			return nil, 0, 0, permanent{err}
-		}
-		return nil, 0, 0, err
+		// retryablehttp has already retried connection errors with
+		// backoff; retrying its retries would multiply the wait.
+		return nil, 0, 0, permanent{err}
 	}
 	switch resp.StatusCode {
 	case http.StatusOK:
@@ -383,12 +382,9 @@ func (s *stream) open(ctx context.Context) (io.ReadCloser, int64, int64, error) 
 		resp.Body.Close()
 		return nil, 0, 0, permanent{fmt.Errorf("%w: %s answered %s", ErrNotFound, s.url, resp.Status)}
 	default:
+		// 5xx and 429 reach here only once retryablehttp gave up on them.
 		resp.Body.Close()
-		err := fmt.Errorf("%s answered %s", s.url, resp.Status)
-		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
-			return nil, 0, 0, err // retryablehttp already waited; one more round is fine
-		}
-		return nil, 0, 0, permanent{err}
+		return nil, 0, 0, permanent{fmt.Errorf("%s answered %s", s.url, resp.Status)}
 	}
 }
 

@@ -98,6 +98,15 @@ func LoadTrustedRoot(ctx context.Context, o RootOptions) (*root.TrustedRoot, str
 	return tr, SourceEmbedded, err
 }
 
+// ParseTrustedRoot parses trusted_root.json content.
+func ParseTrustedRoot(data []byte) (*root.TrustedRoot, error) {
+	tr, err := root.NewTrustedRootFromJSON(data)
+	if err != nil {
+		return nil, fmt.Errorf("trusted root: %v", oneLine(err))
+	}
+	return tr, nil
+}
+
 // EmbeddedTrustedRoot parses the snapshot built into pyfetch.
 func EmbeddedTrustedRoot() (*root.TrustedRoot, error) {
 	tr, err := root.NewTrustedRootFromJSON(embeddedTrustedRoot)

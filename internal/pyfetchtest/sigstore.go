@@ -89,7 +89,12 @@ func (s *Sigstore) Sign(t testing.TB, identity, issuer string, artifact []byte) 
 func SignBundle(vs *ca.VirtualSigstore, identity, issuer string, artifact []byte) ([]byte, error) {
 	// The leaf certificate is valid from now for ten minutes; the log
 	// integrates the entry inside that window.
-	integrated := time.Now().Add(5 * time.Minute)
+	return SignBundleAt(vs, identity, issuer, artifact, time.Now().Add(5*time.Minute))
+}
+
+// SignBundleAt is SignBundle with the log's integrated time chosen, e.g.
+// outside the certificate's validity.
+func SignBundleAt(vs *ca.VirtualSigstore, identity, issuer string, artifact []byte, integrated time.Time) ([]byte, error) {
 	ent, err := vs.SignAtTime(identity, issuer, artifact, integrated)
 	if err != nil {
 		return nil, err
