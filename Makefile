@@ -24,6 +24,7 @@ bench:
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseVersion -fuzztime $(FUZZTIME) ./releases
 	$(GO) test -run '^$$' -fuzz FuzzVersionFromFileName -fuzztime $(FUZZTIME) ./releases
+	$(GO) test -run '^$$' -fuzz FuzzParseListing -fuzztime $(FUZZTIME) ./releases
 	$(GO) test -run '^$$' -fuzz FuzzParseBundle -fuzztime $(FUZZTIME) ./verify
 	$(GO) test -run '^$$' -fuzz FuzzExtract -fuzztime $(FUZZTIME) ./extract
 

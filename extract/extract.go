@@ -247,7 +247,7 @@ func (x *extractor) claim(rel string, kind entryKind) error {
 // mkdirParents creates rel's parent folders, recording them as dirs.
 func (x *extractor) mkdirParents(rel string) error {
 	parent := path.Dir(rel)
-	if parent == "." || x.seen[parent] == kindDir {
+	if parent == "." || parent == "/" || x.seen[parent] == kindDir {
 		return nil
 	}
 	if err := x.mkdirParents(parent); err != nil {

@@ -279,3 +279,23 @@ func TestExtractCorruptXZ(t *testing.T) {
 		})
 	}
 }
+
+// TestExtractRefusesWithoutPrefix repeats the path checks with no strip
+// prefix, where the ".." and absolute-path checks stand alone (with a
+// prefix, the top-folder check would also catch them).
+func TestExtractRefusesWithoutPrefix(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"../evil", "a/../../evil", "/abs/evil"} {
+		t.Run(name, func(t *testing.T) {
+			base := t.TempDir()
+			dir := filepath.Join(base, "target")
+			os.Mkdir(dir, 0o755)
+			data := pyfetchtest.Gzip(t, pyfetchtest.Tar(t, []pyfetchtest.Entry{{Name: name, Body: "x"}}))
+			_, err := extract.Extract(context.Background(), bytes.NewReader(data), dir, extract.Options{Compression: extract.Gzip})
+			if !errors.Is(err, extract.ErrUnsafePath) {
+				t.Fatalf("got %v, want ErrUnsafePath", err)
+			}
+			assertOnly(t, base, "target")
+		})
+	}
+}

@@ -110,6 +110,17 @@ func TestHostileVirtualBundles(t *testing.T) {
 			assertRefused(t, v, data, sum[:], id, tc.want, tc.msg)
 		})
 	}
+	t.Run("DSSE envelope instead of a message signature", func(t *testing.T) {
+		data := mutate(t, good, func(b map[string]any) {
+			delete(b, "messageSignature")
+			b["dsseEnvelope"] = map[string]any{
+				"payload":     base64.StdEncoding.EncodeToString([]byte(`{"_type":"https://in-toto.io/Statement/v1"}`)),
+				"payloadType": "application/vnd.in-toto+json",
+				"signatures":  []any{map[string]any{"sig": base64.StdEncoding.EncodeToString([]byte("sig"))}},
+			}
+		})
+		assertRefused(t, v, data, sum[:], id, verify.ErrBundle, "found a DSSE envelope")
+	})
 	t.Run("integrated time outside certificate validity", func(t *testing.T) {
 		data, err := pyfetchtest.SignBundleAt(ss.VS, thomas, google, art, time.Now().Add(time.Hour))
 		if err != nil {
