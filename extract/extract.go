@@ -105,8 +105,12 @@ func Extract(ctx context.Context, r io.Reader, dir string, opts Options) (Stats,
 		seen:   map[string]entryKind{},
 		folded: map[string]string{},
 	}
+	x.w = newWriter(root)
 	ca := archives.CompressedArchive{Compression: comp, Extraction: archives.Tar{}}
 	err = ca.Extract(ctx, r, x.handle)
+	if werr := x.w.close(); err == nil {
+		err = werr
+	}
 	if err == nil {
 		err = x.finish()
 	}
@@ -136,7 +140,7 @@ type extractor struct {
 	seen    map[string]entryKind // every path written, by kind
 	folded  map[string]string    // lower-cased path → path, for case collisions
 	dirMod  []dirTime
-	buf     []byte
+	w       *writer
 }
 
 type dirTime struct {
@@ -297,39 +301,24 @@ func (x *extractor) file(rel string, hdr *tar.Header, f archives.FileInfo) error
 	}
 	// setuid, setgid and sticky bits are dropped: source trees need none.
 	perm := fs.FileMode(hdr.Mode) & 0o777
-	out, err := x.root.OpenFile(rel, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if err != nil {
-		return err
-	}
 	in, err := f.Open()
 	if err != nil {
-		out.Close()
 		return err
 	}
-	if x.buf == nil {
-		x.buf = make([]byte, 256<<10)
-	}
-	// Read at most one byte past the declared size to notice a lie.
-	n, err := io.CopyBuffer(out, io.LimitReader(in, hdr.Size+1), x.buf)
-	in.Close()
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	defer in.Close()
+	// Read at most one byte past the declared size to notice a lie. The
+	// size was capped above, so this buffer is bounded.
+	data := make([]byte, hdr.Size+1)
+	n, err := io.ReadFull(in, data)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
 		return err
 	}
-	if n != hdr.Size {
+	if int64(n) != hdr.Size {
 		return fmt.Errorf("%w: %q holds %d bytes, header says %d", ErrCorrupt, rel, n, hdr.Size)
 	}
 	x.stats.Files++
-	x.stats.Bytes += n
-	// make compares timestamps of generated sources; keep the archive's.
-	if !hdr.ModTime.IsZero() {
-		if err := x.root.Chtimes(rel, hdr.ModTime, hdr.ModTime); err != nil {
-			return err
-		}
-	}
-	return nil
+	x.stats.Bytes += int64(n)
+	return x.w.submit(writeJob{rel: rel, perm: perm, mtime: hdr.ModTime, data: data[:n]})
 }
 
 func (x *extractor) symlink(rel string, hdr *tar.Header) error {
@@ -363,6 +352,10 @@ func (x *extractor) hardlink(rel string, hdr *tar.Header) error {
 	// folder, a symlink or anything outside.
 	if x.seen[old] != kindFile {
 		return fmt.Errorf("%w: hard link %q points to %q, which is not a file earlier in the archive", ErrUnsafePath, rel, hdr.Linkname)
+	}
+	// The target may still be queued for a writer.
+	if err := x.w.flush(); err != nil {
+		return err
 	}
 	if err := x.mkdirParents(rel); err != nil {
 		return err
