@@ -20,6 +20,7 @@ test-short:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	PYFETCH_BENCH=1 $(GO) test -count=1 -run TestBenchReport -v -timeout 60m ./bench | grep -v -e '^=== RUN' -e '^--- PASS' -e '^PASS' -e '^ok' 
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseVersion -fuzztime $(FUZZTIME) ./releases

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -106,4 +107,22 @@ func FuzzParseListing(f *testing.F) {
 			}
 		}
 	})
+}
+
+func BenchmarkParseListing(b *testing.B) {
+	var page bytes.Buffer
+	page.WriteString("<html><body><pre><a href=\"../\">../</a>\n")
+	for minor := 0; minor < 16; minor++ {
+		for patch := 0; patch < 25; patch++ {
+			n := "3." + strconv.Itoa(minor) + "." + strconv.Itoa(patch) + "/"
+			page.WriteString("<a href=\"" + n + "\">" + n + "</a>     01-Jan-2025 00:00    -\n")
+		}
+	}
+	page.WriteString("</pre></body></html>")
+	b.SetBytes(int64(page.Len()))
+	for b.Loop() {
+		if _, err := ParseListing(bytes.NewReader(page.Bytes()), DefaultMirror); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -110,7 +110,7 @@ func TestRealInstallOffline(t *testing.T) {
 	}
 	home := t.TempDir()
 	env := []string{"HOME=" + t.TempDir(), "PYFETCH_HOME=" + home, "PATH=" + os.Getenv("PATH")}
-	code, stdout, stderr := runBinary(t, env, "install", "--offline", "--mirror", "file://"+mirror, "3.13.5")
+	code, stdout, stderr := runBinary(t, env, "install", "--offline", "--format", "tar.xz", "--mirror", "file://"+mirror, "3.13.5")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}

@@ -35,6 +35,9 @@ func newEnv(t *testing.T) *env {
 		"PYFETCH_TRUSTED_ROOT": e.ss.RootFile,
 		"HOME":                 t.TempDir(),
 		"PYFETCH_RETRIES":      "2",
+		// Fixtures are published as tar.xz; the default (tgz) is covered
+		// by TestInstallFormatsAndForce.
+		"PYFETCH_FORMAT": "tar.xz",
 	}
 	return e
 }
@@ -115,7 +118,8 @@ func TestInstallFormatsAndForce(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.mirror.Publish(t, e.ss, "3.13.1", "tgz", "thomas@python.org", "https://accounts.google.com", nil)
-	code, _, stderr := e.run("install", "--format", "tgz", "3.13.1")
+	delete(e.vars, "PYFETCH_FORMAT")
+	code, _, stderr := e.run("install", "3.13.1") // tgz is the default
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
