@@ -306,19 +306,38 @@ func (x *extractor) file(rel string, hdr *tar.Header, f archives.FileInfo) error
 		return err
 	}
 	defer in.Close()
-	// Read at most one byte past the declared size to notice a lie. The
-	// size was capped above, so this buffer is bounded.
-	data := make([]byte, hdr.Size+1)
-	n, err := io.ReadFull(in, data)
+	// Read at most one byte past the declared size to notice a lie.
+	limited := io.LimitReader(in, hdr.Size+1)
+	if hdr.Size > bufferedFileMax {
+		// Large files stream straight to disk from this goroutine, so
+		// memory stays flat whatever the archive holds.
+		n, err := x.w.writeStream(rel, perm, hdr.ModTime, limited)
+		if err != nil {
+			return err
+		}
+		return x.count(rel, n, hdr.Size)
+	}
+	data := getBuf(int(hdr.Size) + 1)
+	n, err := io.ReadFull(limited, data)
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		putBuf(data)
 		return err
 	}
-	if int64(n) != hdr.Size {
-		return fmt.Errorf("%w: %q holds %d bytes, header says %d", ErrCorrupt, rel, n, hdr.Size)
+	if err := x.count(rel, int64(n), hdr.Size); err != nil {
+		putBuf(data)
+		return err
+	}
+	return x.w.submit(writeJob{rel: rel, perm: perm, mtime: hdr.ModTime, data: data[:n]})
+}
+
+// count checks a file's real size against its header and adds it up.
+func (x *extractor) count(rel string, n, declared int64) error {
+	if n != declared {
+		return fmt.Errorf("%w: %q holds %d bytes, header says %d", ErrCorrupt, rel, n, declared)
 	}
 	x.stats.Files++
-	x.stats.Bytes += int64(n)
-	return x.w.submit(writeJob{rel: rel, perm: perm, mtime: hdr.ModTime, data: data[:n]})
+	x.stats.Bytes += n
+	return nil
 }
 
 func (x *extractor) symlink(rel string, hdr *tar.Header) error {

@@ -63,8 +63,12 @@ func Install(ctx context.Context, r io.Reader, parent, name string, o InstallOpt
 	if err := ctx.Err(); err != nil {
 		return st, err
 	}
-	// Make the new tree durable before it becomes visible.
-	syncDir(tmp)
+	// Make the new tree durable before it becomes visible: one syncfs for
+	// the whole file system instead of an fsync per file, so that after a
+	// power loss the renamed tree is never one of empty files.
+	if err := syncFS(tmp); err != nil {
+		return st, fmt.Errorf("install: sync %s: %w", tmp, err)
+	}
 	target := filepath.Join(parent, name)
 	// Something that is not a folder at the target (a planted symlink, a
 	// stray file) is never followed: with Replace it is removed (the link
@@ -101,6 +105,15 @@ func exchange(a, b string) error {
 
 func isExistErr(err error) bool {
 	return errors.Is(err, os.ErrExist) || errors.Is(err, unix.ENOTEMPTY) || errors.Is(err, unix.EEXIST)
+}
+
+func syncFS(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return unix.Syncfs(int(f.Fd()))
 }
 
 func syncDir(dir string) {

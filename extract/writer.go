@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"io"
 	"io/fs"
 	"os"
 	"sync"
@@ -39,8 +40,55 @@ type writeJob struct {
 
 const (
 	writers     = 8
-	maxInFlight = 16 << 20
+	maxInFlight = 4 << 20
+	// bufferedFileMax: larger files are streamed, not queued.
+	bufferedFileMax = 1 << 20
 )
+
+// Buffers for queued files are recycled: a source tree is thousands of
+// small files, and fresh buffers would make the heap grow with the GC's
+// slack instead of staying near maxInFlight.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+func getBuf(n int) []byte {
+	bp := bufPool.Get().(*[]byte)
+	if cap(*bp) < n {
+		return make([]byte, n)
+	}
+	return (*bp)[:n]
+}
+
+func putBuf(b []byte) {
+	if cap(b) > 256<<10 {
+		return // rare large buffers go back to the GC, not to the pool
+	}
+	bufPool.Put(&b)
+}
+
+// writeStream writes one large file from r in the calling goroutine.
+func (w *writer) writeStream(rel string, perm fs.FileMode, mtime time.Time, r io.Reader) (int64, error) {
+	if err := w.failed(); err != nil {
+		return 0, err
+	}
+	f, err := w.root.OpenFile(rel, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return 0, err
+	}
+	bp := bufPool.Get().(*[]byte)
+	buf := (*bp)[:cap(*bp)]
+	n, err := io.CopyBuffer(onlyWriter{f}, r, buf)
+	bufPool.Put(bp)
+	if err == nil {
+		err = setMtime(f, rel, mtime)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return n, err
+}
+
+// onlyWriter hides ReadFrom, so CopyBuffer uses the pooled buffer.
+type onlyWriter struct{ io.Writer }
 
 func newWriter(root *os.Root) *writer {
 	w := &writer{root: root, jobs: make(chan writeJob, 256)}
@@ -102,6 +150,7 @@ func (w *writer) loop() {
 		}
 		w.inFlight -= int64(len(j.data))
 		w.pending--
+		putBuf(j.data)
 		w.cond.Broadcast()
 		w.mu.Unlock()
 	}
@@ -122,14 +171,22 @@ func (w *writer) write(j writeJob) error {
 		f.Close()
 		return err
 	}
-	// make compares timestamps of generated sources; keep the archive's.
-	// Set through the open descriptor: no second path lookup.
-	if !j.mtime.IsZero() {
-		tv := unix.NsecToTimeval(j.mtime.UnixNano())
-		if err := unix.Futimes(int(f.Fd()), []unix.Timeval{tv, tv}); err != nil {
-			f.Close()
-			return &fs.PathError{Op: "futimes", Path: j.rel, Err: err}
-		}
+	if err := setMtime(f, j.rel, j.mtime); err != nil {
+		f.Close()
+		return err
 	}
 	return f.Close()
+}
+
+// setMtime keeps the archive's times (make compares timestamps of
+// generated sources), through the open descriptor: no second path lookup.
+func setMtime(f *os.File, rel string, t time.Time) error {
+	if t.IsZero() {
+		return nil
+	}
+	tv := unix.NsecToTimeval(t.UnixNano())
+	if err := unix.Futimes(int(f.Fd()), []unix.Timeval{tv, tv}); err != nil {
+		return &fs.PathError{Op: "futimes", Path: rel, Err: err}
+	}
+	return nil
 }
