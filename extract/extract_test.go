@@ -246,6 +246,7 @@ func TestExtractBombs(t *testing.T) {
 		want    error
 		wantMsg string
 	}{
+		{"1 GB sparse entry", pyfetchtest.Gzip(t, pyfetchtest.SparseTar(top+"huge", 1<<30)), extract.Limits{}, extract.ErrLimit, "declares 1073741824 bytes"},
 		{"decompression bomb", pyfetchtest.Gzip(t, pyfetchtest.Tar(t, []E{{Name: top + "zeros", Body: zeros}, {Name: top + "zeros2", Body: zeros}})), extract.Limits{MaxBytes: 12 << 20}, extract.ErrLimit, "more than 12582912 bytes in total"},
 		// The cap is lowered so the test does not create 50 000 files first;
 		// the default (extract.DefaultMaxEntries) works the same way.
