@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/pyfetch/pyfetch/fetch"
+	"github.com/pyfetch/pyfetch/install"
+	"github.com/pyfetch/pyfetch/releases"
+	"github.com/pyfetch/pyfetch/verify"
+	"github.com/sigstore/sigstore-go/pkg/root"
+)
+
+// common holds the flags shared by install and verify, with their
+// PYFETCH_* environment defaults.
+type common struct {
+	home, cache, mirror, format, trustedRoot string
+	identity, issuer                         string
+	signersFile                              string
+	offline, jsonOut, quiet                  bool
+}
+
+func (a *app) env(name, def string) string {
+	if v := a.getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func (a *app) defaultHome() string {
+	if h := a.getenv("PYFETCH_HOME"); h != "" {
+		return h
+	}
+	if x := a.getenv("XDG_DATA_HOME"); x != "" {
+		return filepath.Join(x, "pyfetch")
+	}
+	if h := a.getenv("HOME"); h != "" {
+		return filepath.Join(h, ".local", "share", "pyfetch")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "share", "pyfetch")
+	}
+	return ""
+}
+
+func (a *app) flags(name string, c *common) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	// Parse errors become one line through report; -h prints the flags.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.StringVar(&c.home, "home", a.defaultHome(), "pyfetch's data folder (env PYFETCH_HOME)")
+	fs.StringVar(&c.cache, "cache", a.env("PYFETCH_CACHE", ""), "download cache (env PYFETCH_CACHE; default HOME/cache)")
+	fs.StringVar(&c.trustedRoot, "trusted-root", a.env("PYFETCH_TRUSTED_ROOT", ""), "use exactly this Sigstore trusted_root.json (env PYFETCH_TRUSTED_ROOT)")
+	fs.BoolVar(&c.offline, "offline", a.env("PYFETCH_OFFLINE", "") == "1", "no network access: cached/embedded trusted root, cache or file:// mirror (env PYFETCH_OFFLINE=1)")
+	fs.StringVar(&c.identity, "cert-identity", "", "expected signer e-mail (overrides the release-manager table)")
+	fs.StringVar(&c.issuer, "cert-oidc-issuer", "", "expected OIDC issuer URL (with --cert-identity)")
+	fs.BoolVar(&c.jsonOut, "json", false, "print one JSON document on stdout")
+	fs.StringVar(&c.signersFile, "signers", a.env("PYFETCH_SIGNERS", ""), "JSON file adding or overriding signers (env PYFETCH_SIGNERS)")
+	return fs
+}
+
+// parse parses flags anywhere among the arguments ("install 3.13.1 --force").
+func (a *app) parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprintf(a.stdout, "usage: pyfetch %s [flags]\n", fs.Name())
+				fs.SetOutput(a.stdout)
+				fs.PrintDefaults()
+				return nil, err
+			}
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func envInt(s string, def int) int {
+	if n, err := strconv.Atoi(s); err == nil && n >= 0 {
+		return n
+	}
+	return def
+}
+
+func (c *common) identityOverride() (*verify.Identity, error) {
+	if c.identity == "" && c.issuer == "" {
+		return nil, nil
+	}
+	if c.identity == "" || c.issuer == "" {
+		return nil, fmt.Errorf("%w: --cert-identity and --cert-oidc-issuer go together (got identity %q, issuer %q)", errUsage, c.identity, c.issuer)
+	}
+	return &verify.Identity{SAN: c.identity, Issuer: c.issuer}, nil
+}
+
+func (c *common) homeDirs() (install.Home, error) {
+	if c.home == "" {
+		return install.Home{}, fmt.Errorf("%w: cannot tell where pyfetch's data goes: set PYFETCH_HOME or HOME", errUsage)
+	}
+	return install.Home{Root: c.home, Cache: c.cache}, nil
+}
+
+// verifier loads the trusted root the flags ask for and builds the
+// verifier; it also returns the root and where it came from.
+func (a *app) verifier(ctx context.Context, c *common, h install.Home) (*verify.Verifier, *root.TrustedRoot, string, error) {
+	tr, src, err := verify.LoadTrustedRoot(ctx, verify.RootOptions{
+		File:     c.trustedRoot,
+		CacheDir: h.CacheRoot(),
+		Offline:  c.offline,
+		TUFURL:   a.getenv("PYFETCH_TUF_URL"),
+		Warn:     a.warn,
+	})
+	if err != nil {
+		return nil, nil, "", err
+	}
+	v, err := verify.NewVerifier(tr)
+	return v, tr, src, err
+}
+
+func (a *app) mirrorFlags(fs *flag.FlagSet, c *common) {
+	fs.StringVar(&c.mirror, "mirror", a.env("PYFETCH_MIRROR", releases.DefaultMirror), "python.org-shaped mirror: http(s):// or file:// (env PYFETCH_MIRROR)")
+	fs.StringVar(&c.format, "format", a.env("PYFETCH_FORMAT", string(releases.DefaultFormat)), "archive format: tar.xz or tgz (env PYFETCH_FORMAT)")
+}
+
+func parseSpecs(pos []string) ([]releases.Spec, error) {
+	var specs []releases.Spec
+	for _, p := range pos {
+		sp, err := releases.ParseSpec(p)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+		specs = append(specs, sp)
+	}
+	return specs, nil
+}
+
+func (a *app) resolver(c *common, h install.Home, fc *fetch.Client) *install.Resolver {
+	ttl, err := time.ParseDuration(a.getenv("PYFETCH_INDEX_TTL"))
+	if err != nil {
+		ttl = 0
+	}
+	return &install.Resolver{Home: h, Mirror: c.mirror, Fetch: fc, TTL: ttl, Offline: c.offline, Notify: a.warn}
+}
+
+// signerTable is the built-in table plus the signers file, if any; every
+// change to the built-in table is reported on stderr.
+func (a *app) signerTable(c *common) (*releases.Table, error) {
+	t := releases.DefaultTable()
+	if c.signersFile == "" {
+		return t, nil
+	}
+	f, err := os.Open(c.signersFile)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errUsage, err)
+	}
+	defer f.Close()
+	notes, err := t.LoadOverrides(f)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", errUsage, c.signersFile, err)
+	}
+	for _, n := range notes {
+		a.warn("note: " + n)
+	}
+	return t, nil
+}
+
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,321 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/pyfetch/pyfetch/fetch"
+	"github.com/pyfetch/pyfetch/install"
+	"github.com/pyfetch/pyfetch/releases"
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+func (a *app) install(ctx context.Context, args []string) error {
+	var force bool
+	jobs := 0
+	p, err := a.prepare(ctx, "install", args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&force, "force", false, "reinstall atomically even if installed")
+		fs.IntVar(&jobs, "jobs", envInt(a.env("PYFETCH_JOBS", ""), 3), "versions installed in parallel (env PYFETCH_JOBS)")
+	})
+	if err != nil {
+		return err
+	}
+	p.opts.Force = force
+	outs := make([]*install.Outcome, len(p.versions))
+	errs := forEach(len(p.versions), jobs, func(i int) error {
+		out, err := install.Install(ctx, p.versions[i], p.opts)
+		if err != nil {
+			return fmt.Errorf("install %s: %w", p.versions[i], err)
+		}
+		outs[i] = out
+		return nil
+	})
+	done := []*install.Outcome{}
+	for i, out := range outs {
+		if out == nil {
+			continue
+		}
+		done = append(done, out)
+		if !p.c.jsonOut {
+			if out.AlreadyInstalled {
+				fmt.Fprintf(a.stdout, "%s is already installed in %s (use --force to reinstall)\n", p.versions[i], out.Dir)
+			} else {
+				r := out.Receipt
+				fmt.Fprintf(a.stdout, "installed %s in %s (sha256 %s, signed by %s via %s)\n", p.versions[i], out.Dir, r.SHA256, r.Signer, r.Issuer)
+			}
+		}
+		if err := a.githubOutputs(out); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if p.c.jsonOut {
+		if err := a.printJSON(map[string]any{"installed": done}); err != nil {
+			return err
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// resolveAll turns specs into distinct versions, in the order given.
+func resolveAll(ctx context.Context, r *install.Resolver, specs []releases.Spec, f releases.Format, pre bool) ([]releases.Version, error) {
+	defer r.Save() //nolint:errcheck // the index is a cache; losing it costs a request
+	seen := map[releases.Version]bool{}
+	var out []releases.Version
+	for _, sp := range specs {
+		v, err := r.Resolve(ctx, sp, f, pre)
+		if err != nil {
+			return nil, err
+		}
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// githubOutputs appends to $GITHUB_OUTPUT and $GITHUB_PATH when set, so a
+// workflow step can use the install. With several versions the last one
+// written wins for each key.
+func (a *app) githubOutputs(out *install.Outcome) error {
+	if p := a.getenv("GITHUB_OUTPUT"); p != "" {
+		r := out.Receipt
+		lines := fmt.Sprintf("python-version=%s\npython-path=%s\nsha256=%s\nsigner=%s\n", r.Version, out.Dir, r.SHA256, r.Signer)
+		if err := appendFile(p, lines); err != nil {
+			return fmt.Errorf("write GITHUB_OUTPUT: %w", err)
+		}
+	}
+	if p := a.getenv("GITHUB_PATH"); p != "" {
+		bin := filepath.Join(out.Dir, "bin")
+		if fi, err := os.Stat(bin); err == nil && fi.IsDir() {
+			if err := appendFile(p, bin+"\n"); err != nil {
+				return fmt.Errorf("write GITHUB_PATH: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+func appendFile(path, s string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(s); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// progress returns a progress-bar factory when stderr is a terminal, and
+// nil (quiet) otherwise. With several parallel downloads, bars would
+// overwrite each other: each download gets one line when it starts and
+// one when it ends instead.
+func (a *app) progress(parallel bool) func(string, int64) io.WriteCloser {
+	f, ok := a.stderr.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	if parallel {
+		var mu sync.Mutex
+		return func(name string, total int64) io.WriteCloser {
+			mu.Lock()
+			fmt.Fprintf(f, "downloading %s (%.1f MB)\n", name, float64(total)/1e6)
+			mu.Unlock()
+			return &lineProgress{name: name, out: f, mu: &mu}
+		}
+	}
+	return func(name string, total int64) io.WriteCloser {
+		bar := progressbar.NewOptions64(total,
+			progressbar.OptionSetWriter(f),
+			progressbar.OptionSetDescription(name),
+			progressbar.OptionShowBytes(true),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+		)
+		return barCloser{bar}
+	}
+}
+
+type barCloser struct{ *progressbar.ProgressBar }
+
+// lineProgress counts bytes and prints one line when the download ends.
+type lineProgress struct {
+	name string
+	n    int64
+	out  io.Writer
+	mu   *sync.Mutex
+}
+
+func (l *lineProgress) Write(p []byte) (int, error) { l.n += int64(len(p)); return len(p), nil }
+
+func (l *lineProgress) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, err := fmt.Fprintf(l.out, "downloaded %s (%.1f MB)\n", l.name, float64(l.n)/1e6)
+	return err
+}
+
+func (b barCloser) Close() error { return b.Finish() }
+
+// pipeline is what install and fetch share: parsed flags, resolved
+// versions and ready options.
+type pipeline struct {
+	c        common
+	versions []releases.Version
+	opts     install.Options
+}
+
+func (a *app) prepare(ctx context.Context, name string, args []string, extra func(*flag.FlagSet)) (*pipeline, error) {
+	p := &pipeline{}
+	c := &p.c
+	fs := a.flags(name, c)
+	a.mirrorFlags(fs, c)
+	pre := fs.Bool("pre", false, "let 3.14, 3 and latest pick alphas, betas and release candidates")
+	fs.BoolVar(&c.quiet, "quiet", false, "no progress bar")
+	retries := fs.Int("retries", envInt(a.env("PYFETCH_RETRIES", ""), fetch.DefaultRetries), "retries per download, with backoff (env PYFETCH_RETRIES)")
+	if extra != nil {
+		extra(fs)
+	}
+	pos, err := a.parse(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if len(pos) == 0 {
+		return nil, fmt.Errorf("%w: %s needs a version, e.g. pyfetch %s 3.13.1 or 3.13", errUsage, name, name)
+	}
+	format, err := releases.ParseFormat(c.format)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := releases.ParseMirror(c.mirror); err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	id, err := c.identityOverride()
+	if err != nil {
+		return nil, err
+	}
+	specs, err := parseSpecs(pos)
+	if err != nil {
+		return nil, err
+	}
+	table, err := a.signerTable(c)
+	if err != nil {
+		return nil, err
+	}
+	h, err := c.homeDirs()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(h.CacheRoot(), 0o755); err != nil {
+		return nil, err
+	}
+	if *retries == 0 {
+		*retries = -1 // fetch.Client reads 0 as "default"
+	}
+	fc := &fetch.Client{Offline: c.offline, Notify: a.warn, Retries: *retries}
+	if !c.quiet && !c.jsonOut {
+		fc.Progress = a.progress(len(specs) > 1)
+	}
+	p.versions, err = resolveAll(ctx, a.resolver(c, h, fc), specs, format, *pre)
+	if err != nil {
+		return nil, err
+	}
+	// Refuse unsigned releases before any network or trust-root work.
+	for _, v := range p.versions {
+		if _, err := install.Identity(v, releases.Artifact{Version: v, Format: format}.Name(), id, table); err != nil {
+			return nil, err
+		}
+	}
+	v, _, src, err := a.verifier(ctx, c, h)
+	if err != nil {
+		return nil, err
+	}
+	p.opts = install.Options{
+		Home: h, Mirror: c.mirror, Format: format, Offline: c.offline,
+		Identity: id, Signers: table, Fetch: fc, Verifier: v, RootSource: src, Notify: a.warn,
+	}
+	return p, nil
+}
+
+func (a *app) fetch(ctx context.Context, args []string) error {
+	jobs := 0
+	p, err := a.prepare(ctx, "fetch", args, func(fs *flag.FlagSet) {
+		fs.IntVar(&jobs, "jobs", envInt(a.env("PYFETCH_JOBS", ""), 3), "downloads in parallel (env PYFETCH_JOBS)")
+	})
+	if err != nil {
+		return err
+	}
+	type row struct {
+		Version    string `json:"version"`
+		SHA256     string `json:"sha256"`
+		Signer     string `json:"signer"`
+		Downloaded bool   `json:"downloaded"`
+	}
+	rows := make([]*row, len(p.versions))
+	errs := forEach(len(p.versions), jobs, func(i int) error {
+		v := p.versions[i]
+		res, fetched, err := install.Fetch(ctx, v, p.opts)
+		if err != nil {
+			return fmt.Errorf("fetch %s: %w", v, err)
+		}
+		rows[i] = &row{v.String(), res.SHA256, res.Identity.SAN, fetched}
+		return nil
+	})
+	done := []*row{}
+	for _, r := range rows {
+		if r == nil {
+			continue
+		}
+		done = append(done, r)
+		if !p.c.jsonOut {
+			what := "cached"
+			if r.Downloaded {
+				what = "fetched"
+			}
+			fmt.Fprintf(a.stdout, "%s %s into %s (sha256 %s, signed by %s)\n", what, r.Version, p.opts.Home.CacheRoot(), r.SHA256, r.Signer)
+		}
+	}
+	if p.c.jsonOut {
+		if err := a.printJSON(map[string]any{"fetched": done}); err != nil {
+			return err
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// forEach runs f(0..n-1) with at most jobs at once and returns the errors.
+func forEach(n, jobs int, f func(i int) error) []error {
+	if jobs < 1 {
+		jobs = 1
+	}
+	errs := make([]error, n)
+	sem := make(chan struct{}, jobs)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] = f(i)
+		}()
+	}
+	wg.Wait()
+	var failed []error
+	for _, err := range errs {
+		if err != nil {
+			failed = append(failed, err)
+		}
+	}
+	return failed
+}

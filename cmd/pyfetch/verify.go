@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/pyfetch/pyfetch/install"
+)
+
+func (a *app) verify(ctx context.Context, args []string) error {
+	var c common
+	fs := a.flags("verify", &c)
+	bundlePath := fs.String("bundle", "", "the Sigstore bundle (default ARTIFACT.sigstore; required with sha256:HEX)")
+	pos, err := a.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("%w: verify takes one ARTIFACT or sha256:HEX, got %d arguments", errUsage, len(pos))
+	}
+	id, err := c.identityOverride()
+	if err != nil {
+		return err
+	}
+	h, err := c.homeDirs()
+	if err != nil {
+		return err
+	}
+	v, _, _, err := a.verifier(ctx, &c, h)
+	if err != nil {
+		return err
+	}
+	table, err := a.signerTable(&c)
+	if err != nil {
+		return err
+	}
+	name, res, err := install.Check(install.CheckRequest{Artifact: pos[0], Bundle: *bundlePath, Identity: id, Signers: table}, v)
+	if c.jsonOut {
+		doc := map[string]any{"name": name, "verified": err == nil}
+		if err != nil {
+			doc["error"] = err.Error()
+		} else {
+			doc["result"] = res
+		}
+		if jerr := a.printJSON(doc); jerr != nil {
+			return jerr
+		}
+		return err // JSON on stdout; the error also goes to stderr
+	}
+	if err != nil {
+		return fmt.Errorf("verify %s: %w", name, err)
+	}
+	fmt.Fprintf(a.stdout, "OK: %s\n", name)
+	fmt.Fprintf(a.stderr, "signed by %s via %s, sha256 %s, Rekor log index %d\n", res.Identity.SAN, res.Identity.Issuer, res.SHA256, res.LogIndex)
+	return nil
+}
