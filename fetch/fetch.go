@@ -114,7 +114,13 @@ func (c *Client) newHTTPClient() *retryablehttp.Client {
 			c.notify("retrying %s (attempt %d of %d)", r.URL, attempt+1, rc.RetryMax+1)
 		}
 	}
-	// ProxyFromEnvironment comes with cleanhttp's pooled transport.
+	// ProxyFromEnvironment comes with cleanhttp's pooled transport. A
+	// server that accepts the connection but never answers must not hang
+	// pyfetch: the header wait is bounded like a stalled body, and
+	// retryablehttp retries the timeout.
+	if t, ok := rc.HTTPClient.Transport.(*http.Transport); ok {
+		t.ResponseHeaderTimeout = c.idle()
+	}
 	if c.Transport != nil {
 		rc.HTTPClient.Transport = c.Transport
 	}

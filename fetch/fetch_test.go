@@ -225,6 +225,31 @@ func TestDownloadStallResumes(t *testing.T) {
 	}
 }
 
+// TestDownloadNoHeaders: a server that accepts and never answers the
+// first request is retried, not waited on forever.
+func TestDownloadNoHeaders(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			<-r.Context().Done()
+			return
+		}
+		serveBytes(w, r, payload)
+	}))
+	defer srv.Close()
+	c := client()
+	c.IdleTimeout = 200 * time.Millisecond
+	f, _, err := c.Download(context.Background(), srv.URL+"/f", filepath.Join(t.TempDir(), "f"), 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if n.Load() != 2 {
+		t.Errorf("%d requests, want 2", n.Load())
+	}
+}
+
 func TestOfflineAndFileURLs(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()

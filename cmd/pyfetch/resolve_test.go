@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pyfetch/pyfetch/install"
+	"github.com/pyfetch/pyfetch/internal/pyfetchtest"
 )
 
 const (
@@ -175,5 +176,21 @@ func TestSignersFile(t *testing.T) {
 	os.WriteFile(file, []byte(`{"lines": {"3.16": {"identity": "nobody", "issuer": "http://x"}}}`), 0o644)
 	if code, _, stderr := e.run("signers"); code != exitUsage || !strings.Contains(stderr, "expected an e-mail identity") {
 		t.Errorf("bad signers file: exit %d %q", code, stderr)
+	}
+}
+
+func TestGitHubPath(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	entries := append(pyfetchtest.SourceTree("3.13.1"), pyfetchtest.Entry{Name: "Python-3.13.1/bin/python3", Body: "#!/bin/sh\n", Mode: 0o755})
+	e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, entries)
+	ghPath := filepath.Join(t.TempDir(), "gh_path")
+	e.vars["GITHUB_PATH"] = ghPath
+	if code, _, stderr := e.run("install", "3.13.1"); code != 0 {
+		t.Fatal(stderr)
+	}
+	got, _ := os.ReadFile(ghPath)
+	if want := filepath.Join(e.home, "versions", "3.13.1", "bin") + "\n"; string(got) != want {
+		t.Errorf("GITHUB_PATH = %q, want %q", got, want)
 	}
 }
