@@ -110,16 +110,9 @@ func assertNoLeftovers(t *testing.T, home string) {
 	})
 }
 
-// TestKillDuringDownload SIGKILLs pyfetch while the body trickles in,
-// then reruns it: the rerun resumes or restarts and succeeds, leaving no
-// partial install or .part behind.
-func TestKillDuringDownload(t *testing.T) {
-	if testing.Short() {
-		t.Skip("spawns processes; skipped with -short")
-	}
-	t.Parallel()
-	e := newEnv(t)
-	r := e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
+// slowArtifact makes the mirror trickle the artifact out (64 bytes every
+// 50 ms) until the returned func turns it back to full speed.
+func slowArtifact(e *env, r pyfetchtest.Release) (fast func()) {
 	slow := true
 	var mu sync.Mutex
 	e.mirror.Fault(func(w http.ResponseWriter, req *http.Request, n int) bool {
@@ -141,27 +134,57 @@ func TestKillDuringDownload(t *testing.T) {
 		}
 		return true
 	})
-	cmd := exec.Command(binary(t), "install", "3.13.1")
-	cmd.Env = e.binaryEnv()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	return func() {
+		mu.Lock()
+		slow = false
+		mu.Unlock()
 	}
-	part := filepath.Join(e.home, "cache", "3.13.1", "Python-3.13.1.tar.xz.part")
-	waitFor(t, func() bool { fi, err := os.Stat(part); return err == nil && fi.Size() > 0 })
-	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Wait()
-	if got := e.versions(); len(got) != 0 {
-		t.Fatalf("versions/ after a kill during download: %v", got)
+}
+
+// TestKillDuringDownload SIGKILLs pyfetch while the body trickles in,
+// then reruns it: the rerun resumes or restarts and succeeds, leaving no
+// partial install or .part behind. SIGINT (Ctrl-C) must end the run with
+// exit 130 and the same guarantees.
+func TestKillDuringDownload(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes; skipped with -short")
 	}
-	mu.Lock()
-	slow = false
-	mu.Unlock()
-	code, stdout, stderr := runBinary(t, e.binaryEnv(), "install", "3.13.1")
-	if code != 0 || !strings.Contains(stdout, "installed 3.13.1") {
-		t.Fatalf("rerun: exit %d %q %q", code, stdout, stderr)
+	t.Parallel()
+	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			r := e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
+			fast := slowArtifact(e, r)
+			cmd := exec.Command(binary(t), "install", "3.13.1")
+			cmd.Env = e.binaryEnv()
+			var errb bytes.Buffer
+			cmd.Stderr = &errb
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			part := filepath.Join(e.home, "cache", "3.13.1", "Python-3.13.1.tar.xz.part")
+			waitFor(t, func() bool { fi, err := os.Stat(part); return err == nil && fi.Size() > 0 })
+			cmd.Process.Signal(sig)
+			err := cmd.Wait()
+			if sig == syscall.SIGINT {
+				ee, ok := err.(*exec.ExitError)
+				if !ok || ee.ExitCode() != exitInterrupted || !strings.Contains(errb.String(), "interrupted; nothing was installed") {
+					t.Errorf("Ctrl-C: %v, stderr %q", err, errb.String())
+				}
+			}
+			if got := e.versions(); len(got) != 0 {
+				t.Fatalf("versions/ after %s during download: %v", sig, got)
+			}
+			fast()
+			code, stdout, stderr := runBinary(t, e.binaryEnv(), "install", "3.13.1")
+			if code != 0 || !strings.Contains(stdout, "installed 3.13.1") {
+				t.Fatalf("rerun: exit %d %q %q", code, stdout, stderr)
+			}
+			assertTree(t, filepath.Join(e.home, "versions", "3.13.1"), "3.13.1")
+			assertNoLeftovers(t, e.home)
+		})
 	}
-	assertTree(t, filepath.Join(e.home, "versions", "3.13.1"), "3.13.1")
-	assertNoLeftovers(t, e.home)
 }
 
 // TestKillDuringUnpack SIGKILLs pyfetch while it unpacks a tree of many
