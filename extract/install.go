@@ -97,23 +97,8 @@ func Install(ctx context.Context, r io.Reader, parent, name string, o InstallOpt
 	return st, nil
 }
 
-// exchange swaps two paths in one step (renameat2 RENAME_EXCHANGE), so a
-// reinstall never has a moment with no tree at the target.
-func exchange(a, b string) error {
-	return unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)
-}
-
 func isExistErr(err error) bool {
 	return errors.Is(err, os.ErrExist) || errors.Is(err, unix.ENOTEMPTY) || errors.Is(err, unix.EEXIST)
-}
-
-func syncFS(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return unix.Syncfs(int(f.Fd()))
 }
 
 func syncDir(dir string) {

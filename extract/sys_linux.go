@@ -1,0 +1,23 @@
+package extract
+
+import (
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// exchange swaps two paths in one step (renameat2 RENAME_EXCHANGE), so a
+// reinstall never has a moment with no tree at the target.
+func exchange(a, b string) error {
+	return unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)
+}
+
+// syncFS flushes the file system holding dir (syncfs(2)).
+func syncFS(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return unix.Syncfs(int(f.Fd()))
+}
