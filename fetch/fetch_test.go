@@ -198,30 +198,42 @@ func TestDownloadSizeCap(t *testing.T) {
 	}
 }
 
+// TestDownloadStallResumes: a body that stops flowing (before its first
+// byte, or midway) trips the idle timeout and the download resumes.
 func TestDownloadStallResumes(t *testing.T) {
 	t.Parallel()
-	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if n.Add(1) == 1 {
-			w.Header().Set("Content-Length", fmt.Sprint(len(payload)))
-			w.Write(payload[:100])
-			w.(http.Flusher).Flush()
-			<-r.Context().Done() // stall until the client gives up
-			return
-		}
-		serveBytes(w, r, payload)
-	}))
-	defer srv.Close()
-	c := client()
-	c.IdleTimeout = 100 * time.Millisecond
-	var notes []string
-	c.Notify = func(s string) { notes = append(notes, s) }
-	dst := filepath.Join(t.TempDir(), "f")
-	if _, _, err := c.Download(context.Background(), srv.URL+"/f", dst, 0, nil); err != nil {
-		t.Fatal(err)
-	}
-	if len(notes) == 0 || !strings.Contains(strings.Join(notes, "\n"), "resuming") {
-		t.Errorf("no resume reported: %q", notes)
+	for _, before := range []int{0, 100} {
+		t.Run(fmt.Sprintf("after %d bytes", before), func(t *testing.T) {
+			t.Parallel()
+			var n atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if n.Add(1) == 1 {
+					w.Header().Set("Content-Length", fmt.Sprint(len(payload)))
+					w.Write(payload[:before])
+					w.(http.Flusher).Flush()
+					<-r.Context().Done() // stall until the client gives up
+					return
+				}
+				serveBytes(w, r, payload)
+			}))
+			defer srv.Close()
+			c := client()
+			c.IdleTimeout = 100 * time.Millisecond
+			var notes []string
+			c.Notify = func(s string) { notes = append(notes, s) }
+			dst := filepath.Join(t.TempDir(), "f")
+			f, res, err := c.Download(context.Background(), srv.URL+"/f", dst, 0, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			if want := sha256.Sum256(payload); !bytes.Equal(res.SHA256, want[:]) {
+				t.Error("wrong digest after the stall")
+			}
+			if len(notes) == 0 || !strings.Contains(strings.Join(notes, "\n"), "no data for 100ms") {
+				t.Errorf("stall not reported: %q", notes)
+			}
+		})
 	}
 }
 
