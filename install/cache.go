@@ -28,7 +28,7 @@ func Fetch(ctx context.Context, v releases.Version, o Options) (*verify.Result, 
 	if err != nil {
 		return nil, false, err
 	}
-	f, res, fetched, err := Obtain(ctx, art, want, o)
+	f, res, fetched, err := Obtain(ctx, art, want, &o)
 	if err != nil {
 		return nil, false, err
 	}

@@ -26,7 +26,8 @@ import (
 // bundle. Online installs replace it; offline installs refuse.
 var ErrCacheTampered = fmt.Errorf("%w: cached artifact changed on disk", verify.ErrDigest)
 
-// Options configure Install. Home and Mirror are required; Verifier too.
+// Options configure Install. Home and Mirror are required, and Verifier
+// or Trust.
 type Options struct {
 	Home     Home
 	Mirror   string
@@ -39,10 +40,30 @@ type Options struct {
 	Verifier *verify.Verifier
 	// RootSource names the trusted root in use, for the receipt.
 	RootSource string
+	// Trust, when Verifier is nil, builds the verifier on first need and
+	// returns it with its RootSource: an install that finds the version
+	// already there never loads a trusted root (no TUF round trip).
+	Trust func() (*verify.Verifier, string, error)
 	// Notify receives diagnostics (stderr in the CLI).
 	Notify func(string)
 	// Now is the clock for receipts (time.Now when nil).
 	Now func() time.Time
+}
+
+// verifier returns Verifier, or asks Trust for it once.
+func (o *Options) verifier() (*verify.Verifier, error) {
+	if o.Verifier != nil {
+		return o.Verifier, nil
+	}
+	if o.Trust == nil {
+		return nil, errors.New("install: no verifier configured")
+	}
+	v, src, err := o.Trust()
+	if err != nil {
+		return nil, err
+	}
+	o.Verifier, o.RootSource = v, src
+	return v, nil
 }
 
 func (o *Options) notify(format string, args ...any) {
@@ -110,7 +131,7 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 		o.notify("warning: could not remove a stale temp dir: %v", err)
 	}
 
-	f, res, fetched, err := Obtain(ctx, art, want, o)
+	f, res, fetched, err := Obtain(ctx, art, want, &o)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +189,7 @@ func compression(f releases.Format) extract.Compression {
 // or the mirror. The returned file is the very one that was hashed, so a
 // later swap of the path cannot slip unverified bytes to the unpacker.
 // fetched reports whether it was downloaded now.
-func Obtain(ctx context.Context, art releases.Artifact, want verify.Identity, o Options) (f *os.File, res *verify.Result, fetched bool, err error) {
+func Obtain(ctx context.Context, art releases.Artifact, want verify.Identity, o *Options) (f *os.File, res *verify.Result, fetched bool, err error) {
 	cdir := o.Home.CacheDir(art.Dir())
 	if err := os.MkdirAll(cdir, 0o755); err != nil {
 		return nil, nil, false, err
@@ -190,12 +211,16 @@ func Obtain(ctx context.Context, art releases.Artifact, want verify.Identity, o 
 	if err != nil {
 		return nil, nil, false, err
 	}
+	vf, err := o.verifier()
+	if err != nil {
+		return nil, nil, false, err
+	}
 
 	// A cached artifact is re-hashed and re-verified on every use.
 	if f, err := os.OpenFile(artPath, os.O_RDONLY|syscall.O_NOFOLLOW, 0); err == nil {
 		sum, herr := hashFile(f)
 		if herr == nil {
-			res, verr := o.Verifier.Verify(b, sum, want)
+			res, verr := vf.Verify(b, sum, want)
 			if verr == nil {
 				// mtime records last use, for cache prune --older-than.
 				now := time.Now()
@@ -230,7 +255,7 @@ func Obtain(ctx context.Context, art releases.Artifact, want verify.Identity, o 
 	var vres *verify.Result
 	f, _, err = o.Fetch.Download(ctx, artURL, artPath, fetch.DefaultMaxBytes, func(r fetch.Result) error {
 		var err error
-		vres, err = o.Verifier.Verify(b, r.SHA256, want)
+		vres, err = vf.Verify(b, r.SHA256, want)
 		if errors.Is(err, verify.ErrDigest) && fetch.LooksLikeHTML(r.Head) {
 			return fmt.Errorf("%w\n  the server returned an HTML page (%d bytes), not %s", err, r.Size, art.Name())
 		}
@@ -253,7 +278,7 @@ func Obtain(ctx context.Context, art releases.Artifact, want verify.Identity, o 
 // loadBundle returns the artifact's bundle: from the mirror when online
 // (a bundle is tiny, and the mirror may have re-signed), else from the
 // cache.
-func loadBundle(ctx context.Context, art releases.Artifact, o Options) (b *bundle.Bundle, data []byte, err error) {
+func loadBundle(ctx context.Context, art releases.Artifact, o *Options) (b *bundle.Bundle, data []byte, err error) {
 	cached := filepath.Join(o.Home.CacheDir(art.Dir()), art.BundleName())
 	if o.Offline && !isFileURL(o.Mirror) {
 		data, err = os.ReadFile(cached)

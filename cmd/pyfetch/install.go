@@ -14,6 +14,7 @@ import (
 	"github.com/pyfetch/pyfetch/fetch"
 	"github.com/pyfetch/pyfetch/install"
 	"github.com/pyfetch/pyfetch/releases"
+	"github.com/pyfetch/pyfetch/verify"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 )
@@ -236,13 +237,21 @@ func (a *app) prepare(ctx context.Context, name string, args []string, extra fun
 			return nil, err
 		}
 	}
-	v, _, src, err := a.verifier(ctx, c, h)
-	if err != nil {
-		return nil, err
+	// The trusted root is loaded (TUF, online) only once something must
+	// be verified: "already installed" answers without it.
+	var once sync.Once
+	var (
+		v    *verify.Verifier
+		src  string
+		verr error
+	)
+	trust := func() (*verify.Verifier, string, error) {
+		once.Do(func() { v, _, src, verr = a.verifier(ctx, c, h) })
+		return v, src, verr
 	}
 	p.opts = install.Options{
 		Home: h, Mirror: c.mirror, Format: format, Offline: c.offline,
-		Identity: id, Signers: table, Fetch: fc, Verifier: v, RootSource: src, Notify: a.warn,
+		Identity: id, Signers: table, Fetch: fc, Trust: trust, Notify: a.warn,
 	}
 	return p, nil
 }

@@ -416,3 +416,24 @@ func TestOfflineWithoutCacheNamesMissingFile(t *testing.T) {
 		t.Error("offline install made a network request")
 	}
 }
+
+// TestInstalledNeedsNoTrustRoot: "already installed" is answered without
+// loading a trusted root, so no TUF round trip.
+func TestInstalledNeedsNoTrustRoot(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
+	if code, _, stderr := e.run("install", "3.13.1"); code != 0 {
+		t.Fatal(stderr)
+	}
+	tufSrv := pyfetchtest.NewMirror(t)
+	delete(e.vars, "PYFETCH_TRUSTED_ROOT")
+	e.vars["PYFETCH_TUF_URL"] = tufSrv.URL()
+	code, stdout, stderr := e.run("install", "3.13.1")
+	if code != 0 || !strings.Contains(stdout, "already installed") || stderr != "" {
+		t.Fatalf("exit %d %q %q", code, stdout, stderr)
+	}
+	if n := len(tufSrv.Requests()); n != 0 {
+		t.Errorf("%d TUF requests for an installed version", n)
+	}
+}
