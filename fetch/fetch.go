@@ -173,7 +173,15 @@ func (c *Client) Download(ctx context.Context, rawURL, dst string, maxBytes int6
 	name := baseName(rawURL)
 	part := dst + ".part"
 	// O_NOFOLLOW: a symlink planted as the .part must not redirect writes.
+	// pyfetch never makes one, so it is reported and removed (the link,
+	// not its target).
 	f, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
+	if errors.Is(err, syscall.ELOOP) {
+		c.notify("SECURITY WARNING: %s is a symlink, not a download; removing the link", part)
+		if rerr := os.Remove(part); rerr == nil {
+			f, err = os.OpenFile(part, os.O_RDWR|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o644)
+		}
+	}
 	if err != nil {
 		return nil, Result{}, fmt.Errorf("fetch %s: %w", name, err)
 	}

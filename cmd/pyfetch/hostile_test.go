@@ -137,41 +137,31 @@ func TestHostileCache(t *testing.T) {
 			t.Fatalf("exit %d, versions %v, stderr %q", code, e.versions(), stderr)
 		}
 	})
-	t.Run("symlink planted as the .part", func(t *testing.T) {
-		t.Parallel()
-		e := newEnv(t)
-		e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
-		victim := filepath.Join(t.TempDir(), "victim")
-		os.WriteFile(victim, []byte("precious"), 0o644)
-		os.MkdirAll(filepath.Join(e.home, "cache", "3.13.1"), 0o755)
-		os.Symlink(victim, filepath.Join(e.home, "cache", "3.13.1", "Python-3.13.1.tar.xz.part"))
-		code, _, stderr := e.run("install", "3.13.1")
-		if b, _ := os.ReadFile(victim); string(b) != "precious" {
-			t.Fatalf("pyfetch wrote through a planted symlink (exit %d, %q)", code, stderr)
-		}
-		if code == 0 || len(e.versions()) != 0 {
-			t.Errorf("exit %d, versions %v", code, e.versions())
-		}
-	})
-	t.Run("symlink planted as the cached artifact", func(t *testing.T) {
-		t.Parallel()
-		e := newEnv(t)
-		e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
-		victim := filepath.Join(t.TempDir(), "victim")
-		os.WriteFile(victim, []byte("precious"), 0o644)
-		os.MkdirAll(filepath.Join(e.home, "cache", "3.13.1"), 0o755)
-		os.Symlink(victim, filepath.Join(e.home, "cache", "3.13.1", "Python-3.13.1.tar.xz"))
-		code, _, stderr := e.run("install", "3.13.1")
-		if code != 0 {
-			t.Fatalf("exit %d: %s", code, stderr)
-		}
-		if b, _ := os.ReadFile(victim); string(b) != "precious" {
-			t.Fatal("the symlink's target was changed")
-		}
-		if fi, _ := os.Lstat(filepath.Join(e.home, "cache", "3.13.1", "Python-3.13.1.tar.xz")); fi.Mode()&os.ModeSymlink != 0 {
-			t.Error("the planted symlink is still the cache entry")
-		}
-	})
+	// A symlink where a download or a cached artifact belongs is reported,
+	// removed (the link only) and replaced by a verified download.
+	for _, planted := range []string{"Python-3.13.1.tar.xz.part", "Python-3.13.1.tar.xz"} {
+		t.Run("symlink planted as "+planted, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
+			victim := filepath.Join(t.TempDir(), "victim")
+			os.WriteFile(victim, []byte("precious"), 0o644)
+			os.MkdirAll(filepath.Join(e.home, "cache", "3.13.1"), 0o755)
+			link := filepath.Join(e.home, "cache", "3.13.1", planted)
+			os.Symlink(victim, link)
+			code, _, stderr := e.run("install", "3.13.1")
+			if b, _ := os.ReadFile(victim); string(b) != "precious" {
+				t.Fatalf("pyfetch wrote through a planted symlink (exit %d, %q)", code, stderr)
+			}
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			if fi, err := os.Lstat(link); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+				t.Error("the planted symlink is still there")
+			}
+			assertTree(t, filepath.Join(e.home, "versions", "3.13.1"), "3.13.1")
+		})
+	}
 	t.Run("symlink planted as a cache folder", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
