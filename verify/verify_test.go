@@ -109,3 +109,32 @@ func TestParseBundleRejects(t *testing.T) {
 		})
 	}
 }
+
+// TestSCTsRequiredWithCTLogs: once the trusted root lists a CT log, a
+// certificate without SCTs is refused.
+func TestSCTsRequiredWithCTLogs(t *testing.T) {
+	t.Parallel()
+	ss := pyfetchtest.NewSigstore(t)
+	data, err := pyfetchtest.TrustedRootJSONWithCT(ss.VS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := verify.ParseTrustedRoot(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := verify.NewVerifier(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	art := []byte("x")
+	b, err := verify.ParseBundle(ss.Sign(t, thomas, google, art))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(art)
+	_, err = v.Verify(b, sum[:], verify.Identity{SAN: thomas, Issuer: google})
+	if !errors.Is(err, verify.ErrSignature) || !strings.Contains(strings.ToLower(err.Error()), "sct") {
+		t.Fatalf("got %v, want a refusal for missing SCTs", err)
+	}
+}

@@ -53,19 +53,38 @@ func NewSigstore(t testing.TB) *Sigstore {
 // leaf certificates carry no SCT, so the root lists no CT log; the Rekor
 // log is keyed by its raw log-ID bytes, as in a real trusted root
 // (VirtualSigstore itself keys it by the hex text).
-func TrustedRootJSON(vs *ca.VirtualSigstore) ([]byte, error) {
-	logs := map[string]*root.TransparencyLog{}
-	for id, l := range vs.RekorLogs() {
-		raw, err := hex.DecodeString(id)
-		if err != nil {
+func TrustedRootJSON(vs *ca.VirtualSigstore) ([]byte, error) { return trustedRootJSON(vs, false) }
+
+// TrustedRootJSONWithCT is TrustedRootJSON listing the instance's CT log
+// too, so that verification demands SCTs its certificates do not carry.
+func TrustedRootJSONWithCT(vs *ca.VirtualSigstore) ([]byte, error) { return trustedRootJSON(vs, true) }
+
+func trustedRootJSON(vs *ca.VirtualSigstore, withCT bool) ([]byte, error) {
+	rawKeyed := func(in map[string]*root.TransparencyLog) (map[string]*root.TransparencyLog, error) {
+		out := map[string]*root.TransparencyLog{}
+		for id, l := range in {
+			raw, err := hex.DecodeString(id)
+			if err != nil {
+				return nil, err
+			}
+			cp := *l
+			cp.ID = raw
+			out[id] = &cp
+		}
+		return out, nil
+	}
+	logs, err := rawKeyed(vs.RekorLogs())
+	if err != nil {
+		return nil, err
+	}
+	var ct map[string]*root.TransparencyLog
+	if withCT {
+		if ct, err = rawKeyed(vs.CTLogs()); err != nil {
 			return nil, err
 		}
-		cp := *l
-		cp.ID = raw
-		logs[id] = &cp
 	}
 	tr, err := root.NewTrustedRoot(root.TrustedRootMediaType01,
-		vs.FulcioCertificateAuthorities(), nil, vs.TimestampingAuthorities(), logs)
+		vs.FulcioCertificateAuthorities(), ct, vs.TimestampingAuthorities(), logs)
 	if err != nil {
 		return nil, err
 	}
