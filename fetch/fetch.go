@@ -202,7 +202,7 @@ func (c *Client) Download(ctx context.Context, rawURL, dst string, maxBytes int6
 	if err != nil {
 		return nil, Result{}, fmt.Errorf("fetch %s: read partial download: %w", name, err)
 	}
-	s := &stream{c: c, name: name, url: rawURL, out: fileSink{f}, h: h, offset: offset, max: maxBytes}
+	s := &stream{c: c, name: name, url: rawURL, out: fileSink{f}, h: h, offset: offset, max: maxBytes, showProgress: true}
 	if err := s.run(ctx); err != nil {
 		// A body that broke the size cap or a rejected answer is not worth resuming.
 		if errors.Is(err, ErrTooLarge) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrOffline) {
@@ -243,6 +243,9 @@ type stream struct {
 	max    int64
 	pw     io.WriteCloser
 	head   []byte
+	// showProgress: artifacts get a progress bar; bundles and listings,
+	// a few kilobytes each, do not.
+	showProgress bool
 }
 
 func (s *stream) run(ctx context.Context) error {
@@ -300,7 +303,7 @@ func (s *stream) once(ctx context.Context) error {
 	if total > s.max {
 		return permanent{fmt.Errorf("%w: server announces %d bytes, cap is %d", ErrTooLarge, total, s.max)}
 	}
-	if s.pw == nil && s.c.Progress != nil {
+	if s.pw == nil && s.c.Progress != nil && s.showProgress {
 		s.pw = s.c.Progress(s.name, total)
 	}
 	// A stalled body cancels this attempt's context; the loop resumes.

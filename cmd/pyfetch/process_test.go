@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -241,5 +242,36 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("timed out waiting")
 		}
 		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// TestTerminalProgress runs pyfetch on a pseudo-terminal (util-linux's
+// script): several installs print one line per artifact download, and
+// bundles and listings print none.
+func TestTerminalProgress(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes; skipped with -short")
+	}
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip("script (util-linux) not installed; cannot make a terminal")
+	}
+	t.Parallel()
+	e := releaseMirror(t)
+	cmdline := "env -i " + strings.Join(e.binaryEnv(), " ") + " " + binary(t) + " install 3.12 3.13"
+	out, err := exec.Command("script", "-qec", cmdline, "/dev/null").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	text := strings.ReplaceAll(string(out), "\r", "")
+	var progress []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.HasPrefix(l, "download") {
+			progress = append(progress, strings.Fields(l)[0]+" "+strings.Fields(l)[1])
+		}
+	}
+	slices.Sort(progress)
+	want := []string{"downloaded Python-3.12.8.tar.xz", "downloaded Python-3.13.10.tar.xz", "downloading Python-3.12.8.tar.xz", "downloading Python-3.13.10.tar.xz"}
+	if !slices.Equal(progress, want) {
+		t.Errorf("progress lines %q, want %q\n%s", progress, want, text)
 	}
 }
