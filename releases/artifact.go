@@ -72,7 +72,11 @@ func (a Artifact) URL(mirror string) (string, error) {
 }
 
 // ParseMirror checks a mirror root URL: http(s) or file, nothing else.
+// An absolute folder path is taken as a file:// URL.
 func ParseMirror(mirror string) (*url.URL, error) {
+	if strings.HasPrefix(mirror, "/") {
+		return &url.URL{Scheme: "file", Path: strings.TrimSuffix(mirror, "/") + "/"}, nil
+	}
 	u, err := url.Parse(mirror)
 	if err != nil {
 		return nil, fmt.Errorf("mirror %q: %w", mirror, err)
@@ -83,12 +87,27 @@ func ParseMirror(mirror string) (*url.URL, error) {
 			return nil, fmt.Errorf("mirror %q: expected a host after %s://", mirror, u.Scheme)
 		}
 	case "file":
-		if u.Path == "" {
+		// file://host/... or file://./rel would silently mean another folder.
+		if u.Path == "" || (u.Host != "" && u.Host != "localhost") || u.Opaque != "" {
 			return nil, fmt.Errorf("mirror %q: expected file:///absolute/folder", mirror)
 		}
+		u.Host = ""
 	default:
 		return nil, fmt.Errorf("mirror %q: expected an http://, https:// or file:// URL", mirror)
 	}
 	u.RawQuery, u.Fragment = "", ""
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+	}
 	return u, nil
+}
+
+// NormalizeMirror returns the canonical form of a mirror root: a URL with
+// a trailing slash, absolute paths turned into file:// URLs.
+func NormalizeMirror(mirror string) (string, error) {
+	u, err := ParseMirror(mirror)
+	if err != nil {
+		return "", err
+	}
+	return u.String(), nil
 }

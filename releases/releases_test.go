@@ -57,6 +57,8 @@ func TestArtifactLocation(t *testing.T) {
 		{"3.14.0rc1", DefaultMirror, TarXZ, "https://www.python.org/ftp/python/3.14.0/Python-3.14.0rc1.tar.xz"},
 		{"3.13.1", "http://127.0.0.1:8080/py", TGZ, "http://127.0.0.1:8080/py/3.13.1/Python-3.13.1.tgz"},
 		{"3.13.1", "file:///srv/mirror/", TarXZ, "file:///srv/mirror/3.13.1/Python-3.13.1.tar.xz"},
+		{"3.13.1", "/srv/mirror", TGZ, "file:///srv/mirror/3.13.1/Python-3.13.1.tgz"},
+		{"3.13.1", "file://localhost/srv/m", TGZ, "file:///srv/m/3.13.1/Python-3.13.1.tgz"},
 	}
 	for _, tc := range tests {
 		v, _ := ParseVersion(tc.version)
@@ -65,7 +67,7 @@ func TestArtifactLocation(t *testing.T) {
 			t.Errorf("URL(%s, %s) = %q, %v; want %q", tc.version, tc.mirror, got, err, tc.want)
 		}
 	}
-	for _, bad := range []string{"ftp://x/", "x", "http://", "file://", "javascript:alert(1)"} {
+	for _, bad := range []string{"ftp://x/", "x", "http://", "file://", "javascript:alert(1)", "file://./rel", "file://host/x", "file:rel", "mirror/"} {
 		if _, err := ParseMirror(bad); err == nil {
 			t.Errorf("ParseMirror(%q) accepted", bad)
 		}

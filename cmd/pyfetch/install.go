@@ -198,7 +198,7 @@ func (a *app) prepare(ctx context.Context, name string, args []string, extra fun
 	if err != nil {
 		return nil, err
 	}
-	if _, err := releases.ParseMirror(c.mirror); err != nil {
+	if c.mirror, err = releases.NormalizeMirror(c.mirror); err != nil {
 		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
 	id, err := c.identityOverride()

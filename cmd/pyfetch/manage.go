@@ -86,7 +86,7 @@ func (a *app) releases(ctx context.Context, args []string) error {
 		}
 		spec = &sp
 	}
-	if _, err := releases.ParseMirror(c.mirror); err != nil {
+	if c.mirror, err = releases.NormalizeMirror(c.mirror); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	h, err := c.homeDirs()
