@@ -316,6 +316,11 @@ func forEach(n, jobs int, f func(i int) error) []error {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
+			defer func() {
+				if r := recover(); r != nil {
+					errs[i] = fmt.Errorf("internal error: %v (please report it with the command line)", r)
+				}
+			}()
 			errs[i] = f(i)
 		}()
 	}

@@ -75,8 +75,15 @@ type app struct {
 
 func (a *app) warn(msg string) { fmt.Fprintln(a.stderr, msg) }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) (code int) {
 	a := &app{stdout: stdout, stderr: stderr, getenv: getenv}
+	// A bug must still end in one line and an exit code, not a stack trace.
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "pyfetch: internal error: %v (please report it with the command line)\n", r)
+			code = exitFailure
+		}
+	}()
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usageText)
 		return exitUsage
