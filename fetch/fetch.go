@@ -51,6 +51,10 @@ type Client struct {
 	RetryWait time.Duration
 	// IdleTimeout aborts and resumes a body that stalls this long.
 	IdleTimeout time.Duration
+	// MaxRetryWait caps any wait between attempts, including one a
+	// server asks for with Retry-After (default 60s): a hostile or broken
+	// server must not park pyfetch for hours.
+	MaxRetryWait time.Duration
 	// Offline refuses http(s) URLs with ErrOffline.
 	Offline bool
 	// Progress, when set, is called once per download with the file name
@@ -108,7 +112,19 @@ func (c *Client) newHTTPClient() *retryablehttp.Client {
 	rc.Logger = nil // libraries never print; retries are reported through Notify
 	rc.RetryMax = c.retries()
 	rc.RetryWaitMin = c.retryWait()
-	rc.RetryWaitMax = 30 * time.Second
+	maxWait := c.MaxRetryWait
+	if maxWait <= 0 {
+		maxWait = 60 * time.Second
+	}
+	rc.RetryWaitMax = min(30*time.Second, maxWait)
+	rc.Backoff = func(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
+		d := retryablehttp.DefaultBackoff(lo, hi, attempt, resp) // honours Retry-After on 429 and 503
+		if d > maxWait {
+			c.notify("server asked to wait %s before retrying; waiting %s", d, maxWait)
+			d = maxWait
+		}
+		return d
+	}
 	rc.RequestLogHook = func(_ retryablehttp.Logger, r *http.Request, attempt int) {
 		if attempt > 0 {
 			c.notify("retrying %s (attempt %d of %d)", r.URL, attempt+1, rc.RetryMax+1)

@@ -237,6 +237,34 @@ func TestDownloadStallResumes(t *testing.T) {
 	}
 }
 
+// TestRetryAfterIsCapped: a server asking for an hour's wait gets
+// MaxRetryWait instead, and is told so.
+func TestRetryAfterIsCapped(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			w.Header().Set("Retry-After", "3600")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		serveBytes(w, r, payload)
+	}))
+	defer srv.Close()
+	c := client()
+	c.MaxRetryWait = 50 * time.Millisecond
+	var notes []string
+	c.Notify = func(s string) { notes = append(notes, s) }
+	f, _, err := c.Download(context.Background(), srv.URL+"/f", filepath.Join(t.TempDir(), "f"), 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if !strings.Contains(strings.Join(notes, "\n"), "server asked to wait 1h0m0s before retrying; waiting 50ms") {
+		t.Errorf("cap not reported: %q", notes)
+	}
+}
+
 // TestDownloadNoHeaders: a server that accepts and never answers the
 // first request is retried, not waited on forever.
 func TestDownloadNoHeaders(t *testing.T) {
