@@ -126,6 +126,10 @@ func fetchTUF(ctx context.Context, o RootOptions) ([]byte, error) {
 	opts := tuf.DefaultOptions()
 	opts.Root = embeddedTUFRoot
 	opts.CachePath = filepath.Join(o.CacheDir, "tuf")
+	// Refresh the TUF metadata at most daily: an install should not pay a
+	// round trip to the TUF CDN every time (go-tuf still refreshes early
+	// when the cached metadata has expired).
+	opts.CacheValidity = 1
 	opts.Context = ctx
 	if o.TUFURL != "" {
 		opts.RepositoryBaseURL = o.TUFURL
