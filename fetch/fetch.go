@@ -27,7 +27,8 @@ var (
 	ErrTooLarge = errors.New("larger than allowed")
 	// ErrOffline means a network download was asked for in offline mode.
 	ErrOffline = errors.New("network access disabled (--offline)")
-	// ErrInsecureRedirect means a server redirected away from https.
+	// ErrInsecureRedirect means a redirect was refused: a step down from
+	// https, or a loop.
 	ErrInsecureRedirect = errors.New("refused redirect")
 )
 
@@ -175,9 +176,10 @@ type Check func(Result) error
 
 // Download fetches rawURL into dst and returns dst open for reading at
 // offset 0: the very file that was hashed, so a path swapped after the
-// rename cannot slip other bytes to the caller. The caller closes it. Bytes are written to dst+".part" and
-// hashed as they arrive; a .part left by an earlier run is resumed with an
-// HTTP Range request. When the body is complete, check (if non-nil) sees
+// rename cannot slip other bytes to the caller. The caller closes it.
+//
+// Bytes are written to dst+".part" and hashed as they arrive; a .part left
+// by an earlier run is resumed with an HTTP Range request. When the body is complete, check (if non-nil) sees
 // the size and SHA-256; only if it returns nil is the file renamed to dst.
 // On any failure dst is untouched; the .part is kept only when resuming it
 // later makes sense (a network failure), never after a failed check.
