@@ -115,7 +115,12 @@ func Extract(ctx context.Context, r io.Reader, dir string, opts Options) (Stats,
 		err = x.finish()
 	}
 	if err != nil {
-		if errors.Is(err, ErrUnsafe) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		// File-system failures (disk full, permissions) are reported as
+		// such; anything else from the decoders is a broken archive.
+		var pathErr *fs.PathError
+		var linkErr *os.LinkError
+		if errors.Is(err, ErrUnsafe) || errors.Is(err, ErrCorrupt) || errors.Is(err, context.Canceled) ||
+			errors.Is(err, context.DeadlineExceeded) || errors.As(err, &pathErr) || errors.As(err, &linkErr) {
 			return x.stats, fmt.Errorf("extract: %w", err)
 		}
 		return x.stats, fmt.Errorf("extract: %w: %v", ErrCorrupt, err)
