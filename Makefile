@@ -20,7 +20,7 @@ test-short:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
-	PYFETCH_BENCH=1 $(GO) test -count=1 -run TestBenchReport -v -timeout 60m ./bench | grep -v -e '^=== RUN' -e '^--- PASS' -e '^PASS' -e '^ok' 
+	$(GO) test -tags bench -count=1 -run TestBenchReport -v -timeout 60m ./bench | grep -v -e '^=== RUN' -e '^--- PASS' -e '^PASS' -e '^ok' 
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseVersion -fuzztime $(FUZZTIME) ./releases
@@ -31,6 +31,7 @@ fuzz:
 
 lint:
 	$(GO) vet ./...
+	$(GO) vet -tags bench ./bench
 	GOOS=darwin GOARCH=arm64 $(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
 

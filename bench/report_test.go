@@ -1,6 +1,9 @@
+//go:build bench
+
 // Package bench compares a pyfetch install with the unverified ways of
 // getting the same tree (curl | tar, curl + sha256sum + tar, tar alone).
-// Run it with `make bench`; it is skipped unless PYFETCH_BENCH=1.
+// Run it with `make bench` (it builds only with -tags bench, so `make
+// test` neither runs nor skips it).
 package bench
 
 import (
@@ -31,9 +34,6 @@ type sample struct {
 // TestBenchReport prints a markdown table: median and spread over
 // PYFETCH_BENCH_REPS runs (default 5) of each way, for tar.xz and tgz.
 func TestBenchReport(t *testing.T) {
-	if os.Getenv("PYFETCH_BENCH") != "1" {
-		t.Skip("set PYFETCH_BENCH=1 (make bench) to run the install benchmark")
-	}
 	for _, tool := range []string{"curl", "tar", "sha256sum", "xz", "gzip"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("%s is needed for the baselines", tool)
