@@ -121,6 +121,3 @@ func CleanStale(parent, name string) error {
 	}
 	return errors.Join(errs...)
 }
-
-// IsTemp reports whether a folder name is one of Install's temp dirs.
-func IsTemp(name string) bool { return strings.HasPrefix(name, tempPrefix) }

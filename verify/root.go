@@ -71,7 +71,7 @@ func LoadTrustedRoot(ctx context.Context, o RootOptions) (*root.TrustedRoot, str
 	if !o.Offline && o.CacheDir != "" {
 		data, err := fetchTUF(ctx, o)
 		if err == nil {
-			tr, perr := root.NewTrustedRootFromJSON(data)
+			tr, perr := ParseTrustedRoot(data)
 			if perr == nil {
 				// A copy for later offline runs; failing to write it only
 				// costs freshness, so it is not an error.
@@ -89,7 +89,7 @@ func LoadTrustedRoot(ctx context.Context, o RootOptions) (*root.TrustedRoot, str
 	}
 	if o.CacheDir != "" {
 		if data, err := os.ReadFile(filepath.Join(o.CacheDir, cachedRootName)); err == nil {
-			if tr, err := root.NewTrustedRootFromJSON(data); err == nil {
+			if tr, err := ParseTrustedRoot(data); err == nil {
 				return tr, SourceCached, nil
 			}
 		}
@@ -109,9 +109,9 @@ func ParseTrustedRoot(data []byte) (*root.TrustedRoot, error) {
 
 // EmbeddedTrustedRoot parses the snapshot built into pyfetch.
 func EmbeddedTrustedRoot() (*root.TrustedRoot, error) {
-	tr, err := root.NewTrustedRootFromJSON(embeddedTrustedRoot)
+	tr, err := ParseTrustedRoot(embeddedTrustedRoot)
 	if err != nil {
-		return nil, fmt.Errorf("embedded trusted root: %w", err)
+		return nil, fmt.Errorf("embedded %w", err)
 	}
 	return tr, nil
 }
