@@ -198,6 +198,38 @@ func TestDownloadSizeCap(t *testing.T) {
 	}
 }
 
+// firstThenPayload serves the first request with first and every later
+// one with the payload (honouring Range); requests counts them.
+func firstThenPayload(t *testing.T, first http.HandlerFunc) (srv *httptest.Server, requests *atomic.Int32) {
+	t.Helper()
+	requests = new(atomic.Int32)
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if requests.Add(1) == 1 {
+			first(w, r)
+			return
+		}
+		serveBytes(w, r, payload)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, requests
+}
+
+// downloadPayload downloads the payload with c, checks its digest, and
+// returns the lines c reported through Notify.
+func downloadPayload(t *testing.T, c *fetch.Client, url string) (notes []string) {
+	t.Helper()
+	c.Notify = func(s string) { notes = append(notes, s) }
+	f, res, err := c.Download(context.Background(), url, filepath.Join(t.TempDir(), "f"), 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if want := sha256.Sum256(payload); !bytes.Equal(res.SHA256, want[:]) {
+		t.Error("wrong digest")
+	}
+	return notes
+}
+
 // TestDownloadStallResumes: a body that stops flowing (before its first
 // byte, or midway) trips the idle timeout and the download resumes.
 func TestDownloadStallResumes(t *testing.T) {
@@ -205,32 +237,16 @@ func TestDownloadStallResumes(t *testing.T) {
 	for _, before := range []int{0, 100} {
 		t.Run(fmt.Sprintf("after %d bytes", before), func(t *testing.T) {
 			t.Parallel()
-			var n atomic.Int32
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if n.Add(1) == 1 {
-					w.Header().Set("Content-Length", fmt.Sprint(len(payload)))
-					w.Write(payload[:before])
-					w.(http.Flusher).Flush()
-					<-r.Context().Done() // stall until the client gives up
-					return
-				}
-				serveBytes(w, r, payload)
-			}))
-			defer srv.Close()
+			srv, _ := firstThenPayload(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Length", fmt.Sprint(len(payload)))
+				w.Write(payload[:before])
+				w.(http.Flusher).Flush()
+				<-r.Context().Done() // stall until the client gives up
+			})
 			c := client()
 			c.IdleTimeout = 100 * time.Millisecond
-			var notes []string
-			c.Notify = func(s string) { notes = append(notes, s) }
-			dst := filepath.Join(t.TempDir(), "f")
-			f, res, err := c.Download(context.Background(), srv.URL+"/f", dst, 0, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f.Close()
-			if want := sha256.Sum256(payload); !bytes.Equal(res.SHA256, want[:]) {
-				t.Error("wrong digest after the stall")
-			}
-			if len(notes) == 0 || !strings.Contains(strings.Join(notes, "\n"), "no data for 100ms") {
+			notes := downloadPayload(t, c, srv.URL+"/f")
+			if !strings.Contains(strings.Join(notes, "\n"), "no data for 100ms") {
 				t.Errorf("stall not reported: %q", notes)
 			}
 		})
@@ -241,25 +257,13 @@ func TestDownloadStallResumes(t *testing.T) {
 // MaxRetryWait instead, and is told so.
 func TestRetryAfterIsCapped(t *testing.T) {
 	t.Parallel()
-	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if n.Add(1) == 1 {
-			w.Header().Set("Retry-After", "3600")
-			w.WriteHeader(http.StatusTooManyRequests)
-			return
-		}
-		serveBytes(w, r, payload)
-	}))
-	defer srv.Close()
+	srv, _ := firstThenPayload(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "3600")
+		w.WriteHeader(http.StatusTooManyRequests)
+	})
 	c := client()
 	c.MaxRetryWait = 50 * time.Millisecond
-	var notes []string
-	c.Notify = func(s string) { notes = append(notes, s) }
-	f, _, err := c.Download(context.Background(), srv.URL+"/f", filepath.Join(t.TempDir(), "f"), 0, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	notes := downloadPayload(t, c, srv.URL+"/f")
 	if !strings.Contains(strings.Join(notes, "\n"), "server asked to wait 1h0m0s before retrying; waiting 50ms") {
 		t.Errorf("cap not reported: %q", notes)
 	}
@@ -269,24 +273,14 @@ func TestRetryAfterIsCapped(t *testing.T) {
 // first request is retried, not waited on forever.
 func TestDownloadNoHeaders(t *testing.T) {
 	t.Parallel()
-	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if n.Add(1) == 1 {
-			<-r.Context().Done()
-			return
-		}
-		serveBytes(w, r, payload)
-	}))
-	defer srv.Close()
+	srv, requests := firstThenPayload(t, func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	})
 	c := client()
 	c.IdleTimeout = 200 * time.Millisecond
-	f, _, err := c.Download(context.Background(), srv.URL+"/f", filepath.Join(t.TempDir(), "f"), 0, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	if n.Load() != 2 {
-		t.Errorf("%d requests, want 2", n.Load())
+	downloadPayload(t, c, srv.URL+"/f")
+	if n := requests.Load(); n != 2 {
+		t.Errorf("%d requests, want 2", n)
 	}
 }
 
