@@ -299,6 +299,13 @@ func loadBundle(ctx context.Context, art releases.Artifact, o *Options) (b *bund
 			}
 		}
 		if errors.Is(err, fetch.ErrNotFound) {
+			table := o.Signers
+			if table == nil {
+				table = releases.DefaultTable()
+			}
+			if why := table.ExplainMissing(art.Version); why != nil {
+				return nil, nil, fmt.Errorf("%w; the mirror has no %s.sigstore either", why, art.Name())
+			}
 			err = fmt.Errorf("%w: no Sigstore bundle for %s on this mirror (%s.sigstore); refusing to install unverified", fetch.ErrNotFound, art.Name(), artURL)
 		} else if errors.Is(err, fetch.ErrTooLarge) {
 			err = fmt.Errorf("%w: %v", verify.ErrBundle, err)

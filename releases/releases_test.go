@@ -79,34 +79,39 @@ func TestSignerFor(t *testing.T) {
 	tests := []struct {
 		version, identity, issuer string
 		err                       error
+		missing                   bool // ExplainMissing names it as never signed
 	}{
-		{"3.7.14", "nad@python.org", IssuerGitHub, nil},
-		{"3.7.13", "", "", ErrUnsigned},
-		{"3.8.14", "lukasz@langa.pl", IssuerGitHub, nil},
-		{"3.8.13", "", "", ErrUnsigned},
-		{"3.9.20", "lukasz@langa.pl", IssuerGitHub, nil},
-		{"3.9.13", "", "", ErrUnsigned},
-		{"3.10.7", "pablogsal@python.org", IssuerGoogle, nil},
-		{"3.10.6", "", "", ErrUnsigned},
-		{"3.11.0", "pablogsal@python.org", IssuerGoogle, nil},
-		{"3.11.0rc2", "", "", ErrUnsigned},
-		{"3.12.0", "thomas@python.org", IssuerGoogle, nil},
-		{"3.13.1", "thomas@python.org", IssuerGoogle, nil},
-		{"3.14.0", "hugo@python.org", IssuerGitHub, nil},
-		{"3.15.0a1", "hugo@python.org", IssuerGitHub, nil},
-		{"3.16.0", "", "", ErrUnknownLine},
-		{"3.6.15", "", "", ErrUnsigned},
-		{"2.7.18", "", "", ErrUnsigned},
+		{"3.7.14", "nad@python.org", IssuerGitHub, nil, false},
+		{"3.7.13", "nad@python.org", IssuerGitHub, nil, true},
+		{"3.8.14", "lukasz@langa.pl", IssuerGitHub, nil, false},
+		{"3.8.13", "lukasz@langa.pl", IssuerGitHub, nil, true},
+		{"3.9.20", "lukasz@langa.pl", IssuerGitHub, nil, false},
+		{"3.10.7", "pablogsal@python.org", IssuerGoogle, nil, false},
+		// Signed after the fact: a bundle that exists is verified.
+		{"3.10.1", "pablogsal@python.org", IssuerGoogle, nil, true},
+		{"3.11.0", "pablogsal@python.org", IssuerGoogle, nil, false},
+		{"3.11.0rc2", "pablogsal@python.org", IssuerGoogle, nil, true},
+		{"3.12.0", "thomas@python.org", IssuerGoogle, nil, false},
+		{"3.13.1", "thomas@python.org", IssuerGoogle, nil, false},
+		{"3.14.0", "hugo@python.org", IssuerGitHub, nil, false},
+		{"3.15.0a1", "hugo@python.org", IssuerGitHub, nil, false},
+		{"3.16.0", "", "", ErrUnknownLine, false},
+		{"3.6.15", "", "", ErrUnsigned, false},
+		{"2.7.18", "", "", ErrUnsigned, false},
 	}
+	table := DefaultTable()
 	for _, tc := range tests {
 		v, _ := ParseVersion(tc.version)
-		s, err := SignerFor(v)
+		s, err := table.SignerFor(v, "")
 		if !errors.Is(err, tc.err) || s.Identity != tc.identity || s.Issuer != tc.issuer {
 			t.Errorf("SignerFor(%s) = %+v, %v", tc.version, s, err)
 		}
+		if got := errors.Is(table.ExplainMissing(v), ErrUnsigned); got != tc.missing {
+			t.Errorf("ExplainMissing(%s) says unsigned: %v, want %v", tc.version, got, tc.missing)
+		}
 	}
-	if got := Signers(); len(got) != 9 || got[0].Line != "3.7" || got[8].Line != "3.15" {
-		t.Errorf("Signers() = %+v", got)
+	if got := table.Lines(); len(got) != 9 || got[0].Line != "3.7" || got[8].Line != "3.15" {
+		t.Errorf("Lines() = %+v", got)
 	}
 }
 

@@ -66,9 +66,6 @@ func DefaultTable() *Table {
 	return t
 }
 
-// Signers returns the built-in signer table, oldest release line first.
-func Signers() []Signer { return DefaultTable().Lines() }
-
 // Lines returns the table's release lines, oldest first.
 func (t *Table) Lines() []Signer {
 	out := make([]Signer, 0, len(t.lines))
@@ -83,15 +80,16 @@ func (t *Table) Lines() []Signer {
 	return out
 }
 
-// SignerFor returns the identity expected to have signed version v with
-// the built-in table.
-func SignerFor(v Version) (Signer, error) { return DefaultTable().SignerFor(v, "") }
-
 // SignerFor returns the identity expected to have signed artifact (a file
 // name, may be empty) of version v: a per-artifact exception first, then a
 // per-version one, then the release line. It fails with ErrUnknownLine
-// for a line not in the table and with ErrUnsigned for a release older
-// than its line's first signed one.
+// for a line not in the table and with ErrUnsigned for a version older
+// than any line python.org signs (before 3.7).
+//
+// FirstSigned never refuses: python.org signed some releases after the
+// fact (every 3.10.1 artifact has a bundle from April 2023), so a bundle
+// that exists is always verified. FirstSigned only explains a missing one
+// (see ExplainMissing).
 func (t *Table) SignerFor(v Version, artifact string) (Signer, error) {
 	if s, ok := t.artifacts[artifact]; ok && artifact != "" {
 		return s, nil
@@ -106,16 +104,22 @@ func (t *Table) SignerFor(v Version, artifact string) (Signer, error) {
 	if !ok {
 		return Signer{}, fmt.Errorf("%w: %s (pass --cert-identity and --cert-oidc-issuer to name the signer, or add the line to a signers file)", ErrUnknownLine, v.Line())
 	}
-	if s.FirstSigned != "" {
-		first, err := ParseVersion(s.FirstSigned)
-		if err != nil {
-			return Signer{}, err
-		}
-		if v.Compare(first) < 0 {
-			return Signer{}, fmt.Errorf("%w: %s (the first signed %s release is %s)", ErrUnsigned, v, s.Line, s.FirstSigned)
-		}
-	}
 	return s, nil
+}
+
+// ExplainMissing says why a bundle for v may be missing: when v predates
+// its line's first release signed at release time, it returns ErrUnsigned
+// with that fact; otherwise nil (the bundle should exist).
+func (t *Table) ExplainMissing(v Version) error {
+	s, ok := t.lines[v.Line()]
+	if !ok || s.FirstSigned == "" {
+		return nil
+	}
+	first, err := ParseVersion(s.FirstSigned)
+	if err != nil || v.Compare(first) >= 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s (the first %s release signed at release time is %s; python.org signed a few older ones later, but not this one)", ErrUnsigned, v, s.Line, s.FirstSigned)
 }
 
 // ErrSignersFile marks a signers file pyfetch cannot use.

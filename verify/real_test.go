@@ -39,7 +39,7 @@ func TestRealBundles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s, err := releases.SignerFor(ver)
+			s, err := releases.DefaultTable().SignerFor(ver, a.File)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -231,7 +231,8 @@ func (a *app) prepare(ctx context.Context, name string, args []string, extra fun
 	if err != nil {
 		return nil, err
 	}
-	// Refuse unsigned releases before any network or trust-root work.
+	// Refuse releases no signer is known for before any network or
+	// trust-root work (a missing bundle is explained later, when it is).
 	for _, v := range p.versions {
 		if _, err := install.Identity(v, releases.Artifact{Version: v, Format: format}.Name(), id, table); err != nil {
 			return nil, err

@@ -390,7 +390,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"install", "--format", "zip", "3.13.1"}, exitUsage, `unsupported archive format: "zip" (expected tgz or tar.xz)`},
 		{[]string{"install", "--mirror", "ftp://x/", "3.13.1"}, exitUsage, "expected an http://, https:// or file:// URL"},
 		{[]string{"install", "--nope", "3.13.1"}, exitUsage, "flag provided but not defined"},
-		{[]string{"install", "3.10.6"}, exitUnsigned, "python.org publishes no Sigstore bundle for this version: 3.10.6 (the first signed 3.10 release is 3.10.7)"},
+		{[]string{"install", "3.10.6"}, exitUnsigned, "python.org publishes no Sigstore bundle for this version: 3.10.6 (the first 3.10 release signed at release time is 3.10.7; python.org signed a few older ones later, but not this one); the mirror has no Python-3.10.6.tar.xz.sigstore either"},
 		{[]string{"install", "3.16.0"}, exitUnsigned, "--cert-identity and --cert-oidc-issuer"},
 	}
 	for _, tc := range tests {
@@ -401,6 +401,19 @@ func TestUsageErrors(t *testing.T) {
 		if strings.Contains(stderr, "goroutine ") || strings.Contains(stderr, "panic") {
 			t.Errorf("%v: stderr looks like a stack trace: %q", tc.args, stderr)
 		}
+	}
+}
+
+// TestSignedAfterTheFact: python.org signed 3.10.1 in 2023, long after
+// 3.10.7 started release-time signing. A bundle that exists is verified,
+// whatever the first-signed table says.
+func TestSignedAfterTheFact(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.10.1", "tar.xz", "pablogsal@python.org", google, nil)
+	code, stdout, stderr := e.run("install", "3.10.1")
+	if code != 0 || !strings.Contains(stdout, "installed 3.10.1") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
 
