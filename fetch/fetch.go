@@ -4,13 +4,18 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +23,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+	"github.com/pyfetch/pyfetch/internal/safefile"
 )
 
 var (
@@ -37,6 +43,7 @@ const (
 	DefaultMaxBytes    = 1 << 30 // 1 GiB: CPython source tarballs are ~30 MB
 	DefaultRetries     = 5
 	DefaultIdleTimeout = 30 * time.Second
+	DefaultMinSpeed    = 1024 // bytes per second, averaged over IdleTimeout
 )
 
 // Client downloads files over http(s) or from file:// URLs. Its zero value
@@ -50,8 +57,13 @@ type Client struct {
 	Retries int
 	// RetryWait is the first pause between attempts (doubles each time).
 	RetryWait time.Duration
-	// IdleTimeout aborts and resumes a body that stalls this long.
+	// IdleTimeout aborts and resumes a body that stalls this long: one
+	// that brings fewer than MinSpeed bytes a second over that time (a
+	// server trickling a byte every few seconds counts as stalled).
 	IdleTimeout time.Duration
+	// MinSpeed is the low-speed limit in bytes per second (default
+	// DefaultMinSpeed; negative disables it, leaving the idle timeout).
+	MinSpeed int64
 	// MaxRetryWait caps any wait between attempts, including one a
 	// server asks for with Retry-After (default 60s): a hostile or broken
 	// server must not park pyfetch for hours.
@@ -85,6 +97,18 @@ func (c *Client) retryWait() time.Duration {
 		return c.RetryWait
 	}
 	return 500 * time.Millisecond
+}
+
+// minWindowBytes is how many bytes each IdleTimeout window must bring.
+func (c *Client) minWindowBytes() int64 {
+	speed := c.MinSpeed
+	if speed == 0 {
+		speed = DefaultMinSpeed
+	}
+	if speed < 0 {
+		return 1
+	}
+	return max(1, int64(float64(speed)*c.idle().Seconds()))
 }
 
 func (c *Client) idle() time.Duration {
@@ -142,10 +166,46 @@ func (c *Client) newHTTPClient() *retryablehttp.Client {
 		rc.HTTPClient.Transport = c.Transport
 	}
 	rc.HTTPClient.CheckRedirect = checkRedirect
+	// Retry what time can fix (timeouts, resets, 5xx, 429), not what it
+	// cannot: a refused redirect or loop, a name that does not resolve, a
+	// certificate that does not verify, a refused connection or proxy.
+	rc.CheckRetry = func(ctx context.Context, resp *http.Response, err error) (bool, error) {
+		if err != nil && unreachable(err) {
+			return false, err
+		}
+		return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
+	}
 	// Return the last response instead of a bare "giving up" error, so a
 	// final 503 is reported with its status.
 	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
 	return rc
+}
+
+// ErrUnreachable means the server cannot be reached in a way no retry
+// fixes: DNS, TLS certificate, refused connection or proxy.
+var ErrUnreachable = errors.New("cannot reach the server")
+
+// unreachable reports whether err is a failure retrying cannot fix.
+func unreachable(err error) bool {
+	if errors.Is(err, ErrInsecureRedirect) || errors.Is(err, ErrUnreachable) {
+		return true
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) && !dnsErr.IsTimeout && !dnsErr.IsTemporary {
+		return true
+	}
+	var certErr *tls.CertificateVerificationError
+	var unknownCA x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	if errors.As(err, &certErr) || errors.As(err, &unknownCA) || errors.As(err, &hostErr) || errors.As(err, &invalid) {
+		return true
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Op == "proxyconnect" {
+		return true
+	}
+	return errors.Is(err, syscall.ECONNREFUSED)
 }
 
 // checkRedirect refuses redirect loops and any step down from https: a
@@ -168,6 +228,13 @@ type Result struct {
 	// Head is the first bytes of the body, to tell a misdelivered HTML
 	// error page from a corrupt archive in error messages.
 	Head []byte
+	// ResumedFrom is the offset an earlier run's .part was resumed at (0
+	// for a fresh download): a digest mismatch after a resume may be the
+	// old partial file's fault, not the server's.
+	ResumedFrom int64
+	// Body reads the downloaded bytes (the private temp file), so a check
+	// can look inside before anything is moved into place.
+	Body io.ReaderAt
 }
 
 // Check inspects a completed download before it is moved into place; an
@@ -178,38 +245,42 @@ type Check func(Result) error
 // offset 0: the very file that was hashed, so a path swapped after the
 // rename cannot slip other bytes to the caller. The caller closes it.
 //
-// Bytes are written to dst+".part" and hashed as they arrive; a .part left
-// by an earlier run is resumed with an HTTP Range request. When the body is complete, check (if non-nil) sees
-// the size and SHA-256; only if it returns nil is the file renamed to dst.
-// On any failure dst is untouched; the .part is kept only when resuming it
-// later makes sense (a network failure), never after a failed check.
-// Neither dst.part nor dst is followed if it is a symlink.
+// Bytes go to dst+".part", created afresh with O_EXCL and mode 0600, and
+// are hashed as they arrive. A .part left by an earlier run is resumed
+// with an HTTP Range request only when it is a regular file with one link
+// that the current user owns and nobody else can write (safefile.Check);
+// anything else planted there (a symlink, a hard link, a FIFO, another
+// user's file) is reported, removed and never written through. Callers
+// hold a lock for dst, so no other pyfetch writes the same .part. When the body is complete, check (if non-nil) sees the
+// size and SHA-256; only if it returns nil is the file made readable
+// (0644) and renamed to dst. On any failure dst is untouched; the partial
+// bytes are kept as dst+".part" only when resuming them later makes sense
+// (a network failure after some bytes arrived), never after a failed
+// check.
 func (c *Client) Download(ctx context.Context, rawURL, dst string, maxBytes int64, check Check) (*os.File, Result, error) {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxBytes
 	}
 	name := baseName(rawURL)
 	part := dst + ".part"
-	// O_NOFOLLOW: a symlink planted as the .part must not redirect writes.
-	// pyfetch never makes one, so it is reported and removed (the link,
-	// not its target).
-	f, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
-	if errors.Is(err, syscall.ELOOP) {
-		c.notify("SECURITY WARNING: %s is a symlink, not a download; removing the link", part)
-		if rerr := os.Remove(part); rerr == nil {
-			f, err = os.OpenFile(part, os.O_RDWR|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o644)
-		}
-	}
+	f, err := c.openPart(part)
 	if err != nil {
 		return nil, Result{}, fmt.Errorf("fetch %s: %w", name, err)
 	}
+	work := f.Name()
 	keepPart, keepOpen := true, false
 	defer func() {
 		if !keepOpen {
 			f.Close()
 		}
-		if !keepPart {
-			os.Remove(part)
+		switch {
+		case keepOpen:
+		case keepPart && work != part:
+			if err := os.Rename(work, part); err != nil {
+				os.Remove(work)
+			}
+		case !keepPart:
+			os.Remove(work)
 		}
 	}()
 
@@ -218,17 +289,19 @@ func (c *Client) Download(ctx context.Context, rawURL, dst string, maxBytes int6
 	// and ask for the rest.
 	offset, err := io.Copy(h, f)
 	if err != nil {
+		keepPart = false
 		return nil, Result{}, fmt.Errorf("fetch %s: read partial download: %w", name, err)
 	}
 	s := &stream{c: c, name: name, url: rawURL, out: fileSink{f}, h: h, offset: offset, max: maxBytes, showProgress: true}
 	if err := s.run(ctx); err != nil {
-		// A body that broke the size cap or a rejected answer is not worth resuming.
-		if errors.Is(err, ErrTooLarge) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrOffline) {
+		// Resume only what is worth resuming: some bytes, and a failure
+		// another attempt could get past.
+		if s.offset == 0 || errors.Is(err, ErrTooLarge) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrOffline) || errors.Is(err, ErrInsecureRedirect) {
 			keepPart = false
 		}
 		return nil, Result{}, fmt.Errorf("fetch %s: %w", name, err)
 	}
-	res := Result{Size: s.offset, SHA256: h.Sum(nil), Head: s.head}
+	res := Result{Size: s.offset, SHA256: h.Sum(nil), Head: s.head, ResumedFrom: offset, Body: f}
 	if err := f.Sync(); err != nil {
 		return nil, Result{}, fmt.Errorf("fetch %s: %w", name, err)
 	}
@@ -238,7 +311,12 @@ func (c *Client) Download(ctx context.Context, rawURL, dst string, maxBytes int6
 			return nil, res, err
 		}
 	}
-	if err := os.Rename(part, dst); err != nil {
+	res.Body = nil
+	if err := f.Chmod(0o644); err != nil {
+		keepPart = false
+		return nil, Result{}, fmt.Errorf("fetch %s: %w", name, err)
+	}
+	if err := os.Rename(work, dst); err != nil {
 		keepPart = false
 		return nil, Result{}, fmt.Errorf("fetch %s: %w", name, err)
 	}
@@ -247,6 +325,34 @@ func (c *Client) Download(ctx context.Context, rawURL, dst string, maxBytes int6
 	}
 	keepOpen = true
 	return f, res, nil
+}
+
+// openPart returns the file to download into: an earlier run's .part to
+// resume when it is a private regular file of ours, else a fresh one
+// created with O_EXCL (so it is a new inode: never a planted hard link,
+// symlink or FIFO). Anything planted at the .part is reported and removed
+// (the entry, never its target); when it cannot be removed (another
+// user's file in a sticky folder) the download goes to a fresh private
+// temp file with a random name instead.
+func (c *Client) openPart(part string) (*os.File, error) {
+	f, err := safefile.OpenFile(part, os.O_RDWR)
+	if err == nil {
+		return f, nil
+	}
+	if errors.Is(err, safefile.ErrUntrusted) {
+		c.notify("SECURITY WARNING: %v; not resuming from it, removing it and downloading afresh", err)
+		if rerr := safefile.Remove(part); rerr != nil {
+			return os.CreateTemp(filepath.Dir(part), ".dl-"+filepath.Base(part)+"-*")
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	f, err = os.OpenFile(part, os.O_RDWR|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		// Planted between the check and the create: never share it.
+		return os.CreateTemp(filepath.Dir(part), ".dl-"+filepath.Base(part)+"-*")
+	}
+	return f, err
 }
 
 // stream is one download in progress: the file, the running hash and how
@@ -327,7 +433,7 @@ func (s *stream) once(ctx context.Context) error {
 	// A stalled body cancels this attempt's context; the loop resumes.
 	timer := time.AfterFunc(s.c.idle(), cancel)
 	defer timer.Stop()
-	r := &idleReader{r: body, t: timer, d: s.c.idle()}
+	r := &idleReader{r: body, t: timer, d: s.c.idle(), need: s.c.minWindowBytes()}
 	dst := []io.Writer{s.out, s.h, (*headWriter)(&s.head)}
 	if s.pw != nil {
 		dst = append(dst, s.pw)
@@ -339,7 +445,7 @@ func (s *stream) once(ctx context.Context) error {
 	}
 	if err != nil {
 		if !timer.Stop() {
-			return fmt.Errorf("no data for %s: %w", s.c.idle(), err)
+			return fmt.Errorf("stalled: fewer than %d bytes in %s: %w", s.c.minWindowBytes(), s.c.idle(), err)
 		}
 		if total >= 0 {
 			return fmt.Errorf("body ended at byte %d of %d: %w", s.offset, total, err)
@@ -387,6 +493,9 @@ func (s *stream) open(ctx context.Context) (io.ReadCloser, int64, int64, error) 
 		req.Header.Set("Range", fmt.Sprintf("bytes=%d-", s.offset))
 	}
 	resp, err := s.c.httpClient().Do(req)
+	if err != nil && !errors.Is(err, ErrInsecureRedirect) && unreachable(err) {
+		return nil, 0, 0, permanent{fmt.Errorf("%w %s: %v", ErrUnreachable, req.URL.Host, oneLine(err))}
+	}
 	if err != nil {
 		// retryablehttp has already retried connection errors with
 		// backoff; retrying its retries would multiply the wait.
@@ -399,12 +508,13 @@ func (s *stream) open(ctx context.Context) (io.ReadCloser, int64, int64, error) 
 		start, total, err := parseContentRange(resp.Header.Get("Content-Range"))
 		if err != nil || start != s.offset {
 			resp.Body.Close()
+			asked := s.offset
 			// A 206 for bytes we did not ask for cannot be spliced in:
 			// drop what we have and ask for the whole file.
 			if rerr := s.reset(); rerr != nil {
 				return nil, 0, 0, permanent{rerr}
 			}
-			return nil, 0, 0, fmt.Errorf("bad Content-Range %q for offset %d", resp.Header.Get("Content-Range"), start)
+			return nil, 0, 0, fmt.Errorf("bad Content-Range %q for offset %d", resp.Header.Get("Content-Range"), asked)
 		}
 		return resp.Body, start, total, nil
 	case http.StatusRequestedRangeNotSatisfiable:
@@ -424,7 +534,7 @@ func (s *stream) open(ctx context.Context) (io.ReadCloser, int64, int64, error) 
 }
 
 func openFile(u *url.URL, offset int64) (io.ReadCloser, int64, int64, error) {
-	f, err := os.Open(u.Path)
+	f, err := safefile.OpenNamed(u.Path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, 0, 0, permanent{fmt.Errorf("%w: %s", ErrNotFound, u.Path)}
@@ -475,19 +585,35 @@ func parseContentRange(v string) (start, total int64, err error) {
 	return start, total, nil
 }
 
-// idleReader pushes the stall timer back on every successful read.
+// idleReader pushes the stall timer back each time a window's worth of
+// bytes (the low-speed limit times the idle timeout) has arrived, so a
+// trickle of a byte now and then cannot keep a download alive forever.
 type idleReader struct {
-	r io.Reader
-	t *time.Timer
-	d time.Duration
+	r    io.Reader
+	t    *time.Timer
+	d    time.Duration
+	need int64 // bytes per window
+	got  int64 // bytes in the current window
 }
 
 func (r *idleReader) Read(p []byte) (int, error) {
 	n, err := r.r.Read(p)
-	if n > 0 {
+	r.got += int64(n)
+	if r.got >= r.need {
+		r.got = 0
 		r.t.Reset(r.d)
 	}
 	return n, err
+}
+
+// oneLine strips the Go-internal "Get "URL": " framing off a network
+// error, keeping the cause.
+func oneLine(err error) string {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		return uerr.Err.Error()
+	}
+	return err.Error()
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

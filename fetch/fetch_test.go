@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -246,7 +247,7 @@ func TestDownloadStallResumes(t *testing.T) {
 			c := client()
 			c.IdleTimeout = 100 * time.Millisecond
 			notes := downloadPayload(t, c, srv.URL+"/f")
-			if !strings.Contains(strings.Join(notes, "\n"), "no data for 100ms") {
+			if !strings.Contains(strings.Join(notes, "\n"), "stalled: fewer than 102 bytes in 100ms") {
 				t.Errorf("stall not reported: %q", notes)
 			}
 		})
@@ -328,5 +329,198 @@ func TestRedirectLoopRefused(t *testing.T) {
 	_, _, err := client().Download(context.Background(), srv.URL+"/f", filepath.Join(t.TempDir(), "f"), 0, nil)
 	if !errors.Is(err, fetch.ErrInsecureRedirect) {
 		t.Fatalf("got %v, want a refused redirect", err)
+	}
+}
+
+// TestDownloadTrickleIsAStall: a server sending a byte now and then never
+// stays idle for IdleTimeout, but it is below the low-speed limit, so the
+// download goes through the stall/resume path and ends.
+func TestDownloadTrickleIsAStall(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "40")
+		w.WriteHeader(http.StatusOK)
+		for i := 0; i < 40; i++ {
+			if _, err := w.Write([]byte{'x'}); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}))
+	defer srv.Close()
+	c := client()
+	c.Retries = 1
+	c.IdleTimeout = 200 * time.Millisecond
+	c.MinSpeed = 1000 // 200 bytes per window; the server sends ~10
+	var notes []string
+	c.Notify = func(s string) { notes = append(notes, s) }
+	dst := filepath.Join(t.TempDir(), "f")
+	_, _, err := c.Download(context.Background(), srv.URL+"/f", dst, 0, nil)
+	if err == nil || !strings.Contains(err.Error(), "stalled: fewer than 200 bytes in 200ms") {
+		t.Fatalf("trickle: got %v, want a stall", err)
+	}
+}
+
+// TestPlantedPart: only a private regular file of ours is resumed. A hard
+// link, a symlink or a FIFO planted as the .part is never written
+// through, never blocks, and the download starts afresh.
+func TestPlantedPart(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		plant func(t *testing.T, part, victim string)
+	}{
+		{"hard link", func(t *testing.T, part, victim string) {
+			if err := os.Link(victim, part); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"symlink", func(t *testing.T, part, victim string) {
+			if err := os.Symlink(victim, part); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"fifo", func(t *testing.T, part, victim string) {
+			if err := syscall.Mkfifo(part, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"group-writable", func(t *testing.T, part, victim string) {
+			if err := os.WriteFile(part, payload[:100], 0o600); err != nil {
+				t.Fatal(err)
+			}
+			os.Chmod(part, 0o666)
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var ranges atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Header.Get("Range") != "" {
+					ranges.Add(1)
+				}
+				serveBytes(w, r, payload)
+			}))
+			defer srv.Close()
+			dir := t.TempDir()
+			victim := filepath.Join(dir, "victim")
+			original := []byte("precious data that is not a download")
+			if err := os.WriteFile(victim, original, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			dst := filepath.Join(dir, "f")
+			tc.plant(t, dst+".part", victim)
+			var notes []string
+			c := client()
+			c.Notify = func(s string) { notes = append(notes, s) }
+			done := make(chan error, 1)
+			go func() {
+				f, res, err := c.Download(context.Background(), srv.URL+"/f", dst, 0, nil)
+				if err == nil {
+					f.Close()
+					if want := sha256.Sum256(payload); !bytes.Equal(res.SHA256, want[:]) {
+						err = errors.New("wrong digest")
+					}
+				}
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("Download hung on a planted .part")
+			}
+			if got, _ := os.ReadFile(victim); !bytes.Equal(got, original) {
+				t.Errorf("the planted .part's target was written through: %q...", got[:min(len(got), 40)])
+			}
+			if ranges.Load() != 0 {
+				t.Error("resumed from a planted .part")
+			}
+			if !strings.Contains(strings.Join(notes, "\n"), "SECURITY WARNING") {
+				t.Errorf("planted .part not reported: %q", notes)
+			}
+			if fi, err := os.Stat(dst); err != nil || fi.Mode().Perm() != 0o644 {
+				t.Errorf("downloaded file: %v, %v", fi, err)
+			}
+		})
+	}
+}
+
+// TestFailedRedirectLeavesNothing: a refused redirect is not retried (a
+// loop is not transient) and leaves no 0-byte .part behind.
+func TestFailedRedirectLeavesNothing(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		http.Redirect(w, r, "/loop", http.StatusFound)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	c := client()
+	c.RetryWait = 50 * time.Millisecond
+	_, _, err := c.Download(context.Background(), srv.URL+"/f", filepath.Join(dir, "f"), 0, nil)
+	if !errors.Is(err, fetch.ErrInsecureRedirect) {
+		t.Fatalf("got %v, want a refused redirect", err)
+	}
+	if got := n.Load(); got > 11 {
+		t.Errorf("%d requests: the loop was retried", got)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("left behind: %v", ents)
+	}
+}
+
+// TestBadContentRangeNamesAskedOffset: the message names the offset that
+// was asked for, not the one the server answered with.
+func TestBadContentRangeNamesAskedOffset(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Range") == "" {
+			serveBytes(w, r, payload)
+			return
+		}
+		w.Header().Set("Content-Range", fmt.Sprintf("bytes 0-%d/%d", len(payload)-1, len(payload)))
+		w.WriteHeader(http.StatusPartialContent)
+		w.Write(payload)
+	}))
+	defer srv.Close()
+	dst := filepath.Join(t.TempDir(), "f")
+	os.WriteFile(dst+".part", payload[:500], 0o600)
+	var notes []string
+	c := client()
+	c.Notify = func(s string) { notes = append(notes, s) }
+	if _, _, err := c.Download(context.Background(), srv.URL+"/f", dst, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(notes, "\n"), "for offset 500") {
+		t.Errorf("notes %q do not name offset 500", notes)
+	}
+}
+
+// TestUnreachableFailsAtOnce: a refused connection is not retried.
+func TestUnreachableFailsAtOnce(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.NotFoundHandler())
+	addr := srv.URL
+	srv.Close() // nothing listens there now
+	var notes []string
+	c := client()
+	c.RetryWait = time.Second
+	c.Notify = func(s string) { notes = append(notes, s) }
+	_, err := c.Get(context.Background(), addr+"/f", 100)
+	if !errors.Is(err, fetch.ErrUnreachable) {
+		t.Fatalf("got %v, want ErrUnreachable", err)
+	}
+	if len(notes) != 0 {
+		t.Errorf("retried: %q", notes)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pyfetch/pyfetch/internal/atomicfile"
 	"github.com/pyfetch/pyfetch/internal/lock"
+	"github.com/pyfetch/pyfetch/internal/safefile"
 	"github.com/pyfetch/pyfetch/releases"
 	"github.com/pyfetch/pyfetch/verify"
 )
@@ -28,12 +29,12 @@ func Fetch(ctx context.Context, v releases.Version, o Options) (*verify.Result, 
 	if err != nil {
 		return nil, false, err
 	}
-	f, res, fetched, err := Obtain(ctx, art, want, &o)
+	got, err := Obtain(ctx, art, want, &o)
 	if err != nil {
 		return nil, false, err
 	}
-	f.Close()
-	return res, fetched, nil
+	got.File.Close()
+	return got.Result, got.Downloaded, nil
 }
 
 // CacheEntry is one cached artifact.
@@ -159,6 +160,10 @@ func Export(ctx context.Context, h Home, dir string, versions []releases.Version
 	for _, v := range versions {
 		want[v.String()] = true
 	}
+	vf, _, err := o.trust()
+	if err != nil {
+		return nil, err
+	}
 	var exported []string
 	for _, e := range entries {
 		if len(want) > 0 && !want[e.Version] {
@@ -172,7 +177,7 @@ func Export(ctx context.Context, h Home, dir string, versions []releases.Version
 		if err != nil {
 			return exported, fmt.Errorf("export %s: %w", e.Artifact, err)
 		}
-		if err := exportOne(h, e, v, dir, id, o.Verifier); err != nil {
+		if err := exportOne(ctx, e, v, dir, id, vf); err != nil {
 			return exported, fmt.Errorf("export %s: %w", e.Artifact, err)
 		}
 		exported = append(exported, e.Artifact)
@@ -192,8 +197,8 @@ func Export(ctx context.Context, h Home, dir string, versions []releases.Version
 	return exported, nil
 }
 
-func exportOne(h Home, e CacheEntry, v releases.Version, dir string, id verify.Identity, vf *verify.Verifier) error {
-	bundleData, err := os.ReadFile(e.Path + ".sigstore")
+func exportOne(ctx context.Context, e CacheEntry, v releases.Version, dir string, id verify.Identity, vf *verify.Verifier) error {
+	bundleData, err := readCachedBundle(e.Path + ".sigstore")
 	if err != nil {
 		return fmt.Errorf("no cached bundle: %w", err)
 	}
@@ -201,17 +206,22 @@ func exportOne(h Home, e CacheEntry, v releases.Version, dir string, id verify.I
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(e.Path)
+	f, err := safefile.Open(e.Path)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %v", ErrCacheUntrusted, err)
 	}
 	defer f.Close()
 	dstDir := filepath.Join(dir, v.Final().String())
 	if err := os.MkdirAll(dstDir, 0o755); err != nil {
 		return err
 	}
+	// DIR/<version> planted as a symlink would send the export elsewhere.
+	if err := safefile.IsPlainDir(dstDir); err != nil {
+		return fmt.Errorf("export folder %s is not a plain directory; refusing to write through it: %w", dstDir, err)
+	}
 	// Copy and hash in one pass; the copy becomes visible only if the
-	// bytes that were copied are the ones that verify.
+	// bytes that were copied are the ones that verify and are the release
+	// they are named.
 	tmp, err := os.CreateTemp(dstDir, ".tmp-"+e.Artifact+"-*")
 	if err != nil {
 		return err
@@ -222,10 +232,20 @@ func exportOne(h Home, e CacheEntry, v releases.Version, dir string, id verify.I
 		tmp.Close()
 		return err
 	}
-	if err := tmp.Close(); err != nil {
+	if _, err := vf.Verify(b, hw.Sum(), id); err != nil {
+		tmp.Close()
 		return err
 	}
-	if _, err := vf.Verify(b, hw.Sum(), id); err != nil {
+	art := releases.Artifact{Version: v, Format: formatOf(e.Artifact)}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := CheckRelease(ctx, tmp, art); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
 		return err
 	}
 	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
@@ -235,4 +255,11 @@ func exportOne(h Home, e CacheEntry, v releases.Version, dir string, id verify.I
 		return err
 	}
 	return atomicfile.WriteFile(filepath.Join(dstDir, e.Artifact+".sigstore"), bundleData, 0o644)
+}
+
+func formatOf(artifact string) releases.Format {
+	if strings.HasSuffix(artifact, ".tgz") {
+		return releases.TGZ
+	}
+	return releases.TarXZ
 }

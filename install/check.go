@@ -1,12 +1,15 @@
 package install
 
 import (
+	"context"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/pyfetch/pyfetch/internal/safefile"
 	"github.com/pyfetch/pyfetch/releases"
 	"github.com/pyfetch/pyfetch/verify"
 )
@@ -28,8 +31,9 @@ var ErrUsage = fmt.Errorf("usage")
 
 // Check verifies an artifact (or a bare digest) against its bundle. The
 // artifact is read once, through SHA-256.
-func Check(req CheckRequest, v *verify.Verifier) (name string, res *verify.Result, err error) {
+func Check(ctx context.Context, req CheckRequest, v *verify.Verifier) (name string, res *verify.Result, err error) {
 	var digest []byte
+	var file *os.File // the artifact, when given as a file
 	hexDigest, isDigest := strings.CutPrefix(req.Artifact, "sha256:")
 	if isDigest {
 		digest, err = hex.DecodeString(hexDigest)
@@ -41,16 +45,17 @@ func Check(req CheckRequest, v *verify.Verifier) (name string, res *verify.Resul
 		}
 		name = strings.TrimSuffix(filepath.Base(req.Bundle), ".sigstore")
 	} else {
-		f, err := os.Open(req.Artifact)
+		f, err := safefile.OpenNamed(req.Artifact)
 		if err != nil {
-			return "", nil, fmt.Errorf("verify: %w", err)
+			return "", nil, err
 		}
+		defer f.Close()
 		sum, err := hashFile(f)
-		f.Close()
 		if err != nil {
-			return "", nil, fmt.Errorf("verify %s: %w", req.Artifact, err)
+			return "", nil, err
 		}
 		digest = sum
+		file = f
 		name = filepath.Base(req.Artifact)
 		if req.Bundle == "" {
 			req.Bundle = req.Artifact + ".sigstore"
@@ -71,7 +76,7 @@ func Check(req CheckRequest, v *verify.Verifier) (name string, res *verify.Resul
 		}
 		want = &id
 	}
-	bf, err := os.Open(req.Bundle)
+	bf, err := safefile.OpenNamed(req.Bundle)
 	if err != nil {
 		return name, nil, fmt.Errorf("%w: %v", verify.ErrBundle, err)
 	}
@@ -81,5 +86,17 @@ func Check(req CheckRequest, v *verify.Verifier) (name string, res *verify.Resul
 		return name, nil, fmt.Errorf("%s: %w", filepath.Base(req.Bundle), err)
 	}
 	res, err = v.Verify(b, digest, *want)
-	return name, res, err
+	if err != nil || file == nil {
+		return name, res, err
+	}
+	// A source tarball must also be the release its name says.
+	if art, ok := releases.ParseArtifactName(name); ok {
+		if _, err := file.Seek(0, io.SeekStart); err != nil {
+			return name, nil, err
+		}
+		if err := CheckRelease(ctx, file, art); err != nil {
+			return name, nil, err
+		}
+	}
+	return name, res, nil
 }

@@ -7,9 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/pyfetch/pyfetch/internal/atomicfile"
+	"github.com/pyfetch/pyfetch/internal/safefile"
 	"github.com/pyfetch/pyfetch/releases"
 )
 
@@ -26,6 +28,11 @@ func (h Home) Versions() string { return filepath.Join(h.Root, "versions") }
 
 // VersionDir is the install dir of one version.
 func (h Home) VersionDir(v string) string { return filepath.Join(h.Versions(), v) }
+
+// lockPath is the lock file serialising installs of one version.
+func (h Home) lockPath(version string) string {
+	return filepath.Join(h.Versions(), "."+version+".lock")
+}
 
 // CacheRoot is the cache folder.
 func (h Home) CacheRoot() string {
@@ -45,13 +52,14 @@ const ReceiptName = ".pyfetch-receipt.json"
 type Receipt struct {
 	Version        string    `json:"version"`
 	Artifact       string    `json:"artifact"`
-	URL            string    `json:"url"`
+	URL            string    `json:"url"`        // where the bytes came from: a URL, or the cache path
+	FromCache      bool      `json:"from_cache"` // a verified cached copy, not a download now
 	SHA256         string    `json:"sha256"`
 	Signer         string    `json:"signer"`
 	Issuer         string    `json:"issuer"`
 	LogIndex       int64     `json:"rekor_log_index"`
 	IntegratedTime time.Time `json:"integrated_time,omitzero"`
-	TrustedRoot    string    `json:"trusted_root,omitempty"`
+	TrustedRoot    string    `json:"trusted_root,omitempty"` // tuf, embedded or file
 	InstalledAt    time.Time `json:"installed_at"`
 }
 
@@ -63,15 +71,24 @@ func (r *Receipt) write(dir string) error {
 	return atomicfile.WriteFile(filepath.Join(dir, ReceiptName), append(data, '\n'), 0o644)
 }
 
-// ReadReceipt reads the receipt of the install in dir.
+// ReadReceipt reads and checks the receipt of the install in dir: it must
+// be a regular file (never a symlink or FIFO) holding a receipt for the
+// version the folder is named after, with a SHA-256 and a signer. Only a
+// tree with such a receipt is ever handed out as an install.
 func ReadReceipt(dir string) (*Receipt, error) {
-	data, err := os.ReadFile(filepath.Join(dir, ReceiptName))
+	data, err := safefile.ReadRegular(filepath.Join(dir, ReceiptName), 1<<20)
 	if err != nil {
 		return nil, err
 	}
 	var r Receipt
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, fmt.Errorf("receipt %s: %w", dir, err)
+	}
+	if r.Version != filepath.Base(dir) {
+		return nil, fmt.Errorf("receipt %s: it is for version %q, not %q", dir, r.Version, filepath.Base(dir))
+	}
+	if len(r.SHA256) != 64 || strings.Trim(r.SHA256, "0123456789abcdef") != "" || r.Signer == "" || r.Artifact == "" {
+		return nil, fmt.Errorf("receipt %s: incomplete (expected artifact, sha256 and signer)", dir)
 	}
 	return &r, nil
 }

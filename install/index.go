@@ -15,6 +15,7 @@ import (
 
 	"github.com/pyfetch/pyfetch/fetch"
 	"github.com/pyfetch/pyfetch/internal/atomicfile"
+	"github.com/pyfetch/pyfetch/internal/safefile"
 	"github.com/pyfetch/pyfetch/releases"
 )
 
@@ -66,7 +67,9 @@ func (r *Resolver) load() *indexFile {
 		return r.index
 	}
 	r.index = &indexFile{Mirrors: map[string]map[string]listing{}}
-	if data, err := os.ReadFile(r.indexPath()); err == nil {
+	// The index only chooses which version to fetch, never what to trust,
+	// but a FIFO planted there must not hang pyfetch.
+	if data, err := safefile.ReadRegular(r.indexPath(), 64<<20); err == nil {
 		var f indexFile
 		if json.Unmarshal(data, &f) == nil && f.Mirrors != nil {
 			r.index = &f

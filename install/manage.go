@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/pyfetch/pyfetch/fetch"
+	"github.com/pyfetch/pyfetch/internal/atomicdir"
 	"github.com/pyfetch/pyfetch/internal/lock"
 	"github.com/pyfetch/pyfetch/releases"
 )
@@ -23,7 +24,7 @@ func Uninstall(ctx context.Context, h Home, version string) (string, error) {
 		return "", err
 	}
 	dir := h.VersionDir(v.String())
-	l, err := lock.Acquire(ctx, filepath.Join(h.Versions(), "."+v.String()+".lock"), nil)
+	l, err := lock.Acquire(ctx, h.lockPath(v.String()), nil)
 	if err != nil {
 		if _, serr := os.Stat(h.Versions()); os.IsNotExist(serr) {
 			return "", fmt.Errorf("%w: %s is not installed in %s", fetch.ErrNotFound, v, h.Versions())
@@ -43,9 +44,9 @@ func Uninstall(ctx context.Context, h Home, version string) (string, error) {
 	}
 	var rnd [6]byte
 	rand.Read(rnd[:])
-	// The trash name starts with ".tmp-<version>-", so a crash before the
-	// delete finishes is cleaned by the next install's CleanStale.
-	trash := filepath.Join(h.Versions(), ".tmp-"+v.String()+"-uninstall-"+hex.EncodeToString(rnd[:]))
+	// The trash name is a temp folder's, so a crash before the delete
+	// finishes is cleaned by a later install.
+	trash := filepath.Join(h.Versions(), atomicdir.TempPrefix+v.String()+"-uninstall-"+hex.EncodeToString(rnd[:]))
 	if err := os.Rename(dir, trash); err != nil {
 		return "", fmt.Errorf("uninstall %s: %w", v, err)
 	}
@@ -62,12 +63,23 @@ func Find(h Home, spec releases.Spec) (Installed, error) {
 		return Installed{}, err
 	}
 	var names []string
+	var broken []string
 	for _, r := range rows {
 		v, _ := releases.ParseVersion(r.Version)
+		if r.Receipt == nil {
+			// Never hand out a tree without a valid receipt.
+			if spec.Matches(v, spec.Exact != nil) {
+				broken = append(broken, r.Version)
+			}
+			continue
+		}
 		if spec.Matches(v, spec.Exact != nil) {
 			return r, nil
 		}
 		names = append(names, r.Version)
+	}
+	if len(broken) > 0 {
+		return Installed{}, fmt.Errorf("%w: no verified install matches %q (%v have no valid pyfetch receipt; reinstall with --force)", fetch.ErrNotFound, spec.Raw, broken)
 	}
 	if len(names) == 0 {
 		return Installed{}, fmt.Errorf("%w: %s is not installed (nothing is installed in %s)", fetch.ErrNotFound, spec.Raw, h.Versions())

@@ -111,3 +111,22 @@ func NormalizeMirror(mirror string) (string, error) {
 	}
 	return u.String(), nil
 }
+
+// ParseArtifactName recognises a source tarball's file name
+// ("Python-3.13.1.tar.xz"); ok is false for anything else.
+func ParseArtifactName(name string) (a Artifact, ok bool) {
+	rest, ok := strings.CutPrefix(name, "Python-")
+	if !ok {
+		return Artifact{}, false
+	}
+	for _, f := range []Format{TarXZ, TGZ} {
+		if vs, ok := strings.CutSuffix(rest, "."+string(f)); ok {
+			v, err := ParseVersion(vs)
+			if err != nil {
+				return Artifact{}, false
+			}
+			return Artifact{Version: v, Format: f}, true
+		}
+	}
+	return Artifact{}, false
+}

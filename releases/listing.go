@@ -186,28 +186,18 @@ func FolderReleases(names []string) []Available {
 	}
 	byVersion := map[Version]*Available{}
 	for _, n := range names {
-		for _, f := range []Format{TarXZ, TGZ} {
-			rest, ok := strings.CutPrefix(n, "Python-")
-			if !ok {
-				continue
-			}
-			vs, ok := strings.CutSuffix(rest, "."+string(f))
-			if !ok {
-				continue
-			}
-			v, err := ParseVersion(vs)
-			if err != nil {
-				continue
-			}
-			a := byVersion[v]
-			if a == nil {
-				a = &Available{Version: v, Artifacts: map[Format]bool{}, Signed: map[Format]bool{}}
-				byVersion[v] = a
-			}
-			a.Artifacts[f] = true
-			if have[n+".sigstore"] {
-				a.Signed[f] = true
-			}
+		art, ok := ParseArtifactName(n)
+		if !ok {
+			continue
+		}
+		a := byVersion[art.Version]
+		if a == nil {
+			a = &Available{Version: art.Version, Artifacts: map[Format]bool{}, Signed: map[Format]bool{}}
+			byVersion[art.Version] = a
+		}
+		a.Artifacts[art.Format] = true
+		if have[n+".sigstore"] {
+			a.Signed[art.Format] = true
 		}
 	}
 	out := make([]Available, 0, len(byVersion))

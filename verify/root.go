@@ -5,11 +5,12 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
 
-	"github.com/pyfetch/pyfetch/internal/atomicfile"
+	"github.com/pyfetch/pyfetch/internal/safefile"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/tuf"
 )
@@ -30,33 +31,36 @@ var embeddedTrustedRoot []byte
 //go:embed embedded/tuf_root.json
 var embeddedTUFRoot []byte
 
-// Where a trusted root came from.
+// Where a trusted root came from: the only three sources pyfetch trusts.
+// A file's location never makes it trusted: no root is ever read from
+// the cache as such.
 const (
-	SourceFile     = "file"
-	SourceTUF      = "tuf"
-	SourceCached   = "cached"
-	SourceEmbedded = "embedded"
+	SourceFile     = "file"     // the user named it (--trusted-root)
+	SourceTUF      = "tuf"      // TUF delivered it, chain checked at use
+	SourceEmbedded = "embedded" // the snapshot built into pyfetch
 )
 
 // RootOptions says where to find the trusted root.
 type RootOptions struct {
 	// File, if set, is used exactly (--trusted-root): no TUF, no fallback.
 	File string
-	// CacheDir holds TUF metadata and the last root fetched through TUF.
+	// CacheDir holds the TUF metadata (CacheDir/tuf).
 	CacheDir string
-	// Offline forbids network access: cached root, else embedded.
+	// Offline forbids network access: the cached TUF metadata is checked
+	// again from the embedded TUF root without a network (signatures,
+	// versions, expiry, and the target's length and hashes); when it does
+	// not check out, the embedded trusted root is used.
 	Offline bool
 	// TUFURL replaces the public-good TUF repository (a private or test
 	// repository); its root must chain from the embedded TUF root.
 	TUFURL string
+	// TUFRoot replaces the embedded TUF root (tests, private instances).
+	TUFRoot []byte
 	// TUFTimeout bounds the online TUF refresh (default 20s).
 	TUFTimeout time.Duration
 	// Warn receives a line when pyfetch falls back from TUF.
 	Warn func(string)
 }
-
-// cachedRootName is the copy of the last TUF-verified trusted root.
-const cachedRootName = "trusted_root.json"
 
 // LoadTrustedRoot returns the trusted root to verify against and where it
 // came from (one of the Source constants).
@@ -68,14 +72,13 @@ func LoadTrustedRoot(ctx context.Context, o RootOptions) (*root.TrustedRoot, str
 		}
 		return tr, SourceFile, nil
 	}
-	if !o.Offline && o.CacheDir != "" {
+	// Offline with no TUF metadata cached there is nothing to check: the
+	// embedded root is the answer, without a warning.
+	if o.CacheDir != "" && (!o.Offline || hasTUFCache(o.CacheDir)) {
 		data, err := fetchTUF(ctx, o)
 		if err == nil {
 			tr, perr := ParseTrustedRoot(data)
 			if perr == nil {
-				// A copy for later offline runs; failing to write it only
-				// costs freshness, so it is not an error.
-				_ = atomicfile.WriteFile(filepath.Join(o.CacheDir, cachedRootName), data, 0o644)
 				return tr, SourceTUF, nil
 			}
 			err = perr
@@ -84,14 +87,11 @@ func LoadTrustedRoot(ctx context.Context, o RootOptions) (*root.TrustedRoot, str
 			return nil, "", ctx.Err()
 		}
 		if o.Warn != nil {
-			o.Warn(fmt.Sprintf("warning: could not refresh the Sigstore trusted root through TUF (%s); using the cached or embedded copy", oneLine(err)))
-		}
-	}
-	if o.CacheDir != "" {
-		if data, err := os.ReadFile(filepath.Join(o.CacheDir, cachedRootName)); err == nil {
-			if tr, err := ParseTrustedRoot(data); err == nil {
-				return tr, SourceCached, nil
+			how := "refresh the Sigstore trusted root through TUF"
+			if o.Offline {
+				how = "use the cached TUF metadata offline"
 			}
+			o.Warn(fmt.Sprintf("warning: could not %s (%s); using the trusted root embedded in pyfetch", how, oneLine(err)))
 		}
 	}
 	tr, err := EmbeddedTrustedRoot()
@@ -123,9 +123,16 @@ func fetchTUF(ctx context.Context, o RootOptions) ([]byte, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	tufDir := filepath.Join(o.CacheDir, "tuf")
+	if err := scrubTUFCache(tufDir); err != nil {
+		return nil, err
+	}
 	opts := tuf.DefaultOptions()
 	opts.Root = embeddedTUFRoot
-	opts.CachePath = filepath.Join(o.CacheDir, "tuf")
+	if o.TUFRoot != nil {
+		opts.Root = o.TUFRoot
+	}
+	opts.CachePath = tufDir
 	// Refresh the TUF metadata at most daily: an install should not pay a
 	// round trip to the TUF CDN every time (go-tuf still refreshes early
 	// when the cached metadata has expired).
@@ -133,6 +140,12 @@ func fetchTUF(ctx context.Context, o RootOptions) ([]byte, error) {
 	opts.Context = ctx
 	if o.TUFURL != "" {
 		opts.RepositoryBaseURL = o.TUFURL
+	}
+	if o.Offline {
+		// Use the cached metadata as long as it verifies from the TUF
+		// root and has not expired; any attempt to refresh fails at once.
+		opts.ForceCache = true
+		opts.Fetcher = offlineFetcher{}
 	}
 	type answer struct {
 		data []byte
@@ -156,4 +169,55 @@ func fetchTUF(ctx context.Context, o RootOptions) ([]byte, error) {
 	case <-ctx.Done():
 		return nil, errors.New("timed out")
 	}
+}
+
+func hasTUFCache(cacheDir string) bool {
+	fi, err := os.Lstat(filepath.Join(cacheDir, "tuf"))
+	return err == nil && fi.IsDir()
+}
+
+// offlineFetcher refuses every download: offline TUF use may only verify
+// what is cached.
+type offlineFetcher struct{}
+
+func (offlineFetcher) DownloadFile(urlPath string, _ int64, _ time.Duration) ([]byte, error) {
+	return nil, fmt.Errorf("offline: not downloading %s", urlPath)
+}
+
+// scrubTUFCache makes the TUF cache safe for go-tuf, which reads and
+// writes plain paths: a symlink planted as the folder (or anything in
+// it) would send metadata writes elsewhere, and a FIFO would hang a read.
+// Anything but real folders and private regular files is removed, and a
+// cache folder that is itself a symlink is removed (the link only) and
+// started afresh. TUF re-verifies whatever remains.
+func scrubTUFCache(dir string) error {
+	fi, err := os.Lstat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		if err := os.Remove(dir); err != nil {
+			return fmt.Errorf("TUF cache %s is not a folder and cannot be removed: %w", dir, err)
+		}
+		return nil
+	}
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil // WalkDir reports symlinks as such, never as dirs
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if safefile.CheckInfo(info) != nil {
+			return os.Remove(p)
+		}
+		return nil
+	})
 }

@@ -32,6 +32,10 @@ var (
 	// ErrSignature: certificate chain, signature, transparency log or
 	// timestamp checks failed.
 	ErrSignature = fmt.Errorf("%w: signature, certificate or transparency log check failed", ErrVerification)
+	// ErrWrongRelease means the signature is genuine but the artifact is
+	// another release than the one it is served as: a bundle signs a
+	// digest, not a file name, so the name is checked against the content.
+	ErrWrongRelease = fmt.Errorf("%w: the signed artifact is another release", ErrVerification)
 )
 
 // MaxBundleBytes caps a bundle's size; real ones are under 10 KB.

@@ -10,6 +10,7 @@ import (
 	"github.com/pyfetch/pyfetch/fetch"
 	"github.com/pyfetch/pyfetch/install"
 	"github.com/pyfetch/pyfetch/releases"
+	"github.com/pyfetch/pyfetch/verify"
 )
 
 func (a *app) list(args []string) error {
@@ -294,7 +295,7 @@ func (a *app) mirror(ctx context.Context, args []string) error {
 		}
 		versions = append(versions, v)
 	}
-	v, tr, _, err := a.verifier(ctx, &c, h)
+	v, tr, src, err := a.verifier(ctx, &c, h)
 	if err != nil {
 		return err
 	}
@@ -302,7 +303,8 @@ func (a *app) mirror(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := install.Options{Home: h, Identity: id, Signers: table, Verifier: v}
+	trust := func() (*verify.Verifier, string, error) { return v, src, nil }
+	opts := install.Options{Home: h, Identity: id, Signers: table, Trust: trust}
 	out, err := install.Export(ctx, h, pos[0], versions, opts, rootJSON)
 	for _, name := range out {
 		if !c.jsonOut {

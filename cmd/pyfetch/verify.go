@@ -34,7 +34,7 @@ func (a *app) verify(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	name, res, err := install.Check(install.CheckRequest{Artifact: pos[0], Bundle: *bundlePath, Identity: id, Signers: table}, v)
+	name, res, err := install.Check(ctx, install.CheckRequest{Artifact: pos[0], Bundle: *bundlePath, Identity: id, Signers: table}, v)
 	if c.jsonOut {
 		doc := map[string]any{"name": name, "verified": err == nil}
 		if err != nil {

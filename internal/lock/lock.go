@@ -10,6 +10,8 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"github.com/pyfetch/pyfetch/internal/safefile"
 )
 
 // Lock is a held lock; Unlock releases it.
@@ -24,7 +26,7 @@ const pollInterval = 20 * time.Millisecond
 // until it is free or ctx is done. onWait, if non-nil, is called once when
 // the lock is found busy.
 func Acquire(ctx context.Context, path string, onWait func()) (*Lock, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := safefile.OpenLock(path)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
@@ -49,6 +51,23 @@ func Acquire(ctx context.Context, path string, onWait func()) (*Lock, error) {
 		case <-time.After(pollInterval):
 		}
 	}
+}
+
+// TryAcquire takes the lock only if it is free now; ok is false when
+// another process holds it.
+func TryAcquire(path string) (l *Lock, ok bool, err error) {
+	f, err := safefile.OpenLock(path)
+	if err != nil {
+		return nil, false, fmt.Errorf("lock %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) || errors.Is(err, syscall.EINTR) {
+			return nil, false, nil
+		}
+		return nil, false, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return &Lock{f: f}, true, nil
 }
 
 // Unlock releases the lock. The lock file stays: removing it would race

@@ -1,0 +1,316 @@
+package install
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pyfetch/pyfetch/extract"
+	"github.com/pyfetch/pyfetch/fetch"
+	"github.com/pyfetch/pyfetch/internal/atomicfile"
+	"github.com/pyfetch/pyfetch/internal/lock"
+	"github.com/pyfetch/pyfetch/internal/safefile"
+	"github.com/pyfetch/pyfetch/releases"
+	"github.com/pyfetch/pyfetch/verify"
+	"github.com/sigstore/sigstore-go/pkg/bundle"
+)
+
+var (
+	// ErrCacheTampered means a cached artifact no longer matches its
+	// verified bundle. Online installs replace it; offline installs refuse.
+	ErrCacheTampered = fmt.Errorf("%w: cached artifact changed on disk", verify.ErrDigest)
+	// ErrCacheUntrusted means a cached file is not one pyfetch can trust
+	// (a symlink, hard link, FIFO, or a file another user owns or may
+	// write). Online installs download a private copy; offline installs
+	// refuse.
+	ErrCacheUntrusted = fmt.Errorf("%w: cached file not trusted", verify.ErrVerification)
+)
+
+// Obtained is a verified artifact, open at offset 0. File is the very
+// file that was hashed, and only its owner can write it, so the bytes
+// unpacked are the bytes verified.
+type Obtained struct {
+	File   *os.File
+	Result *verify.Result
+	// Downloaded reports a download now, as opposed to a cache hit.
+	Downloaded bool
+	// From is where the bytes came from: the artifact's URL, or the
+	// cache path for a cache hit.
+	From string
+	// RootSource is where the trusted root came from (verify.Source*).
+	RootSource string
+}
+
+// Obtain returns the verified artifact from the cache or the mirror, in
+// this order: bundle → (cached artifact: checked to be a private regular
+// file, re-hashed, verified; or download: hashed in flight, verified) →
+// the release check (the tarball's top folder names the version it is
+// served as). The caller closes File.
+func Obtain(ctx context.Context, art releases.Artifact, want verify.Identity, o *Options) (*Obtained, error) {
+	cdir := o.Home.CacheDir(art.Dir())
+	if err := os.MkdirAll(cdir, 0o755); err != nil {
+		return nil, err
+	}
+	// A symlink planted as a cache folder would send writes elsewhere.
+	if err := safefile.IsPlainDir(cdir); err != nil {
+		return nil, fmt.Errorf("cache folder %s is not a plain directory (a symlink?); refusing to use it: %w", cdir, err)
+	}
+	artPath := filepath.Join(cdir, art.Name())
+	l, err := lock.Acquire(ctx, artPath+".lock", func() {
+		o.notify("waiting for another pyfetch downloading %s", art.Name())
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer l.Unlock()
+
+	b, bundleData, err := loadBundle(ctx, art, o)
+	if err != nil {
+		return nil, err
+	}
+	vf, rootSource, err := o.trust()
+	if err != nil {
+		return nil, err
+	}
+	offline := o.Offline && !isFileURL(o.Mirror)
+
+	// A cached artifact is re-checked, re-hashed and re-verified on every use.
+	got, err := useCached(ctx, art, artPath, b, want, vf, o)
+	if err != nil {
+		return nil, err
+	}
+	if got != nil {
+		if err := saveBundle(cdir, art, bundleData); err != nil {
+			got.File.Close()
+			return nil, err
+		}
+		got.RootSource = rootSource
+		return got, nil
+	}
+
+	artURL, err := art.URL(o.Mirror)
+	if err != nil {
+		return nil, err
+	}
+	if offline {
+		return nil, fmt.Errorf("%w: offline and %s is not in the cache (run pyfetch fetch %s online first)", fetch.ErrNotFound, artPath, art.Version)
+	}
+	var vres *verify.Result
+	check := func(r fetch.Result) error {
+		var err error
+		vres, err = vf.Verify(b, r.SHA256, want)
+		if errors.Is(err, verify.ErrDigest) && fetch.LooksLikeHTML(r.Head) {
+			return fmt.Errorf("%w\n  the server returned an HTML page (%d bytes), not %s", err, r.Size, art.Name())
+		}
+		if err != nil {
+			return err
+		}
+		return CheckRelease(ctx, io.NewSectionReader(r.Body, 0, r.Size), art)
+	}
+	var resumed bool
+	f, _, err := o.Fetch.Download(ctx, artURL, artPath, fetch.DefaultMaxBytes, func(r fetch.Result) error {
+		resumed = r.ResumedFrom > 0
+		return check(r)
+	})
+	if errors.Is(err, verify.ErrDigest) && resumed {
+		// The partial file an earlier run left may be what is wrong (a
+		// different file, a server that changed): once, from byte 0,
+		// before calling anything a verification failure.
+		o.notify("warning: %s, resumed from an earlier partial download, did not match its signed digest; downloading it again from the start", art.Name())
+		f, _, err = o.Fetch.Download(ctx, artURL, artPath, fetch.DefaultMaxBytes, check)
+	}
+	if errors.Is(err, fetch.ErrNotFound) {
+		return nil, fmt.Errorf("%s does not exist on mirror %s (that version or format is not published there): %w", art.Name(), o.Mirror, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := saveBundle(cdir, art, bundleData); err != nil {
+		f.Close()
+		return nil, err
+	}
+	// Downloaded, hashed in flight and verified: f is that very file.
+	return &Obtained{File: f, Result: vres, Downloaded: true, From: artURL, RootSource: rootSource}, nil
+}
+
+// useCached returns the cached artifact when it is present, trusted and
+// verifies; nil when there is none worth using (then a download follows,
+// or offline, an error).
+func useCached(ctx context.Context, art releases.Artifact, artPath string, b *bundle.Bundle, want verify.Identity, vf *verify.Verifier, o *Options) (*Obtained, error) {
+	offline := o.Offline && !isFileURL(o.Mirror)
+	f, err := safefile.Open(artPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if errors.Is(err, safefile.ErrUntrusted) {
+		// Another user could change these bytes after they were hashed:
+		// never unpack from such a file. Download a private copy instead.
+		if offline {
+			return nil, fmt.Errorf("%w: %v (offline: cannot download a private copy; remove it or fetch again online)", ErrCacheUntrusted, err)
+		}
+		o.notify("SECURITY WARNING: %v; not using it, downloading a private copy", err)
+		if rerr := safefile.Remove(artPath); rerr != nil {
+			return nil, fmt.Errorf("%w: %v, and it cannot be removed: %v", ErrCacheUntrusted, err, rerr)
+		}
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	sum, err := hashFile(f)
+	if err == nil {
+		var res *verify.Result
+		res, err = vf.Verify(b, sum, want)
+		if err == nil {
+			if _, err = f.Seek(0, io.SeekStart); err == nil {
+				err = CheckRelease(ctx, f, art)
+			}
+			if err == nil {
+				// mtime records last use, for cache prune --older-than.
+				now := time.Now()
+				_ = os.Chtimes(artPath, now, now)
+				if _, err := f.Seek(0, io.SeekStart); err != nil {
+					f.Close()
+					return nil, err
+				}
+				return &Obtained{File: f, Result: res, From: artPath}, nil
+			}
+		}
+	}
+	f.Close()
+	if errors.Is(err, verify.ErrWrongRelease) {
+		o.notify("SECURITY WARNING: cached %s is a genuine release, but not %s; removing it", artPath, art.Version)
+		safefile.Remove(artPath)
+		return nil, err
+	}
+	if !errors.Is(err, verify.ErrDigest) {
+		return nil, fmt.Errorf("cached %s: %w", art.Name(), err)
+	}
+	o.notify("SECURITY WARNING: cached %s does not match its signed digest; removing it", artPath)
+	safefile.Remove(artPath)
+	if offline {
+		return nil, fmt.Errorf("%w: %s (offline: cannot fetch a fresh copy): %v", ErrCacheTampered, artPath, err)
+	}
+	return nil, nil
+}
+
+// CheckRelease checks that a verified artifact is the release it is named:
+// a bundle signs a digest, not a file name, so the genuine 3.13.5 tarball
+// with its genuine bundle could be served as 3.13.4. A source tarball's
+// first entry must live in Python-<version>/; one header is read.
+// Artifacts that are not source tarballs pass.
+func CheckRelease(ctx context.Context, r io.Reader, art releases.Artifact) error {
+	name, err := extract.FirstEntry(ctx, r, compression(art.Format))
+	if err != nil {
+		return fmt.Errorf("%s: %w", art.Name(), err)
+	}
+	top, _, _ := strings.Cut(strings.TrimPrefix(name, "./"), "/")
+	if top == art.TopDir() {
+		return nil
+	}
+	return fmt.Errorf("%w:\n  expected: %s/ (release %s)\n  found:    %s/ (the first entry is %q)\n  %s is signed, but it is not release %s",
+		verify.ErrWrongRelease, art.TopDir(), art.Version, top, name, art.Name(), art.Version)
+}
+
+// loadBundle returns the artifact's bundle: from the mirror when online
+// (a bundle is tiny, and the mirror may have re-signed), else from the
+// cache.
+func loadBundle(ctx context.Context, art releases.Artifact, o *Options) (b *bundle.Bundle, data []byte, err error) {
+	cached := filepath.Join(o.Home.CacheDir(art.Dir()), art.BundleName())
+	if o.Offline && !isFileURL(o.Mirror) {
+		data, err = readCachedBundle(cached)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, fmt.Errorf("%w: offline and %s is not in the cache (run pyfetch install or fetch online first)", fetch.ErrNotFound, cached)
+		}
+	} else {
+		artURL, uerr := art.URL(o.Mirror)
+		if uerr != nil {
+			return nil, nil, uerr
+		}
+		data, err = o.Fetch.Get(ctx, artURL+".sigstore", verify.MaxBundleBytes+1)
+		if err != nil && !errors.Is(err, fetch.ErrNotFound) && !errors.Is(err, fetch.ErrTooLarge) && ctx.Err() == nil {
+			// The mirror is unreachable: a cached bundle is as good as a
+			// fresh one, since it is verified the same way.
+			if cachedData, cerr := readCachedBundle(cached); cerr == nil {
+				o.notify("warning: %v; using the cached bundle", err)
+				data, err = cachedData, nil
+			}
+		}
+		if errors.Is(err, fetch.ErrNotFound) {
+			table := o.Signers
+			if table == nil {
+				table = releases.DefaultTable()
+			}
+			if why := table.ExplainMissing(art.Version); why != nil {
+				return nil, nil, fmt.Errorf("%w; the mirror has no %s.sigstore either", why, art.Name())
+			}
+			err = fmt.Errorf("%w: no Sigstore bundle for %s on this mirror (%s.sigstore); refusing to install unverified", fetch.ErrNotFound, art.Name(), artURL)
+		} else if errors.Is(err, fetch.ErrTooLarge) {
+			err = fmt.Errorf("%w: %v", verify.ErrBundle, err)
+		}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err = verify.ParseBundle(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", art.BundleName(), err)
+	}
+	return b, data, nil
+}
+
+// readCachedBundle reads a cached bundle without following a symlink or
+// blocking on a FIFO. A bundle is verified in full whoever wrote it, so
+// only its file type matters.
+func readCachedBundle(path string) ([]byte, error) {
+	return safefile.ReadRegular(path, verify.MaxBundleBytes)
+}
+
+func saveBundle(cdir string, art releases.Artifact, data []byte) error {
+	path := filepath.Join(cdir, art.BundleName())
+	if old, err := safefile.ReadFile(path, verify.MaxBundleBytes); err == nil && bytes.Equal(old, data) {
+		return nil
+	}
+	// A new file renamed over the path: a planted symlink or FIFO there
+	// is replaced, never written through.
+	return atomicfile.WriteFile(path, data, 0o644)
+}
+
+// hashWriter passes bytes on to w while hashing them.
+type hashWriter struct {
+	w io.Writer
+	h hash.Hash
+}
+
+func newHashWriter(w io.Writer) *hashWriter { return &hashWriter{w: w, h: sha256.New()} }
+
+func (hw *hashWriter) Write(p []byte) (int, error) {
+	n, err := hw.w.Write(p)
+	hw.h.Write(p[:n])
+	return n, err
+}
+
+// Sum is the SHA-256 of everything written so far.
+func (hw *hashWriter) Sum() []byte { return hw.h.Sum(nil) }
+
+func hashFile(f *os.File) ([]byte, error) {
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return nil, err
+	}
+	return h.Sum(nil), nil
+}
+
+func isFileURL(s string) bool {
+	u, err := releases.ParseMirror(s)
+	return err == nil && u.Scheme == "file"
+}

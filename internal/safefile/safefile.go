@@ -1,0 +1,249 @@
+// Package safefile opens files that someone else may have planted (in the
+// cache, the home, a mirror) without being fooled by them: a symlink is
+// never followed, a FIFO never blocks the caller, and a file is trusted
+// only when it is a regular file with one link that no other user can
+// write.
+package safefile
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"syscall"
+)
+
+var (
+	// ErrUntrusted means the path holds something pyfetch will not read
+	// or write through; its children say why.
+	ErrUntrusted = errors.New("not a file pyfetch can trust")
+	// ErrSymlink: the path is a symbolic link.
+	ErrSymlink = fmt.Errorf("%w: a symlink", ErrUntrusted)
+	// ErrNotRegular: a FIFO, socket, device or folder.
+	ErrNotRegular = fmt.Errorf("%w: not a regular file", ErrUntrusted)
+	// ErrHardLinked: the file has more than one name.
+	ErrHardLinked = fmt.Errorf("%w: hard-linked", ErrUntrusted)
+	// ErrForeign: another user owns the file or may write it.
+	ErrForeign = fmt.Errorf("%w: another user owns it or may write it", ErrUntrusted)
+)
+
+// Open opens path read-only for content pyfetch will trust after checking
+// it (a cached artifact, bundle or receipt): see Check.
+func Open(path string) (*os.File, error) {
+	return OpenFile(path, os.O_RDONLY)
+}
+
+// OpenFile opens an existing path with flag plus O_NOFOLLOW and
+// O_NONBLOCK, then checks the open file (Check). O_NONBLOCK makes opening
+// a FIFO return at once; it has no effect on regular files, so the
+// descriptor is cleared of it only for tidiness.
+func OpenFile(path string, flag int) (*os.File, error) {
+	f, err := openNoFollow(path, flag)
+	if err != nil {
+		return nil, err
+	}
+	if err := Check(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, nil
+}
+
+func openNoFollow(path string, flag int) (*os.File, error) {
+	f, err := os.OpenFile(path, flag|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if errors.Is(err, syscall.ELOOP) || errors.Is(err, syscall.EMLINK) {
+		return nil, fmt.Errorf("%s: %w", path, ErrSymlink)
+	}
+	if errors.Is(err, syscall.ENXIO) { // a socket, or a FIFO opened write-only
+		return nil, fmt.Errorf("%s: %w", path, ErrNotRegular)
+	}
+	return f, err
+}
+
+// Check reports whether an open file may be trusted: a regular file,
+// one link, owned by the current user (or root) and writable by nobody
+// else. Such a file cannot change under pyfetch except by its own user.
+func Check(f *os.File) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	return CheckInfo(fi)
+}
+
+// CheckInfo is Check for a FileInfo from Stat or Lstat.
+func CheckInfo(fi fs.FileInfo) error {
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		return ErrSymlink
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%w (%s)", ErrNotRegular, describe(fi.Mode()))
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil
+	}
+	if st.Nlink != 1 {
+		return fmt.Errorf("%w (%d links)", ErrHardLinked, st.Nlink)
+	}
+	if !ownedByUs(st.Uid) {
+		return fmt.Errorf("%w (owner uid %d, you are %d)", ErrForeign, st.Uid, os.Geteuid())
+	}
+	if fi.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("%w (mode %v)", ErrForeign, fi.Mode().Perm())
+	}
+	return nil
+}
+
+func ownedByUs(uid uint32) bool { return int(uid) == os.Geteuid() || uid == 0 }
+
+func describe(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m.IsDir():
+		return "a folder"
+	}
+	return m.Type().String()
+}
+
+// ReadFile reads a small trusted file (see Open), refusing more than max
+// bytes.
+func ReadFile(path string, max int64) ([]byte, error) {
+	f, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readMax(f, path, max)
+}
+
+func readMax(f *os.File, path string, max int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, max)
+	}
+	return data, nil
+}
+
+// ReadRegular reads a small file whose content is checked afterwards
+// anyway (a bundle, a listing index): it only has to be a regular file,
+// reached without following a symlink or blocking on a FIFO.
+func ReadRegular(path string, max int64) ([]byte, error) {
+	f, err := openNoFollow(path, os.O_RDONLY)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, describe(fi.Mode()))
+	}
+	return readMax(f, path, max)
+}
+
+// OpenNamed opens a file the user named (or a file:// mirror's file) for
+// reading: a symlink is followed, since the user chose the path, but a
+// FIFO or device never blocks the caller and is refused.
+func OpenNamed(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, describe(fi.Mode()))
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// OpenLock opens (creating if needed) a lock file: never through a
+// symlink, never blocking on a FIFO. A lock file carries no data, so it
+// may belong to another user of a shared cache; it only has to be a
+// regular file. A symlink or other non-file planted at path is removed
+// (the link, not its target) and replaced.
+func OpenLock(path string) (*os.File, error) {
+	for attempt := 0; ; attempt++ {
+		f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0o644)
+		if err == nil {
+			fi, serr := f.Stat()
+			if serr == nil && fi.Mode().IsRegular() {
+				return f, nil
+			}
+			f.Close()
+			err = ErrNotRegular
+		}
+		if errors.Is(err, syscall.ELOOP) || errors.Is(err, ErrNotRegular) || errors.Is(err, syscall.ENXIO) {
+			if attempt < 3 {
+				if rerr := removePlanted(path); rerr == nil {
+					continue
+				}
+			}
+			return nil, fmt.Errorf("lock file %s is not a regular file (planted?): remove it", path)
+		}
+		return nil, err
+	}
+}
+
+// removePlanted removes a non-regular entry at path without following it.
+func removePlanted(path string) error {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return err
+	}
+	if fi.Mode().IsRegular() || fi.IsDir() {
+		return fmt.Errorf("%s: not removing a %s", path, describe(fi.Mode()))
+	}
+	return os.Remove(path)
+}
+
+// Remove deletes whatever is at path, without following a symlink; a
+// folder is left alone. A missing path is not an error.
+func Remove(path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() {
+		return fmt.Errorf("%s is a folder; leaving it alone", path)
+	}
+	err = os.Remove(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// IsPlainDir returns an error unless path is a folder itself, not a
+// symlink to one: writes below a planted link would land elsewhere.
+func IsPlainDir(path string) error {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return err
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		return fmt.Errorf("%s: %w", path, ErrSymlink)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, describe(fi.Mode()))
+	}
+	return nil
+}
