@@ -99,11 +99,12 @@ func Extract(ctx context.Context, r io.Reader, dir string, opts Options) (Stats,
 	}
 	defer root.Close()
 	x := &extractor{
-		root:   root,
-		prefix: strings.Trim(opts.StripPrefix, "/"),
-		lim:    opts.Limits.withDefaults(),
-		seen:   map[string]entryKind{},
-		folded: map[string]string{},
+		root:      root,
+		prefix:    strings.Trim(opts.StripPrefix, "/"),
+		lim:       opts.Limits.withDefaults(),
+		seen:      map[string]entryKind{},
+		folded:    map[string]string{},
+		traversed: map[string]bool{},
 	}
 	x.w = newWriter(root)
 	ca := archives.CompressedArchive{Compression: comp, Extraction: archives.Tar{}}
@@ -144,8 +145,11 @@ type extractor struct {
 	entries int
 	seen    map[string]entryKind // every path written, by kind
 	folded  map[string]string    // lower-cased path → path, for case collisions
-	dirMod  []dirTime
-	w       *writer
+	// traversed holds every path a symlink's target walks through as a
+	// folder (see checkLinkTarget).
+	traversed map[string]bool
+	dirMod    []dirTime
+	w         *writer
 }
 
 type dirTime struct {
@@ -350,9 +354,13 @@ func (x *extractor) symlink(rel string, hdr *tar.Header) error {
 	if target == "" || strings.ContainsRune(target, 0) || path.IsAbs(target) || strings.Contains(target, `\`) {
 		return fmt.Errorf("%w: symlink %q points to %q (expected a relative path inside the tree)", ErrUnsafePath, rel, target)
 	}
-	// Resolve lexically from the link's folder; it must stay inside.
-	if resolved := path.Join(path.Dir(rel), target); resolved == ".." || strings.HasPrefix(resolved, "../") {
-		return fmt.Errorf("%w: symlink %q points to %q, outside the tree", ErrUnsafePath, rel, target)
+	if err := x.checkLinkTarget(rel, target); err != nil {
+		return err
+	}
+	// A later link at a folder an earlier target walked through would
+	// change where that target leads.
+	if x.traversed[rel] {
+		return fmt.Errorf("%w: symlink %q sits where the target of an earlier symlink passes through a folder", ErrUnsafePath, rel)
 	}
 	if err := x.mkdirParents(rel); err != nil {
 		return err
@@ -364,6 +372,48 @@ func (x *extractor) symlink(rel string, hdr *tar.Header) error {
 		return err
 	}
 	x.stats.Links++
+	return nil
+}
+
+// checkLinkTarget walks a symlink's target one element at a time from
+// the link's folder, as the kernel would. The walk must never climb above
+// the tree's root, and no element before the last may be a symlink: each
+// link that is harmless on its own could otherwise chain with another
+// (a/b/up -> ../.., then etc -> a/b/up/../../../etc) to point outside.
+// Every folder the walk passes through is recorded, so that a symlink
+// created there later is refused too. CPython's tarballs hold no
+// symlinks at all, so this refuses nothing real.
+func (x *extractor) checkLinkTarget(rel, target string) error {
+	var stack []string
+	if dir := path.Dir(rel); dir != "." {
+		stack = strings.Split(dir, "/")
+	}
+	elems := strings.Split(target, "/")
+	var walked []string
+	for i, el := range elems {
+		switch el {
+		case "", ".":
+			continue
+		case "..":
+			if len(stack) == 0 {
+				return fmt.Errorf("%w: symlink %q points to %q, outside the tree", ErrUnsafePath, rel, target)
+			}
+			stack = stack[:len(stack)-1]
+		default:
+			stack = append(stack, el)
+		}
+		if i == len(elems)-1 || len(stack) == 0 {
+			continue
+		}
+		cur := strings.Join(stack, "/")
+		if x.seen[cur] == kindSymlink {
+			return fmt.Errorf("%w: symlink %q points to %q, through the symlink %q", ErrUnsafePath, rel, target, cur)
+		}
+		walked = append(walked, cur)
+	}
+	for _, w := range walked {
+		x.traversed[w] = true
+	}
 	return nil
 }
 

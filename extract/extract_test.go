@@ -100,6 +100,23 @@ func TestExtractRefuses(t *testing.T) {
 			{Name: top + "link", Type: tar.TypeSymlink, Linkname: "Lib"},
 			{Name: top + "link/evil", Body: "x"},
 		}, extract.Limits{}, extract.ErrUnsafePath},
+		// Each link is harmless alone; chained they point at /etc.
+		{"symlink chain out of the tree", []E{
+			{Name: top + "a/b/c/d/e/f/g/h/", Type: tar.TypeDir},
+			{Name: top + "a/b/c/d/e/f/g/h/up", Type: tar.TypeSymlink, Linkname: "../../../../../../../../"},
+			{Name: top + "etc", Type: tar.TypeSymlink, Linkname: "a/b/c/d/e/f/g/h/up/../../../../../../../../../etc"},
+		}, extract.Limits{}, extract.ErrUnsafePath},
+		// The same chain with the links in the other order.
+		{"symlink chain, link created after the target walked through it", []E{
+			{Name: top + "a/b/c/d/e/f/g/h/", Type: tar.TypeDir},
+			{Name: top + "etc", Type: tar.TypeSymlink, Linkname: "a/b/c/d/e/f/g/h/up/../../../../../../../../../etc"},
+			{Name: top + "a/b/c/d/e/f/g/h/up", Type: tar.TypeSymlink, Linkname: "../../../../../../../../"},
+		}, extract.Limits{}, extract.ErrUnsafePath},
+		{"symlink through a symlink", []E{
+			{Name: top + "Lib/", Type: tar.TypeDir},
+			{Name: top + "l1", Type: tar.TypeSymlink, Linkname: "Lib"},
+			{Name: top + "l2", Type: tar.TypeSymlink, Linkname: "l1/x"},
+		}, extract.Limits{}, extract.ErrUnsafePath},
 		{"hard link outside", []E{{Name: top + "hl", Type: tar.TypeLink, Linkname: "/etc/passwd"}}, extract.Limits{}, extract.ErrUnsafePath},
 		{"hard link to dotdot", []E{{Name: top + "hl", Type: tar.TypeLink, Linkname: top + "../x"}}, extract.Limits{}, extract.ErrUnsafePath},
 		{"hard link to later file", []E{{Name: top + "hl", Type: tar.TypeLink, Linkname: top + "x"}, {Name: top + "x", Body: "x"}}, extract.Limits{}, extract.ErrUnsafePath},

@@ -4,10 +4,12 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	"time"
 )
 
 // version is stamped by the Makefile with -ldflags.
@@ -30,7 +32,28 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(40 << 20)
 	}
+	go forceExitAfterSignal(ctx, stderr)
 	code := run(ctx, os.Args[1:], os.Stdout, stderr, os.Getenv)
 	stop()
 	os.Exit(code)
 }
+
+// forceExitAfterSignal guarantees that SIGINT or SIGTERM ends the run:
+// the first one cancels ctx and lets run clean up (temp files, locks);
+// if run has not returned within graceTime, or a second signal comes,
+// the process exits 130 at once. Whatever is left then is a temp file
+// or folder that the next run removes; nothing half-written is ever in
+// place, since every final path appears by rename.
+func forceExitAfterSignal(ctx context.Context, stderr *os.File) {
+	<-ctx.Done()
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+	select {
+	case <-again:
+	case <-time.After(graceTime):
+	}
+	fmt.Fprintln(stderr, "pyfetch: interrupted; nothing was installed or changed")
+	os.Exit(exitInterrupted)
+}
+
+const graceTime = 5 * time.Second

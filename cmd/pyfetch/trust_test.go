@@ -1,0 +1,381 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pyfetch/pyfetch/install"
+	"github.com/pyfetch/pyfetch/internal/pyfetchtest"
+)
+
+// The attacks of the outside security review (issue #9), one test each.
+
+// runWithin runs the CLI in-process and fails the test, instead of hanging
+// it, when the run does not end in time.
+func (e *env) runWithin(d time.Duration, args ...string) (code int, stdout, stderr string) {
+	e.t.Helper()
+	type result struct {
+		code           int
+		stdout, stderr string
+	}
+	ch := make(chan result, 1)
+	go func() {
+		c, o, s := e.run(args...)
+		ch <- result{c, o, s}
+	}()
+	select {
+	case r := <-ch:
+		return r.code, r.stdout, r.stderr
+	case <-time.After(d):
+		e.t.Fatalf("pyfetch %v did not end within %s", args, d)
+		return 0, "", ""
+	}
+}
+
+func (e *env) cacheFile(version, name string) string {
+	return filepath.Join(e.home, "cache", version, name)
+}
+
+func readReceipt(t *testing.T, dir string) map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, install.ReceiptName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// Attack 1: a trusted_root.json planted in the cache, with the attacker's
+// own CA, and a tarball "signed by thomas@python.org" under it.
+func TestPlantedTrustedRootIsNotTrusted(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	delete(e.vars, "PYFETCH_TRUSTED_ROOT")
+	attacker := pyfetchtest.NewSigstore(t)
+	rel := pyfetchtest.NewMirror(t).Publish(t, attacker, "3.13.1", "tar.xz", thomas, google, nil)
+	os.MkdirAll(filepath.Join(e.home, "cache", "3.13.1"), 0o755)
+	os.WriteFile(e.cacheFile("3.13.1", rel.Name), rel.Artifact, 0o644)
+	os.WriteFile(e.cacheFile("3.13.1", rel.Name+".sigstore"), rel.Bundle, 0o644)
+	rootJSON, _ := os.ReadFile(attacker.RootFile)
+	os.WriteFile(filepath.Join(e.home, "cache", "trusted_root.json"), rootJSON, 0o644)
+
+	code, _, stderr := e.run("install", "--offline", "3.13.1")
+	if code != exitVerify || len(e.versions()) != 0 {
+		t.Fatalf("install --offline: exit %d, versions %v, stderr %q", code, e.versions(), stderr)
+	}
+	code, stdout, stderr := e.run("verify", e.cacheFile("3.13.1", rel.Name))
+	if code != exitVerify || strings.Contains(stdout, "OK") {
+		t.Errorf("verify: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	out := t.TempDir()
+	code, _, stderr = e.run("mirror", "export", "--offline", out)
+	if code != exitVerify {
+		t.Errorf("mirror export: exit %d, stderr %q", code, stderr)
+	}
+	if b, err := os.ReadFile(filepath.Join(out, "trusted_root.json")); err == nil && string(b) == string(rootJSON) {
+		t.Error("mirror export copied the planted root")
+	}
+}
+
+// The receipt names the trusted root that verified the install.
+func TestReceiptNamesRootAndSource(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
+	if code, _, stderr := e.run("fetch", "3.13.1"); code != 0 {
+		t.Fatal(stderr)
+	}
+	if code, _, stderr := e.run("install", "--offline", "3.13.1"); code != 0 {
+		t.Fatal(stderr)
+	}
+	dir := filepath.Join(e.home, "versions", "3.13.1")
+	rc := readReceipt(t, dir)
+	if rc["trusted_root"] != "file" {
+		t.Errorf("trusted_root = %v, want file", rc["trusted_root"])
+	}
+	if rc["from_cache"] != true || rc["url"] != e.cacheFile("3.13.1", "Python-3.13.1.tar.xz") {
+		t.Errorf("offline receipt says url %v, from_cache %v: want the cache path", rc["url"], rc["from_cache"])
+	}
+	// Installed trees are for everyone the umask allows (0755 under 022),
+	// not 0700 like a temp folder.
+	fi, _ := os.Stat(dir)
+	if want := os.FileMode(0o777) &^ currentUmask(); fi.Mode().Perm() != want {
+		t.Errorf("install dir mode %v, want %v", fi.Mode().Perm(), want)
+	}
+}
+
+func currentUmask() os.FileMode {
+	m := syscall.Umask(0o022)
+	syscall.Umask(m)
+	return os.FileMode(m)
+}
+
+// Attack 2 (the .part) is covered in fetch's TestPlantedPart; here the
+// whole install path, with a hard link to a file elsewhere.
+func TestHardLinkedPartIsNotWrittenThrough(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
+	victim := filepath.Join(e.home, "victim")
+	os.WriteFile(victim, []byte("precious"), 0o644)
+	os.MkdirAll(filepath.Join(e.home, "cache", "3.13.1"), 0o755)
+	if err := os.Link(victim, e.cacheFile("3.13.1", "Python-3.13.1.tar.xz.part")); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := e.run("install", "3.13.1")
+	if b, _ := os.ReadFile(victim); string(b) != "precious" {
+		t.Fatalf("the hard-linked .part's other name was written (exit %d, %q)", code, stderr)
+	}
+	if code != 0 || !strings.Contains(stderr, "SECURITY WARNING") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+// Attack 3: a cached artifact another user could rewrite between
+// verification and unpacking is never used: online a private copy is
+// downloaded, offline the install is refused.
+func TestForeignCachedArtifact(t *testing.T) {
+	t.Parallel()
+	type plant func(t *testing.T, path string)
+	cases := map[string]plant{
+		"group-writable": func(t *testing.T, p string) { os.Chmod(p, 0o664) },
+		"world-writable": func(t *testing.T, p string) { os.Chmod(p, 0o666) },
+	}
+	if os.Geteuid() == 0 {
+		cases["owned by another user"] = func(t *testing.T, p string) {
+			if err := os.Chown(p, 65534, 65534); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for name, mod := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
+			if code, _, stderr := e.run("fetch", "3.13.1"); code != 0 {
+				t.Fatal(stderr)
+			}
+			cached := e.cacheFile("3.13.1", "Python-3.13.1.tar.xz")
+			mod(t, cached)
+			code, _, stderr := e.run("install", "--offline", "3.13.1")
+			if code != exitVerify || len(e.versions()) != 0 || !strings.Contains(stderr, "another user") {
+				t.Fatalf("offline: exit %d, versions %v, stderr %q", code, e.versions(), stderr)
+			}
+			code, _, stderr = e.run("install", "3.13.1")
+			if code != 0 || !strings.Contains(stderr, "SECURITY WARNING") || !strings.Contains(stderr, "private copy") {
+				t.Fatalf("online: exit %d, stderr %q", code, stderr)
+			}
+			if rc := readReceipt(t, filepath.Join(e.home, "versions", "3.13.1")); rc["from_cache"] != false {
+				t.Errorf("installed from the foreign file: %v", rc)
+			}
+			fi, err := os.Stat(cached)
+			if err != nil || fi.Mode().Perm()&0o022 != 0 {
+				t.Errorf("cached copy is not private now: %v %v", fi, err)
+			}
+		})
+	}
+}
+
+// Attack 4: a FIFO planted as any cache file never hangs pyfetch.
+func TestPlantedFIFOsNeverHang(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"3.13.1/Python-3.13.1.tar.xz", "3.13.1/Python-3.13.1.tar.xz.part", "3.13.1/Python-3.13.1.tar.xz.sigstore", "index.json", "trusted_root.json", "3.13.1/Python-3.13.1.tar.xz.lock"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
+			p := filepath.Join(e.home, "cache", name)
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			if err := syscall.Mkfifo(p, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, stdout, stderr := e.runWithin(30*time.Second, "install", "3.13", "--offline")
+			if code == 0 && name != "index.json" && name != "trusted_root.json" && !strings.HasSuffix(name, ".lock") {
+				t.Errorf("offline with a FIFO as %s: exit 0, %q", name, stdout)
+			}
+			code, stdout, stderr = e.runWithin(30*time.Second, "install", "3.13.1")
+			if code != 0 || !strings.Contains(stdout, "installed 3.13.1") {
+				t.Fatalf("online: exit %d %q %q", code, stdout, stderr)
+			}
+		})
+	}
+}
+
+// Attack 4, second half: SIGINT and SIGTERM always end a run, even one
+// blocked in a system call (here: opening a FIFO named as the trusted
+// root, which nobody writes).
+func TestSignalsAlwaysEndARun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes; skipped with -short")
+	}
+	t.Parallel()
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			fifo := filepath.Join(t.TempDir(), "root.json")
+			syscall.Mkfifo(fifo, 0o644)
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, binary(t), "verify", "--trusted-root", fifo, "sha256:"+strings.Repeat("0", 64), "--bundle", fifo)
+			cmd.Env = e.binaryEnv()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(300 * time.Millisecond)
+			cmd.Process.Signal(sig)
+			err := cmd.Wait()
+			if ctx.Err() != nil {
+				t.Fatalf("%s did not end the run", sig)
+			}
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitInterrupted {
+				t.Errorf("exit: %v, want %d", err, exitInterrupted)
+			}
+		})
+	}
+}
+
+// Attack 6: the genuine 3.13.5 tarball with its genuine bundle, served as
+// 3.13.4, is refused everywhere with exit 4, naming both versions.
+func TestReleasePassedOffAsAnother(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	genuine := pyfetchtest.NewMirror(t).Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, nil)
+	e.mirror.Put(t, "3.13.4/Python-3.13.4.tar.xz", genuine.Artifact)
+	e.mirror.Put(t, "3.13.4/Python-3.13.4.tar.xz.sigstore", genuine.Bundle)
+	check := func(what string, code int, stderr string) {
+		t.Helper()
+		if code != exitVerify || !strings.Contains(stderr, "SECURITY ERROR") || !strings.Contains(stderr, "Python-3.13.4/") || !strings.Contains(stderr, "Python-3.13.5/") {
+			t.Errorf("%s: exit %d, stderr %q", what, code, stderr)
+		}
+	}
+	code, _, stderr := e.run("install", "3.13.4")
+	check("install", code, stderr)
+	code, _, stderr = e.run("fetch", "3.13.4")
+	check("fetch", code, stderr)
+	if _, err := os.Stat(e.cacheFile("3.13.4", "Python-3.13.4.tar.xz")); err == nil {
+		t.Error("fetch left the passed-off artifact in the cache")
+	}
+	dir := t.TempDir()
+	art := filepath.Join(dir, "Python-3.13.4.tar.xz")
+	os.WriteFile(art, genuine.Artifact, 0o644)
+	os.WriteFile(art+".sigstore", genuine.Bundle, 0o644)
+	code, _, stderr = e.run("verify", art)
+	check("verify", code, stderr)
+	// Planted in the cache under the wrong name, it is not exported.
+	os.MkdirAll(filepath.Join(e.home, "cache", "3.13.4"), 0o755)
+	os.WriteFile(e.cacheFile("3.13.4", "Python-3.13.4.tar.xz"), genuine.Artifact, 0o644)
+	os.WriteFile(e.cacheFile("3.13.4", "Python-3.13.4.tar.xz.sigstore"), genuine.Bundle, 0o644)
+	out := t.TempDir()
+	code, _, stderr = e.run("mirror", "export", out, "3.13.4")
+	check("mirror export", code, stderr)
+	if _, err := os.Stat(filepath.Join(out, "3.13.4", "Python-3.13.4.tar.xz")); err == nil {
+		t.Error("export wrote the passed-off artifact")
+	}
+	if len(e.versions()) != 0 {
+		t.Errorf("versions/ holds %v", e.versions())
+	}
+}
+
+// Attack 7: path and GITHUB_OUTPUT only ever name a tree with a valid
+// receipt.
+func TestPathSkipsBrokenReceipts(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, nil)
+	if code, _, stderr := e.run("install", "3.13.5"); code != 0 {
+		t.Fatal(stderr)
+	}
+	good, _ := os.ReadFile(filepath.Join(e.home, "versions", "3.13.5", install.ReceiptName))
+	for name, receipt := range map[string]string{
+		"3.13.99": string(good[:len(good)/2]),                                      // truncated
+		"3.13.98": strings.Replace(string(good), `"3.13.5"`, `"3.13.98x"`, 1),      // another version's
+		"3.13.97": strings.Replace(string(good), `"sha256": "`, `"sha256": "x`, 1), // no digest
+	} {
+		os.MkdirAll(filepath.Join(e.home, "versions", name), 0o755)
+		os.WriteFile(filepath.Join(e.home, "versions", name, install.ReceiptName), []byte(receipt), 0o644)
+	}
+	os.MkdirAll(filepath.Join(e.home, "versions", "3.13.96"), 0o755)
+	syscall.Mkfifo(filepath.Join(e.home, "versions", "3.13.96", install.ReceiptName), 0o644)
+	code, stdout, stderr := e.runWithin(30*time.Second, "path", "3.13")
+	if want := filepath.Join(e.home, "versions", "3.13.5") + "\n"; code != 0 || stdout != want {
+		t.Fatalf("path 3.13: exit %d, %q (want %q), %q", code, stdout, want, stderr)
+	}
+	code, stdout, _ = e.run("path", "3.13.99")
+	if code != exitNotFound || stdout != "" {
+		t.Errorf("path 3.13.99 (broken receipt): exit %d, %q", code, stdout)
+	}
+}
+
+// Attack 8: planted symlinks are never written through: the TUF cache
+// folder and an export's version folder.
+func TestPlantedSymlinksWhereWeWrite(t *testing.T) {
+	t.Parallel()
+	t.Run("cache/tuf", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
+		delete(e.vars, "PYFETCH_TRUSTED_ROOT")
+		e.vars["PYFETCH_TUF_URL"] = pyfetchtest.NewMirror(t).URL() // answers 404
+		elsewhere := t.TempDir()
+		os.MkdirAll(filepath.Join(e.home, "cache"), 0o755)
+		os.Symlink(elsewhere, filepath.Join(e.home, "cache", "tuf"))
+		e.run("install", "3.13.1") // fails: the embedded root does not know the test CA
+		if ents, _ := os.ReadDir(elsewhere); len(ents) != 0 {
+			t.Errorf("TUF metadata written through the planted symlink: %v", ents)
+		}
+	})
+	t.Run("mirror export DIR/<version>", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
+		if code, _, stderr := e.run("fetch", "3.13.1"); code != 0 {
+			t.Fatal(stderr)
+		}
+		out, elsewhere := t.TempDir(), t.TempDir()
+		os.Symlink(elsewhere, filepath.Join(out, "3.13.1"))
+		code, _, stderr := e.run("mirror", "export", out)
+		if code == 0 || !strings.Contains(stderr, "not a plain directory") {
+			t.Errorf("exit %d, stderr %q", code, stderr)
+		}
+		if ents, _ := os.ReadDir(elsewhere); len(ents) != 0 {
+			t.Errorf("export wrote through the planted symlink: %v", ents)
+		}
+	})
+}
+
+// Also fixed: a temp folder an interrupted install of any version left
+// over an hour ago goes at the start of the next install.
+func TestStaleTempFoldersOfOtherVersions(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
+	versions := filepath.Join(e.home, "versions")
+	old, fresh := filepath.Join(versions, ".tmp-3.12.0-111"), filepath.Join(versions, ".tmp-3.11.0-222")
+	for _, d := range []string{old, fresh} {
+		os.MkdirAll(filepath.Join(d, "Lib"), 0o755)
+	}
+	then := time.Now().Add(-2 * time.Hour)
+	os.Chtimes(old, then, then)
+	if code, _, stderr := e.run("install", "3.13.1"); code != 0 {
+		t.Fatal(stderr)
+	}
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Error("a stale temp folder of another version was kept")
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Error("a fresh temp folder (maybe in use) was removed")
+	}
+}
