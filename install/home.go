@@ -34,6 +34,12 @@ func (h Home) lockPath(version string) string {
 	return filepath.Join(h.Versions(), "."+version+".lock")
 }
 
+// BuildRoot holds build folders (source and staging) while a build runs.
+func (h Home) BuildRoot() string { return filepath.Join(h.Root, "build") }
+
+// LogDir holds build logs.
+func (h Home) LogDir() string { return filepath.Join(h.CacheRoot(), "logs") }
+
 // CacheRoot is the cache folder.
 func (h Home) CacheRoot() string {
 	if h.Cache != "" {
@@ -48,9 +54,16 @@ func (h Home) CacheDir(relDir string) string { return filepath.Join(h.CacheRoot(
 // ReceiptName is the receipt's file name inside an install dir.
 const ReceiptName = ".pyfetch-receipt.json"
 
-// Receipt records how an install was verified.
+// What an install is.
+const (
+	KindSource = "source" // the verified source tree, unpacked
+	KindBuild  = "build"  // a Python built from the verified source
+)
+
+// Receipt records how an install was verified (and built).
 type Receipt struct {
 	Version        string    `json:"version"`
+	Kind           string    `json:"kind"`
 	Artifact       string    `json:"artifact"`
 	URL            string    `json:"url"`        // where the bytes came from: a URL, or the cache path
 	FromCache      bool      `json:"from_cache"` // a verified cached copy, not a download now
@@ -61,6 +74,22 @@ type Receipt struct {
 	IntegratedTime time.Time `json:"integrated_time,omitzero"`
 	TrustedRoot    string    `json:"trusted_root,omitempty"` // tuf, embedded or file
 	InstalledAt    time.Time `json:"installed_at"`
+	// Build describes how a build was made: the chain from the signed
+	// source (SHA256, Signer, LogIndex above) to this interpreter.
+	Build *BuildInfo `json:"build,omitempty"`
+}
+
+// BuildInfo is the build part of a receipt.
+type BuildInfo struct {
+	ConfigureArgs  []string `json:"configure_args"`
+	Compiler       string   `json:"compiler"`
+	MakeJobs       int      `json:"make_jobs"`
+	Seconds        float64  `json:"build_seconds"`
+	MissingModules []string `json:"missing_modules"`
+	Log            string   `json:"log"`
+	// CacheKey hashes what determines the build (version, source sha256,
+	// configure arguments, OS/arch, compiler), for CI caches.
+	CacheKey string `json:"cache_key"`
 }
 
 func (r *Receipt) write(dir string) error {
@@ -118,7 +147,7 @@ func List(h Home) ([]Installed, error) {
 	}
 	var rows []row
 	for _, e := range ents {
-		v, err := releases.ParseVersion(e.Name())
+		v, err := releases.ParseVersion(strings.TrimSuffix(e.Name(), "t"))
 		if err != nil || !e.IsDir() {
 			continue
 		}

@@ -34,6 +34,22 @@ type Options struct {
 	Notify func(string)
 	// Now is the clock for receipts (time.Now when nil).
 	Now func() time.Time
+	// Build, when set, compiles the verified source into a working
+	// Python instead of installing the source tree.
+	Build *BuildOptions
+}
+
+// BuildOptions ask Install to build the verified source.
+type BuildOptions struct {
+	ConfigureArgs []string
+	Optimize      bool
+	FreeThreaded  bool
+	Jobs          int
+	// KeepSource keeps the unpacked source folder after the build.
+	KeepSource bool
+	// Phase is told when each build phase starts (configure, compile,
+	// install, checks).
+	Phase func(version, phase string)
 }
 
 func (o *Options) trust() (*verify.Verifier, string, error) {
@@ -91,16 +107,22 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 	if err != nil {
 		return nil, err
 	}
-	dir := o.Home.VersionDir(v.String())
+	name := InstallName(v, o.Build)
+	dir := o.Home.VersionDir(name)
 	if _, err := os.Lstat(dir); err == nil && !o.Force {
-		return alreadyInstalled(dir)
+		out, err := alreadyInstalled(dir)
+		if err != nil || !o.replacesSource(out.Receipt) {
+			return out, err
+		}
+		o.notify("note: %s is installed as a source tree; replacing it with a build", name)
+		o.Force = true
 	}
 	if err := os.MkdirAll(o.Home.Versions(), 0o755); err != nil {
 		return nil, err
 	}
 	cleanStale(o.Home, &o)
-	l, err := lock.Acquire(ctx, o.Home.lockPath(v.String()), func() {
-		o.notify("waiting for another pyfetch installing %s", v)
+	l, err := lock.Acquire(ctx, o.Home.lockPath(name), func() {
+		o.notify("waiting for another pyfetch installing %s", name)
 	})
 	if err != nil {
 		return nil, err
@@ -108,13 +130,18 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 	defer l.Unlock()
 	// Re-check under the lock: another process may have just finished.
 	if _, err := os.Lstat(dir); err == nil && !o.Force {
-		return alreadyInstalled(dir)
+		if out, err := alreadyInstalled(dir); err != nil || !o.replacesSource(out.Receipt) {
+			return out, err
+		}
+		o.Force = true
 	}
 	// Holding the version's lock, any temp folder of it is a leftover.
-	if stale, err := atomicdir.FindStale(o.Home.Versions(), 0, time.Now()); err == nil {
-		for _, st := range stale {
-			if st.Name == v.String() {
-				os.RemoveAll(st.Path)
+	for _, parent := range []string{o.Home.Versions(), o.Home.BuildRoot()} {
+		if stale, err := atomicdir.FindStale(parent, 0, time.Now()); err == nil {
+			for _, st := range stale {
+				if st.Name == name {
+					os.RemoveAll(st.Path)
+				}
 			}
 		}
 	}
@@ -131,7 +158,8 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 	}
 	res := got.Result
 	rc := &Receipt{
-		Version:        v.String(),
+		Version:        name,
+		Kind:           KindSource,
 		Artifact:       art.Name(),
 		URL:            got.From,
 		FromCache:      !got.Downloaded,
@@ -143,12 +171,16 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 		TrustedRoot:    got.RootSource,
 		InstalledAt:    now().UTC().Truncate(time.Second),
 	}
-	tmp, err := atomicdir.Create(o.Home.Versions(), v.String())
+	tmp, err := atomicdir.Create(o.Home.Versions(), name)
 	if err != nil {
-		return nil, fmt.Errorf("install %s: %w", v, err)
+		return nil, fmt.Errorf("install %s: %w", name, err)
 	}
 	defer tmp.Discard()
-	if _, err := extract.Extract(ctx, got.File, tmp.Path, extract.Options{Compression: compression(o.Format), StripPrefix: art.TopDir()}); err != nil {
+	if o.Build != nil {
+		if err := buildInto(ctx, got.File, art, name, tmp, rc, &o); err != nil {
+			return nil, err
+		}
+	} else if _, err := extract.Extract(ctx, got.File, tmp.Path, extract.Options{Compression: compression(o.Format), StripPrefix: art.TopDir()}); err != nil {
 		return nil, err
 	}
 	if err := rc.write(tmp.Path); err != nil {
@@ -164,7 +196,7 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 		return alreadyInstalled(dir)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("install %s: %w", v, err)
+		return nil, fmt.Errorf("install %s: %w", name, err)
 	}
 	return &Outcome{Dir: dir, Receipt: rc, Downloaded: got.Downloaded}, nil
 }
@@ -187,6 +219,21 @@ func cleanStale(h Home, o *Options) {
 		}
 		l.Unlock()
 	}
+}
+
+// InstallName is the folder name under versions/: the version, with a
+// "t" for a free-threaded build (the name uv and pyenv use).
+func InstallName(v releases.Version, b *BuildOptions) string {
+	if b != nil && b.FreeThreaded {
+		return v.String() + "t"
+	}
+	return v.String()
+}
+
+// replacesSource: a build asked for where a source tree is installed
+// replaces it (same signed bytes, now built).
+func (o *Options) replacesSource(rc *Receipt) bool {
+	return o.Build != nil && rc != nil && rc.Kind != KindBuild
 }
 
 func alreadyInstalled(dir string) (*Outcome, error) {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/pyfetch/pyfetch/install"
 	"github.com/pyfetch/pyfetch/internal/pyfetchtest"
 )
 
@@ -121,5 +122,46 @@ func TestRealInstallOffline(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(home, "versions", "3.13.5", "Include", "patchlevel.h")); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestRealBuild builds the genuine CPython 3.13.5 from its genuine bundle
+// (public-good root), then runs the new interpreter and pip. It takes
+// minutes on 2 cores, so it runs only with PYFETCH_REAL_BUILD=1 (set by
+// .ci/run and `make test-build`).
+func TestRealBuild(t *testing.T) {
+	if os.Getenv("PYFETCH_REAL_BUILD") != "1" {
+		t.Skip("set PYFETCH_REAL_BUILD=1 to build the real CPython 3.13.5 (minutes; needs build-essential and the -dev packages)")
+	}
+	real := pyfetchtest.RealDir(t)
+	mirror := t.TempDir()
+	os.Mkdir(filepath.Join(mirror, "3.13.5"), 0o755)
+	for _, f := range []string{"artifacts/Python-3.13.5.tar.xz", "bundles/Python-3.13.5.tar.xz.sigstore"} {
+		src, _ := filepath.Abs(filepath.Join(real, f))
+		if err := os.Symlink(src, filepath.Join(mirror, "3.13.5", filepath.Base(f))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rootFile, _ := filepath.Abs(filepath.Join(real, "public-good-trusted_root.json"))
+	home := t.TempDir()
+	env := []string{"HOME=" + t.TempDir(), "PYFETCH_HOME=" + home, "PATH=" + os.Getenv("PATH")}
+	code, stdout, stderr := runBinary(t, env, "install", "--build", "--offline", "--trusted-root", rootFile, "--format", "tar.xz", "--mirror", "file://"+mirror, "3.13.5")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	t.Logf("%s%s", stdout, stderr)
+	dir := filepath.Join(home, "versions", "3.13.5")
+	py := filepath.Join(dir, "bin", "python3")
+	out, err := exec.Command(py, "-c", "import ssl, zlib, sqlite3, ctypes, bz2, lzma, sys; print(sys.prefix)").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != dir {
+		t.Errorf("python3: %v: %s (want sys.prefix %s)", err, out, dir)
+	}
+	out, err = exec.Command(filepath.Join(dir, "bin", "pip"), "--version").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "pip ") {
+		t.Errorf("pip --version: %v: %s", err, out)
+	}
+	rc, err := install.ReadReceipt(dir)
+	if err != nil || rc.Kind != install.KindBuild || rc.Build == nil || rc.SHA256 != "93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640" {
+		t.Errorf("receipt %+v: %v", rc, err)
 	}
 }

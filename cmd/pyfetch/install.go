@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pyfetch/pyfetch/build"
 	"github.com/pyfetch/pyfetch/fetch"
 	"github.com/pyfetch/pyfetch/install"
 	"github.com/pyfetch/pyfetch/releases"
@@ -22,14 +23,25 @@ import (
 func (a *app) install(ctx context.Context, args []string) error {
 	var force bool
 	jobs := 0
+	var bf buildFlags
 	p, err := a.prepare(ctx, "install", args, func(fs *flag.FlagSet) {
 		fs.BoolVar(&force, "force", false, "reinstall atomically even if installed")
 		fs.IntVar(&jobs, "jobs", envInt(a.env("PYFETCH_JOBS", ""), 3), "versions installed in parallel (env PYFETCH_JOBS)")
+		a.buildFlagSet(fs, &bf)
+	}, func() error {
+		// A build needs a compiler: say so before downloading anything.
+		if bf.build {
+			return build.Preflight(nil)
+		}
+		return nil
 	})
 	if err != nil {
 		return err
 	}
 	p.opts.Force = force
+	if p.opts.Build, err = a.buildOptions(&bf); err != nil {
+		return err
+	}
 	outs := make([]*install.Outcome, len(p.versions))
 	errs := forEach(len(p.versions), jobs, func(i int) error {
 		out, err := install.Install(ctx, p.versions[i], p.opts)
@@ -89,7 +101,16 @@ func resolveAll(ctx context.Context, r *install.Resolver, specs []releases.Spec,
 func (a *app) githubOutputs(out *install.Outcome) error {
 	if p := a.getenv("GITHUB_OUTPUT"); p != "" {
 		r := out.Receipt
-		lines := fmt.Sprintf("python-version=%s\npython-path=%s\nsha256=%s\nsigner=%s\n", r.Version, out.Dir, r.SHA256, r.Signer)
+		// python-path is the interpreter for a build (as setup-python
+		// gives it), the tree for a source install.
+		pyPath := out.Dir
+		if r.Kind == install.KindBuild {
+			pyPath = filepath.Join(out.Dir, "bin", "python3")
+		}
+		lines := fmt.Sprintf("python-version=%s\npython-path=%s\npython-home=%s\nsha256=%s\nsigner=%s\n", r.Version, pyPath, out.Dir, r.SHA256, r.Signer)
+		if r.Build != nil {
+			lines += "cache-key=" + r.Build.CacheKey + "\n"
+		}
 		if err := appendFile(p, lines); err != nil {
 			return fmt.Errorf("write GITHUB_OUTPUT: %w", err)
 		}
@@ -176,7 +197,7 @@ type pipeline struct {
 	opts     install.Options
 }
 
-func (a *app) prepare(ctx context.Context, name string, args []string, extra func(*flag.FlagSet)) (*pipeline, error) {
+func (a *app) prepare(ctx context.Context, name string, args []string, extra func(*flag.FlagSet), preflight func() error) (*pipeline, error) {
 	p := &pipeline{}
 	c := &p.c
 	fs := a.flags(name, c)
@@ -193,6 +214,11 @@ func (a *app) prepare(ctx context.Context, name string, args []string, extra fun
 	}
 	if len(pos) == 0 {
 		return nil, fmt.Errorf("%w: %s needs a version, e.g. pyfetch %s 3.13.1 or 3.13", errUsage, name, name)
+	}
+	if preflight != nil {
+		if err := preflight(); err != nil {
+			return nil, err
+		}
 	}
 	format, err := releases.ParseFormat(c.format)
 	if err != nil {
@@ -261,7 +287,7 @@ func (a *app) fetch(ctx context.Context, args []string) error {
 	jobs := 0
 	p, err := a.prepare(ctx, "fetch", args, func(fs *flag.FlagSet) {
 		fs.IntVar(&jobs, "jobs", envInt(a.env("PYFETCH_JOBS", ""), 3), "downloads in parallel (env PYFETCH_JOBS)")
-	})
+	}, nil)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/pyfetch/pyfetch/build"
 	"github.com/pyfetch/pyfetch/extract"
 	"github.com/pyfetch/pyfetch/fetch"
 	"github.com/pyfetch/pyfetch/install"
@@ -23,6 +24,7 @@ const (
 	exitVerify      = 4 // signature, identity or digest check failed
 	exitUnsafe      = 5 // archive refused by the extractor
 	exitUnsigned    = 6 // no signer known, or release predates signing
+	exitBuild       = 7 // install --build: no toolchain, configure/make failed, ssl or zlib missing
 	exitInterrupted = 130
 )
 
@@ -44,6 +46,8 @@ func exitCode(err error) int {
 		return exitUnsigned
 	case errors.Is(err, fetch.ErrNotFound):
 		return exitNotFound
+	case errors.Is(err, build.ErrBuild):
+		return exitBuild
 	}
 	return exitFailure
 }

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,4 +103,40 @@ func SourceTree(version string) []Entry {
 		{Name: top + "Lib/os2.py", Type: tar.TypeSymlink, Linkname: "os.py"},
 		{Name: top + "Lib/os3.py", Type: tar.TypeLink, Linkname: top + "Lib/os.py"},
 	}
+}
+
+// BuildSpec describes a fake CPython source whose ./configure writes a
+// tiny Makefile, for testing install --build without a compiler run.
+type BuildSpec struct {
+	Configure string // extra shell lines at the end of configure (e.g. "exit 1")
+	Make      string // the shell line of make's default target
+	// Missing is the JSON list of modules the fake interpreter reports as
+	// not importable, e.g. `["ssl"]` ("[]" when empty).
+	Missing string
+}
+
+// BuildableSource is SourceTree plus a configure script, a fake python3
+// and a fake pip3 following spec.
+func BuildableSource(version string, spec BuildSpec) []Entry {
+	top := "Python-" + version + "/"
+	if spec.Missing == "" {
+		spec.Missing = "[]"
+	}
+	if spec.Make == "" {
+		spec.Make = "echo compiling"
+	}
+	configure := "#!/bin/sh\nprefix=\nfor a in \"$@\"; do case \"$a\" in --prefix=*) prefix=\"${a#--prefix=}\";; esac; done\n" +
+		"echo \"configure $*\"\n" + spec.Configure + "\n" +
+		"printf 'PREFIX=%s\\nall:\\n\\t%s\\ninstall:\\n\\tmkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib\\n\\tcp fake/python3 fake/pip3 $(DESTDIR)$(PREFIX)/bin/\\n' \"$prefix\" '" + strings.ReplaceAll(spec.Make, "'", `'\''`) + "' > Makefile\n"
+	var out []Entry
+	for _, e := range SourceTree(version) {
+		if e.Name == top+"configure" {
+			e.Body = configure
+		}
+		out = append(out, e)
+	}
+	return append(out,
+		Entry{Name: top + "fake/python3", Mode: 0o755, Body: "#!/bin/sh\necho '{\"prefix\": \"x\", \"missing\": " + spec.Missing + "}'\n"},
+		Entry{Name: top + "fake/pip3", Mode: 0o755, Body: "#!/bin/sh\necho pip 25.0\n"},
+	)
 }

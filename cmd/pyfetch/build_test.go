@@ -1,0 +1,203 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/pyfetch/pyfetch/install"
+	"github.com/pyfetch/pyfetch/internal/pyfetchtest"
+)
+
+func TestInstallBuild(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		spec     pyfetchtest.BuildSpec
+		code     int
+		stderr   []string
+		missing  []string
+		extraArg []string
+	}{
+		{name: "success", spec: pyfetchtest.BuildSpec{Missing: `["tkinter", "dbm.gnu"]`}, code: 0,
+			stderr:  []string{"building 3.13.5: configure", "building 3.13.5: compile", "building 3.13.5: install", "building 3.13.5: checks", "built without tkinter, dbm.gnu"},
+			missing: []string{"tkinter", "dbm.gnu"}, extraArg: []string{"--configure-opts", "--with-foo --without-bar"}},
+		{name: "configure fails", spec: pyfetchtest.BuildSpec{Configure: "echo 'checking for a C compiler... no' ; exit 1"}, code: exitBuild,
+			stderr: []string{"build failed: configure", "checking for a C compiler... no", "full log: "}},
+		{name: "make fails", spec: pyfetchtest.BuildSpec{Make: "echo 'error: Modules/foo.c:1: boom' && exit 2"}, code: exitBuild,
+			stderr: []string{"build failed: make", "Modules/foo.c:1: boom"}},
+		{name: "ssl missing", spec: pyfetchtest.BuildSpec{Missing: `["ssl"]`}, code: exitBuild,
+			stderr: []string{"cannot import ssl", "rebuild with"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, pyfetchtest.BuildableSource("3.13.5", tc.spec))
+			out := filepath.Join(t.TempDir(), "gh_output")
+			e.vars["GITHUB_OUTPUT"] = out
+			args := append([]string{"install", "--build", "3.13.5"}, tc.extraArg...)
+			code, stdout, stderr := e.run(args...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d\nstdout %q\nstderr %q", code, tc.code, stdout, stderr)
+			}
+			for _, want := range tc.stderr {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, stderr)
+				}
+			}
+			if ents, _ := os.ReadDir(filepath.Join(e.home, "build")); len(ents) != 0 {
+				t.Errorf("build folder left: %v", ents)
+			}
+			dir := filepath.Join(e.home, "versions", "3.13.5")
+			if tc.code != 0 {
+				if len(e.versions()) != 0 {
+					t.Errorf("versions/ holds %v after a failed build", e.versions())
+				}
+				return
+			}
+			for _, bin := range []string{"python3", "python", "pip3", "pip"} {
+				if _, err := os.Stat(filepath.Join(dir, "bin", bin)); err != nil {
+					t.Errorf("bin/%s: %v", bin, err)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dir, "configure")); err == nil {
+				t.Error("the source tree was installed, not the build")
+			}
+			rc, err := install.ReadReceipt(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := rc.Build
+			if rc.Kind != install.KindBuild || b == nil || strings.Join(b.MissingModules, ",") != strings.Join(tc.missing, ",") || b.MakeJobs < 1 || b.CacheKey == "" {
+				t.Fatalf("receipt: %+v build %+v", rc, b)
+			}
+			if got := strings.Join(b.ConfigureArgs, " "); got != "--prefix="+dir+" --with-foo --without-bar" {
+				t.Errorf("configure args %q", got)
+			}
+			log, _ := os.ReadFile(b.Log)
+			if !strings.Contains(string(log), "configure --prefix="+dir) || !strings.Contains(string(log), "compiling") {
+				t.Errorf("log %s lacks configure/make output:\n%s", b.Log, log)
+			}
+			gh, _ := os.ReadFile(out)
+			for _, want := range []string{"python-path=" + filepath.Join(dir, "bin", "python3") + "\n", "python-home=" + dir + "\n", "cache-key=" + b.CacheKey + "\n"} {
+				if !strings.Contains(string(gh), want) {
+					t.Errorf("GITHUB_OUTPUT lacks %q:\n%s", want, gh)
+				}
+			}
+			// path names the build; a second run finds it installed.
+			if code, stdout, _ := e.run("path", "3.13"); code != 0 || stdout != dir+"\n" {
+				t.Errorf("path: %d %q", code, stdout)
+			}
+			if code, stdout, _ := e.run("install", "--build", "3.13.5"); code != 0 || !strings.Contains(stdout, "already installed") {
+				t.Errorf("rerun: %d %q", code, stdout)
+			}
+		})
+	}
+}
+
+func TestBuildNeedsToolchainBeforeDownload(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, nil)
+	cmd := exec.Command(binary(t), "install", "--build", "3.13.5")
+	cmd.Env = append(e.binaryEnv(), "PATH="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != exitBuild || !strings.Contains(string(out), "cc and make not found") || !strings.Contains(string(out), "to fix it, run:") {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if n := len(e.mirror.Requests()); n != 0 {
+		t.Errorf("%d requests before the toolchain check failed", n)
+	}
+}
+
+// TestBuildInterrupted: Ctrl-C (SIGINT) or SIGTERM to pyfetch alone stops
+// the whole build: exit 130, no process of the build left, nothing in
+// versions/, no build folder.
+func TestBuildInterrupted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes; skipped with -short")
+	}
+	t.Parallel()
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			pidFile := filepath.Join(t.TempDir(), "compiler.pid")
+			e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, pyfetchtest.BuildableSource("3.13.5", pyfetchtest.BuildSpec{
+				Make: "sleep 300 & echo $$! > " + pidFile + "; wait",
+			}))
+			cmd := exec.Command(binary(t), "install", "--build", "3.13.5")
+			cmd.Env = e.binaryEnv()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			var pid int
+			waitFor(t, func() bool {
+				b, err := os.ReadFile(pidFile)
+				pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+				return err == nil && pid > 0
+			})
+			cmd.Process.Signal(sig)
+			err := cmd.Wait()
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitInterrupted {
+				t.Errorf("exit: %v, want %d", err, exitInterrupted)
+			}
+			waitFor(t, func() bool { return !alive(pid) })
+			if len(e.versions()) != 0 {
+				t.Errorf("versions/ holds %v", e.versions())
+			}
+			if ents, _ := os.ReadDir(filepath.Join(e.home, "build")); len(ents) != 0 {
+				t.Errorf("build folder left: %v", ents)
+			}
+		})
+	}
+}
+
+// alive reports whether pid is a running (not zombie) process.
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(b))
+	return len(f) > 2 && f[2] != "Z"
+}
+
+// TestParallelBuildsBuildOnce: two processes building one version → one
+// build (the version lock covers the build).
+func TestParallelBuildsBuildOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes; skipped with -short")
+	}
+	t.Parallel()
+	e := newEnv(t)
+	counter := filepath.Join(t.TempDir(), "configure-runs")
+	e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, pyfetchtest.BuildableSource("3.13.5", pyfetchtest.BuildSpec{
+		Configure: "echo run >> " + counter, Make: "sleep 1",
+	}))
+	var wg sync.WaitGroup
+	codes := make([]int, 2)
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i], _, _ = runBinary(t, e.binaryEnv(), "install", "--build", "3.13.5")
+		}()
+	}
+	wg.Wait()
+	if codes[0] != 0 || codes[1] != 0 {
+		t.Fatalf("exit codes %v", codes)
+	}
+	b, _ := os.ReadFile(counter)
+	if n := strings.Count(string(b), "run"); n != 1 {
+		t.Errorf("configure ran %d times, want 1", n)
+	}
+}

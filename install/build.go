@@ -1,0 +1,121 @@
+package install
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pyfetch/pyfetch/build"
+	"github.com/pyfetch/pyfetch/extract"
+	"github.com/pyfetch/pyfetch/internal/atomicdir"
+	"github.com/pyfetch/pyfetch/releases"
+)
+
+// ErrBuildFailed wraps a failed build with the tail of its log.
+var ErrBuildFailed = build.ErrBuild
+
+// buildInto unpacks the verified source into a private build folder
+// (never into versions/), builds it with the final prefix, stages it with
+// DESTDIR, and moves the staged prefix into tmp (the install's temp
+// folder beside versions/<name>). The build folder goes afterwards, the
+// source too unless KeepSource.
+func buildInto(ctx context.Context, src io.Reader, art releases.Artifact, name string, tmp *atomicdir.Dir, rc *Receipt, o *Options) (err error) {
+	if err := os.MkdirAll(o.Home.BuildRoot(), 0o755); err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp(o.Home.BuildRoot(), atomicdir.TempPrefix+name+"-")
+	if err != nil {
+		return err
+	}
+	source, stage := filepath.Join(work, "src"), filepath.Join(work, "stage")
+	defer func() {
+		if o.Build.KeepSource && err == nil {
+			kept := filepath.Join(o.Home.BuildRoot(), name+"-src")
+			os.RemoveAll(kept)
+			if rerr := os.Rename(source, kept); rerr == nil {
+				o.notify("kept the source in %s", kept)
+			}
+		}
+		os.RemoveAll(work)
+	}()
+	for _, d := range []string{source, stage} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			return err
+		}
+	}
+	if _, err := extract.Extract(ctx, src, source, extract.Options{Compression: compression(art.Format), StripPrefix: art.TopDir()}); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(o.Home.LogDir(), 0o755); err != nil {
+		return err
+	}
+	logPath := filepath.Join(o.Home.LogDir(), fmt.Sprintf("build-%s-%s.log", name, time.Now().UTC().Format("20060102T150405Z")))
+	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	prefix := o.Home.VersionDir(name)
+	if !filepath.IsAbs(prefix) {
+		if prefix, err = filepath.Abs(prefix); err != nil {
+			return err
+		}
+	}
+	res, err := build.Run(ctx, build.Options{
+		Source:        source,
+		Prefix:        prefix,
+		Stage:         stage,
+		ConfigureArgs: o.Build.ConfigureArgs,
+		Optimize:      o.Build.Optimize,
+		FreeThreaded:  o.Build.FreeThreaded,
+		Jobs:          o.Build.Jobs,
+		Log:           logf,
+		Phase: func(p string) {
+			if o.Build.Phase != nil {
+				o.Build.Phase(name, p)
+			}
+		},
+	})
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return err
+		}
+		return fmt.Errorf("%w\n--- last lines of %s ---\n%s\n--- full log: %s", err, logPath, build.Tail(logPath, 30), logPath)
+	}
+	// The staged prefix replaces the (empty) temp folder: one rename on
+	// the same file system, then the usual atomic commit. (os.Rename
+	// refuses an existing folder as the target; rename(2) replaces an
+	// empty one.)
+	if err := syscall.Rename(filepath.Join(stage, prefix), tmp.Path); err != nil {
+		return fmt.Errorf("move the staged build into place: %w", err)
+	}
+	rc.Kind = KindBuild
+	rc.Build = &BuildInfo{
+		ConfigureArgs:  res.ConfigureArgs,
+		Compiler:       res.Compiler,
+		MakeJobs:       res.MakeJobs,
+		Seconds:        res.Seconds,
+		MissingModules: append([]string{}, res.Missing...),
+		Log:            logPath,
+		CacheKey:       cacheKey(name, rc.SHA256, res),
+	}
+	if len(res.Missing) > 0 {
+		o.notify("note: %s was built without %s\n%s", name, strings.Join(res.Missing, ", "), build.Advice(res.Missing, build.ReadOSRelease()))
+	}
+	return nil
+}
+
+func cacheKey(name, sourceSHA string, res *build.Result) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%s\n%s\n%s/%s\n%s\n", name, sourceSHA, strings.Join(res.ConfigureArgs, " "), runtime.GOOS, runtime.GOARCH, res.Compiler)
+	return "pyfetch-" + name + "-" + hex.EncodeToString(h.Sum(nil))[:16]
+}
