@@ -5,7 +5,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 30s
 BIN      := bin/pyfetch
 
-.PHONY: build test test-short bench fuzz lint tidy clean update-root
+.PHONY: build test test-short test-build bench fuzz lint tidy clean update-root
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/pyfetch
@@ -14,6 +14,11 @@ test:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed on:"; gofmt -l .; exit 1; }
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+# Builds the genuine CPython 3.13.5 with install --build (minutes; needs
+# build-essential and the -dev packages .ci/run installs).
+test-build:
+	PYFETCH_REAL_BUILD=1 $(GO) test -count=1 -timeout 40m -run '^TestRealBuild$$' -v ./cmd/pyfetch
 
 test-short:
 	$(GO) test -short ./...
