@@ -107,7 +107,24 @@ type Spec struct {
 }
 
 // ParseSpec reads "3.13.1", "3.15.0a1", "3.13", "3" or "latest".
+//
+// The spellings people type are accepted too: "python3.13",
+// "python3.13.5", "cpython-3.13.5", "py3.13", "v3.13.5".
 func ParseSpec(s string) (Spec, error) {
+	raw := s
+	lower := strings.ToLower(s)
+	for _, p := range []string{"cpython-", "cpython", "python-", "python", "py", "v"} {
+		if rest, ok := strings.CutPrefix(lower, p); ok && rest != "" && rest[0] >= '0' && rest[0] <= '9' {
+			s = rest
+			break
+		}
+	}
+	sp, err := parseSpec(s)
+	sp.Raw = raw
+	return sp, err
+}
+
+func parseSpec(s string) (Spec, error) {
 	if s == "latest" {
 		return Spec{Raw: s, Major: 3, Minor: -1}, nil
 	}

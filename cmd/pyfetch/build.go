@@ -19,12 +19,12 @@ type buildFlags struct {
 }
 
 func (a *app) buildFlagSet(fs *flag.FlagSet, bf *buildFlags) {
-	fs.BoolVar(&bf.build, "build", a.env("PYFETCH_BUILD", "") == "1", "build the verified source into a working Python (env PYFETCH_BUILD=1)")
+	fs.BoolVar(&bf.build, "build", a.envBool("PYFETCH_BUILD"), "build the verified source into a working Python (env PYFETCH_BUILD=1)")
 	fs.BoolVar(&bf.keepSource, "keep-source", false, "with --build: keep the unpacked source in HOME/build/VERSION-src")
 	fs.BoolVar(&bf.optimize, "optimize", false, "with --build: --enable-optimizations --with-lto (about 3x slower to build)")
 	fs.BoolVar(&bf.freethreaded, "freethreaded", false, "with --build: free-threaded build (--disable-gil, 3.13+), installed as X.Y.Zt")
 	fs.StringVar(&bf.configureOpts, "configure-opts", a.env("PYFETCH_CONFIGURE_OPTS", ""), "with --build: extra ./configure arguments (env PYFETCH_CONFIGURE_OPTS)")
-	fs.IntVar(&bf.makeJobs, "make-jobs", envInt(a.env("PYFETCH_MAKE_JOBS", ""), runtime.NumCPU()), "with --build: make -j (env PYFETCH_MAKE_JOBS; default: CPUs)")
+	fs.IntVar(&bf.makeJobs, "make-jobs", a.envInt("PYFETCH_MAKE_JOBS", runtime.NumCPU()), "with --build: make -j (env PYFETCH_MAKE_JOBS; default: CPUs)")
 }
 
 // buildOptions turns the flags into install's BuildOptions (nil without

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pyfetch/pyfetch/fetch"
@@ -56,10 +57,15 @@ func (a *app) flags(name string, c *common) *flag.FlagSet {
 	// Parse errors become one line through report; -h prints the flags.
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
+	if v := a.getenv("PYFETCH_INDEX_TTL"); v != "" {
+		if _, err := parseDuration(v); err != nil {
+			a.envErrs = append(a.envErrs, fmt.Errorf("%w: PYFETCH_INDEX_TTL=%q: %v", errUsage, v, err))
+		}
+	}
 	fs.StringVar(&c.home, "home", a.defaultHome(), "pyfetch's data folder (env PYFETCH_HOME)")
 	fs.StringVar(&c.cache, "cache", a.env("PYFETCH_CACHE", ""), "download cache (env PYFETCH_CACHE; default HOME/cache)")
 	fs.StringVar(&c.trustedRoot, "trusted-root", a.env("PYFETCH_TRUSTED_ROOT", ""), "use exactly this Sigstore trusted_root.json (env PYFETCH_TRUSTED_ROOT)")
-	fs.BoolVar(&c.offline, "offline", a.env("PYFETCH_OFFLINE", "") == "1", "no network access: cached/embedded trusted root, cache or file:// mirror (env PYFETCH_OFFLINE=1)")
+	fs.BoolVar(&c.offline, "offline", a.envBool("PYFETCH_OFFLINE"), "no network access: cached/embedded trusted root, cache or file:// mirror (env PYFETCH_OFFLINE=1)")
 	fs.StringVar(&c.identity, "cert-identity", "", "expected signer e-mail (overrides the release-manager table)")
 	fs.StringVar(&c.issuer, "cert-oidc-issuer", "", "expected OIDC issuer URL (with --cert-identity)")
 	fs.BoolVar(&c.jsonOut, "json", false, "print one JSON document on stdout")
@@ -69,6 +75,9 @@ func (a *app) flags(name string, c *common) *flag.FlagSet {
 
 // parse parses flags anywhere among the arguments ("install 3.13.1 --force").
 func (a *app) parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	if len(a.envErrs) > 0 {
+		return nil, errors.Join(a.envErrs...)
+	}
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -92,11 +101,34 @@ func (a *app) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-func envInt(s string, def int) int {
-	if n, err := strconv.Atoi(s); err == nil && n >= 0 {
-		return n
+// envInt reads a non-negative integer variable; a value that is not one
+// is recorded as a usage error (reported after flag parsing), never
+// silently replaced by the default.
+func (a *app) envInt(name string, def int) int {
+	v := a.getenv(name)
+	if v == "" {
+		return def
 	}
-	return def
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 0 {
+		a.envErrs = append(a.envErrs, fmt.Errorf("%w: %s=%q: expected a whole number, 0 or more", errUsage, name, v))
+		return def
+	}
+	return n
+}
+
+// envBool reads a boolean variable: 1/0, true/false, yes/no, on/off
+// (any case); anything else is a usage error.
+func (a *app) envBool(name string) bool {
+	v := strings.ToLower(strings.TrimSpace(a.getenv(name)))
+	switch v {
+	case "", "0", "false", "no", "off":
+		return false
+	case "1", "true", "yes", "on":
+		return true
+	}
+	a.envErrs = append(a.envErrs, fmt.Errorf("%w: %s=%q: expected 1/0, true/false, yes/no or on/off", errUsage, name, a.getenv(name)))
+	return false
 }
 
 func (c *common) identityOverride() (*verify.Identity, error) {
@@ -151,9 +183,9 @@ func parseSpecs(pos []string) ([]releases.Spec, error) {
 }
 
 func (a *app) resolver(c *common, h install.Home, fc *fetch.Client) *install.Resolver {
-	ttl, err := time.ParseDuration(a.getenv("PYFETCH_INDEX_TTL"))
+	ttl, err := parseDuration(a.getenv("PYFETCH_INDEX_TTL"))
 	if err != nil {
-		ttl = 0
+		ttl = 0 // reported as a usage error by flags
 	}
 	return &install.Resolver{Home: h, Mirror: c.mirror, Fetch: fc, TTL: ttl, Offline: c.offline, Notify: a.warn}
 }
@@ -184,4 +216,43 @@ func (a *app) printJSON(v any) error {
 	enc := json.NewEncoder(a.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// parseDuration reads a Go duration ("90m", "12h") or a number of days
+// ("7d"); "" is 0.
+func parseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err == nil && n >= 0 {
+			return time.Duration(n) * 24 * time.Hour, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("expected a duration such as 7d, 12h or 90m, got %q", s)
+	}
+	return d, nil
+}
+
+// durationFlag is a flag.Value accepting parseDuration's forms.
+type durationFlag struct{ d *time.Duration }
+
+func (f durationFlag) String() string {
+	if f.d == nil {
+		return "0"
+	}
+	return f.d.String()
+}
+
+func (f durationFlag) Set(s string) error {
+	d, err := parseDuration(s)
+	if err != nil {
+		return err
+	}
+	*f.d = d
+	return nil
 }

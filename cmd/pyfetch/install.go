@@ -26,7 +26,7 @@ func (a *app) install(ctx context.Context, args []string) error {
 	var bf buildFlags
 	p, err := a.prepare(ctx, "install", args, func(fs *flag.FlagSet) {
 		fs.BoolVar(&force, "force", false, "reinstall atomically even if installed")
-		fs.IntVar(&jobs, "jobs", envInt(a.env("PYFETCH_JOBS", ""), 3), "versions installed in parallel (env PYFETCH_JOBS)")
+		fs.IntVar(&jobs, "jobs", a.envInt("PYFETCH_JOBS", 3), "versions installed in parallel (env PYFETCH_JOBS)")
 		a.buildFlagSet(fs, &bf)
 	}, func() error {
 		// A build needs a compiler: say so before downloading anything.
@@ -204,7 +204,7 @@ func (a *app) prepare(ctx context.Context, name string, args []string, extra fun
 	a.mirrorFlags(fs, c)
 	pre := fs.Bool("pre", false, "let 3.14, 3 and latest pick alphas, betas and release candidates")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress bar")
-	retries := fs.Int("retries", envInt(a.env("PYFETCH_RETRIES", ""), fetch.DefaultRetries), "retries per download, with backoff (env PYFETCH_RETRIES)")
+	retries := fs.Int("retries", a.envInt("PYFETCH_RETRIES", fetch.DefaultRetries), "retries per download, with backoff (env PYFETCH_RETRIES)")
 	if extra != nil {
 		extra(fs)
 	}
@@ -246,6 +246,9 @@ func (a *app) prepare(ctx context.Context, name string, args []string, extra fun
 	if err := os.MkdirAll(h.CacheRoot(), 0o755); err != nil {
 		return nil, err
 	}
+	if *retries < 0 {
+		return nil, fmt.Errorf("%w: --retries must be 0 or more, got %d", errUsage, *retries)
+	}
 	if *retries == 0 {
 		*retries = -1 // fetch.Client reads 0 as "default"
 	}
@@ -286,7 +289,7 @@ func (a *app) prepare(ctx context.Context, name string, args []string, extra fun
 func (a *app) fetch(ctx context.Context, args []string) error {
 	jobs := 0
 	p, err := a.prepare(ctx, "fetch", args, func(fs *flag.FlagSet) {
-		fs.IntVar(&jobs, "jobs", envInt(a.env("PYFETCH_JOBS", ""), 3), "downloads in parallel (env PYFETCH_JOBS)")
+		fs.IntVar(&jobs, "jobs", a.envInt("PYFETCH_JOBS", 3), "downloads in parallel (env PYFETCH_JOBS)")
 	}, nil)
 	if err != nil {
 		return err

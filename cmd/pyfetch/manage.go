@@ -16,8 +16,10 @@ import (
 func (a *app) list(args []string) error {
 	var c common
 	fs := a.flags("list", &c)
-	if _, err := a.parse(fs, args); err != nil {
+	if pos, err := a.parse(fs, args); err != nil {
 		return err
+	} else if len(pos) != 0 {
+		return fmt.Errorf("%w: list takes no arguments, got %q", errUsage, pos)
 	}
 	h, err := c.homeDirs()
 	if err != nil {
@@ -50,8 +52,10 @@ func (a *app) list(args []string) error {
 func (a *app) signers(args []string) error {
 	var c common
 	fs := a.flags("signers", &c)
-	if _, err := a.parse(fs, args); err != nil {
+	if pos, err := a.parse(fs, args); err != nil {
 		return err
+	} else if len(pos) != 0 {
+		return fmt.Errorf("%w: signers takes no arguments, got %q", errUsage, pos)
 	}
 	table, err := a.signerTable(&c)
 	if err != nil {
@@ -72,6 +76,7 @@ func (a *app) releases(ctx context.Context, args []string) error {
 	fs := a.flags("releases", &c)
 	a.mirrorFlags(fs, &c)
 	pre := fs.Bool("pre", false, "include alphas, betas and release candidates")
+	retries := fs.Int("retries", a.envInt("PYFETCH_RETRIES", fetch.DefaultRetries), "retries per listing request, with backoff (env PYFETCH_RETRIES)")
 	pos, err := a.parse(fs, args)
 	if err != nil {
 		return err
@@ -94,7 +99,13 @@ func (a *app) releases(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	r := a.resolver(&c, h, &fetch.Client{Offline: c.offline, Notify: a.warn})
+	if *retries < 0 {
+		return fmt.Errorf("%w: --retries must be 0 or more, got %d", errUsage, *retries)
+	}
+	if *retries == 0 {
+		*retries = -1 // fetch.Client reads 0 as "default"
+	}
+	r := a.resolver(&c, h, &fetch.Client{Offline: c.offline, Notify: a.warn, Retries: *retries})
 	offers, err := r.Releases(ctx, spec, *pre)
 	r.Save() //nolint:errcheck // the index is a cache
 	if err != nil {
@@ -193,7 +204,8 @@ func (a *app) cache(ctx context.Context, args []string) error {
 	}
 	var c common
 	fs := a.flags("cache "+args[0], &c)
-	older := fs.Duration("older-than", 0, "prune: also remove artifacts unused for this long (e.g. 720h), even if installed")
+	older := new(time.Duration)
+	fs.Var(durationFlag{older}, "older-than", "prune: also remove artifacts unused for this long (e.g. 30d, 12h), even if installed")
 	dry := fs.Bool("dry-run", false, "prune: only say what would go")
 	pos, err := a.parse(fs, args[1:])
 	if err != nil {

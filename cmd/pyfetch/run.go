@@ -75,6 +75,9 @@ Run 'pyfetch <command> -h' for a command's flags.
 type app struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// envErrs collects PYFETCH_* values that do not parse; the command
+	// fails with them as usage errors.
+	envErrs []error
 }
 
 func (a *app) warn(msg string) { fmt.Fprintln(a.stderr, msg) }
@@ -115,7 +118,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case "path":
 		err = a.path(rest)
 	case "version", "--version", "-version":
-		fmt.Fprintln(stdout, "pyfetch", version)
+		err = a.versionCmd(rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usageText)
 	default:
@@ -128,6 +131,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		a.report(err)
 	}
 	return exitCode(err)
+}
+
+func (a *app) versionCmd(args []string) error {
+	switch {
+	case len(args) == 0:
+		fmt.Fprintln(a.stdout, "pyfetch", version)
+		return nil
+	case len(args) == 1 && (args[0] == "--json" || args[0] == "-json"):
+		return a.printJSON(map[string]string{"version": version})
+	}
+	return fmt.Errorf("%w: version takes only --json, got %q", errUsage, args)
 }
 
 // report prints an error the way its kind deserves: security failures

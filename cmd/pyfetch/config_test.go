@@ -1,0 +1,85 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/pyfetch/pyfetch/releases"
+)
+
+// TestConfigMistakesAreUsageErrors: a PYFETCH_* value or flag that does
+// not parse is exit 2 naming what was expected, never a silent default.
+func TestConfigMistakesAreUsageErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		env  map[string]string
+		args []string
+		msg  string
+	}{
+		{map[string]string{"PYFETCH_OFFLINE": "maybe"}, []string{"install", "3.13.1"}, `PYFETCH_OFFLINE="maybe": expected 1/0, true/false, yes/no or on/off`},
+		{map[string]string{"PYFETCH_JOBS": "abc"}, []string{"install", "3.13.1"}, `PYFETCH_JOBS="abc": expected a whole number`},
+		{map[string]string{"PYFETCH_RETRIES": "-3"}, []string{"install", "3.13.1"}, `PYFETCH_RETRIES="-3": expected a whole number`},
+		{map[string]string{"PYFETCH_INDEX_TTL": "ten minutes"}, []string{"install", "3.13.1"}, `PYFETCH_INDEX_TTL="ten minutes": expected a duration such as 7d`},
+		{nil, []string{"install", "--retries", "-1", "3.13.1"}, "--retries must be 0 or more, got -1"},
+		{nil, []string{"releases", "--retries", "-1"}, "--retries must be 0 or more, got -1"},
+		{nil, []string{"list", "extra"}, `list takes no arguments, got ["extra"]`},
+		{nil, []string{"version", "extra"}, `version takes only --json`},
+		{nil, []string{"cache", "prune", "--older-than", "soon"}, "expected a duration such as 7d, 12h or 90m"},
+	}
+	for _, tc := range tests {
+		e := newEnv(t)
+		for k, v := range tc.env {
+			e.vars[k] = v
+		}
+		code, stdout, stderr := e.run(tc.args...)
+		if code != exitUsage || !strings.Contains(stderr, tc.msg) || stdout != "" {
+			t.Errorf("%v %v: exit %d, stdout %q, stderr %q (want %q)", tc.env, tc.args, code, stdout, stderr, tc.msg)
+		}
+		if len(e.mirror.Requests()) != 0 {
+			t.Errorf("%v %v: made requests", tc.env, tc.args)
+		}
+	}
+}
+
+// TestBooleanSpellingsAndDays: the usual boolean spellings work, and
+// --older-than takes days.
+func TestBooleanSpellingsAndDays(t *testing.T) {
+	t.Parallel()
+	for _, v := range []string{"1", "true", "YES", "on"} {
+		e := newEnv(t)
+		e.vars["PYFETCH_OFFLINE"] = v
+		e.run("install", "3.13.1")
+		if n := len(e.mirror.Requests()); n != 0 {
+			t.Errorf("PYFETCH_OFFLINE=%s: %d requests (offline ignored)", v, n)
+		}
+	}
+	e := newEnv(t)
+	if code, _, stderr := e.run("cache", "prune", "--older-than", "7d"); code != 0 {
+		t.Errorf("--older-than 7d: exit %d %q", code, stderr)
+	}
+	if code, stdout, _ := e.run("version", "--json"); code != 0 || !strings.Contains(stdout, `"version"`) {
+		t.Errorf("version --json: %d %q", code, stdout)
+	}
+}
+
+func TestVersionSpellings(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{"python3.13": "3.13", "python3.13.5": "3.13.5", "cpython-3.13.5": "3.13.5", "Python-3.12": "3.12", "py3.14": "3.14", "v3.13.1": "3.13.1"} {
+		sp, err := releases.ParseSpec(in)
+		if err != nil {
+			t.Errorf("ParseSpec(%q): %v", in, err)
+			continue
+		}
+		got := fmt.Sprintf("%d.%d", sp.Major, sp.Minor)
+		if sp.Exact != nil {
+			got = sp.Exact.String()
+		}
+		if got != want {
+			t.Errorf("ParseSpec(%q) = %s, want %s", in, got, want)
+		}
+	}
+	if _, err := releases.ParseSpec("pythonista"); err == nil {
+		t.Error("ParseSpec(pythonista) accepted")
+	}
+}
