@@ -107,6 +107,9 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 	if err != nil {
 		return nil, err
 	}
+	if o.Build != nil && o.Build.FreeThreaded && (v.Major < 3 || v.Major == 3 && v.Minor < 13) {
+		return nil, fmt.Errorf("%w: %s: free-threaded builds exist from 3.13 on", ErrUsage, v)
+	}
 	name := InstallName(v, o.Build)
 	dir := o.Home.VersionDir(name)
 	if _, err := os.Lstat(dir); err == nil && !o.Force {

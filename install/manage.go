@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/pyfetch/pyfetch/fetch"
 	"github.com/pyfetch/pyfetch/internal/atomicdir"
@@ -19,12 +20,18 @@ import (
 // The version string is parsed first, so nothing outside versions/ can be
 // named.
 func Uninstall(ctx context.Context, h Home, version string) (string, error) {
-	v, err := releases.ParseVersion(version)
+	base, ft := strings.CutSuffix(version, "t")
+	pv, err := releases.ParseVersion(base)
 	if err != nil {
 		return "", err
 	}
-	dir := h.VersionDir(v.String())
-	l, err := lock.Acquire(ctx, h.lockPath(v.String()), nil)
+	name := pv.String()
+	if ft {
+		name += "t"
+	}
+	v := installName(name)
+	dir := h.VersionDir(name)
+	l, err := lock.Acquire(ctx, h.lockPath(name), nil)
 	if err != nil {
 		if _, serr := os.Stat(h.Versions()); os.IsNotExist(serr) {
 			return "", fmt.Errorf("%w: %s is not installed in %s", fetch.ErrNotFound, v, h.Versions())
@@ -46,7 +53,7 @@ func Uninstall(ctx context.Context, h Home, version string) (string, error) {
 	rand.Read(rnd[:])
 	// The trash name is a temp folder's, so a crash before the delete
 	// finishes is cleaned by a later install.
-	trash := filepath.Join(h.Versions(), atomicdir.TempPrefix+v.String()+"-uninstall-"+hex.EncodeToString(rnd[:]))
+	trash := filepath.Join(h.Versions(), atomicdir.TempPrefix+name+"-uninstall-"+hex.EncodeToString(rnd[:]))
 	if err := os.Rename(dir, trash); err != nil {
 		return "", fmt.Errorf("uninstall %s: %w", v, err)
 	}
@@ -65,7 +72,12 @@ func Find(h Home, spec releases.Spec) (Installed, error) {
 	var names []string
 	var broken []string
 	for _, r := range rows {
-		v, _ := releases.ParseVersion(r.Version)
+		name, ft := strings.CutSuffix(r.Version, "t")
+		v, _ := releases.ParseVersion(name)
+		if ft != spec.FreeThreaded {
+			names = append(names, r.Version)
+			continue
+		}
 		if r.Receipt == nil {
 			// Never hand out a tree without a valid receipt.
 			if spec.Matches(v, spec.Exact != nil) {
@@ -86,3 +98,8 @@ func Find(h Home, spec releases.Spec) (Installed, error) {
 	}
 	return Installed{}, fmt.Errorf("%w: no installed version matches %q (installed: %v)", fetch.ErrNotFound, spec.Raw, names)
 }
+
+// installName is a folder name under versions/, printed as is.
+type installName string
+
+func (n installName) String() string { return string(n) }

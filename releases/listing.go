@@ -104,6 +104,9 @@ type Spec struct {
 	Exact *Version
 	Major int
 	Minor int // -1 when only the major is given
+	// FreeThreaded is a trailing "t" ("3.13t", "3.13.5t"): the
+	// free-threaded build, installed as X.Y.Zt.
+	FreeThreaded bool
 }
 
 // ParseSpec reads "3.13.1", "3.15.0a1", "3.13", "3" or "latest".
@@ -119,8 +122,16 @@ func ParseSpec(s string) (Spec, error) {
 			break
 		}
 	}
-	sp, err := parseSpec(s)
-	sp.Raw = raw
+	base, ft := strings.CutSuffix(s, "t")
+	if !ft || base == "" || base[len(base)-1] < '0' || base[len(base)-1] > '9' {
+		base, ft = s, false
+	}
+	sp, err := parseSpec(base)
+	if err != nil && ft {
+		sp, err = parseSpec(s) // not a "t" suffix after all
+		ft = false
+	}
+	sp.Raw, sp.FreeThreaded = raw, ft
 	return sp, err
 }
 

@@ -62,6 +62,9 @@ func TestInstallBuild(t *testing.T) {
 				}
 				return
 			}
+			if !strings.Contains(stdout, "built 3.13.5 in "+dir+": "+filepath.Join(dir, "bin", "python3")) {
+				t.Errorf("stdout %q", stdout)
+			}
 			for _, bin := range []string{"python3", "python", "pip3", "pip"} {
 				if _, err := os.Stat(filepath.Join(dir, "bin", bin)); err != nil {
 					t.Errorf("bin/%s: %v", bin, err)
@@ -199,5 +202,44 @@ func TestParallelBuildsBuildOnce(t *testing.T) {
 	b, _ := os.ReadFile(counter)
 	if n := strings.Count(string(b), "run"); n != 1 {
 		t.Errorf("configure ran %d times, want 1", n)
+	}
+}
+
+// TestFreeThreadedBuild: "3.13.5t" (or --freethreaded) builds with
+// --disable-gil into versions/3.13.5t, beside a regular 3.13.5.
+func TestFreeThreadedBuild(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, pyfetchtest.BuildableSource("3.13.5", pyfetchtest.BuildSpec{}))
+	e.mirror.Publish(t, e.ss, "3.12.0", "tar.xz", thomas, google, pyfetchtest.BuildableSource("3.12.0", pyfetchtest.BuildSpec{}))
+	code, stdout, stderr := e.run("install", "3.13.5t")
+	dir := filepath.Join(e.home, "versions", "3.13.5t")
+	if code != 0 || !strings.Contains(stdout, "built 3.13.5t in "+dir+": "+filepath.Join(dir, "bin", "python3")) {
+		t.Fatalf("exit %d %q %q", code, stdout, stderr)
+	}
+	rc, err := install.ReadReceipt(dir)
+	if err != nil || rc.Build == nil || !strings.Contains(strings.Join(rc.Build.ConfigureArgs, " "), "--disable-gil") {
+		t.Fatalf("receipt %+v %v", rc, err)
+	}
+	if code, _, stderr := e.run("install", "--build", "3.13.5"); code != 0 {
+		t.Fatal(stderr)
+	}
+	if code, stdout, _ := e.run("path", "3.13.5t"); code != 0 || stdout != dir+"\n" {
+		t.Errorf("path 3.13.5t: %d %q", code, stdout)
+	}
+	if code, stdout, _ := e.run("path", "3.13"); code != 0 || stdout != filepath.Join(e.home, "versions", "3.13.5")+"\n" {
+		t.Errorf("path 3.13: %d %q", code, stdout)
+	}
+	if code, stdout, _ := e.run("list"); code != 0 || !strings.Contains(stdout, "3.13.5t") || !strings.Contains(stdout, " build ") {
+		t.Errorf("list: %d %q", code, stdout)
+	}
+	if code, _, stderr := e.run("install", "--build", "--freethreaded", "3.12.0"); code != exitUsage || !strings.Contains(stderr, "free-threaded builds exist from 3.13 on") {
+		t.Errorf("3.12 free-threaded: %d %q", code, stderr)
+	}
+	if code, _, stderr := e.run("uninstall", "3.13.5t"); code != 0 {
+		t.Errorf("uninstall 3.13.5t: %d %q", code, stderr)
+	}
+	if got := strings.Join(e.versions(), ","); got != "3.13.5" {
+		t.Errorf("versions/ %s", got)
 	}
 }

@@ -28,7 +28,20 @@ func (a *app) install(ctx context.Context, args []string) error {
 		fs.BoolVar(&force, "force", false, "reinstall atomically even if installed")
 		fs.IntVar(&jobs, "jobs", a.envInt("PYFETCH_JOBS", 3), "versions installed in parallel (env PYFETCH_JOBS)")
 		a.buildFlagSet(fs, &bf)
-	}, func() error {
+	}, func(specs []releases.Spec) error {
+		// "3.13t" asks for the free-threaded build.
+		ft := 0
+		for _, sp := range specs {
+			if sp.FreeThreaded {
+				ft++
+			}
+		}
+		if ft > 0 && ft < len(specs) {
+			return fmt.Errorf("%w: free-threaded (3.13t) and regular versions in one command; install them separately", errUsage)
+		}
+		if ft > 0 {
+			bf.build, bf.freethreaded = true, true
+		}
 		// A build needs a compiler: say so before downloading anything.
 		if bf.build {
 			return build.Preflight(nil)
@@ -62,7 +75,11 @@ func (a *app) install(ctx context.Context, args []string) error {
 				fmt.Fprintf(a.stdout, "%s is already installed in %s (use --force to reinstall)\n", p.versions[i], out.Dir)
 			} else {
 				r := out.Receipt
-				fmt.Fprintf(a.stdout, "installed %s in %s (sha256 %s, signed by %s via %s)\n", p.versions[i], out.Dir, r.SHA256, r.Signer, r.Issuer)
+				what := "installed " + r.Version + " in " + out.Dir
+				if r.Kind == install.KindBuild {
+					what = "built " + r.Version + " in " + out.Dir + ": " + filepath.Join(out.Dir, "bin", "python3")
+				}
+				fmt.Fprintf(a.stdout, "%s (sha256 %s, signed by %s via %s)\n", what, r.SHA256, r.Signer, r.Issuer)
 			}
 		}
 		if err := a.githubOutputs(out); err != nil {
@@ -197,7 +214,7 @@ type pipeline struct {
 	opts     install.Options
 }
 
-func (a *app) prepare(ctx context.Context, name string, args []string, extra func(*flag.FlagSet), preflight func() error) (*pipeline, error) {
+func (a *app) prepare(ctx context.Context, name string, args []string, extra func(*flag.FlagSet), preflight func([]releases.Spec) error) (*pipeline, error) {
 	p := &pipeline{}
 	c := &p.c
 	fs := a.flags(name, c)
@@ -215,11 +232,7 @@ func (a *app) prepare(ctx context.Context, name string, args []string, extra fun
 	if len(pos) == 0 {
 		return nil, fmt.Errorf("%w: %s needs a version, e.g. pyfetch %s 3.13.1 or 3.13", errUsage, name, name)
 	}
-	if preflight != nil {
-		if err := preflight(); err != nil {
-			return nil, err
-		}
-	}
+
 	format, err := releases.ParseFormat(c.format)
 	if err != nil {
 		return nil, err
@@ -234,6 +247,17 @@ func (a *app) prepare(ctx context.Context, name string, args []string, extra fun
 	specs, err := parseSpecs(pos)
 	if err != nil {
 		return nil, err
+	}
+	if preflight != nil {
+		if err := preflight(specs); err != nil {
+			return nil, err
+		}
+	} else {
+		for _, sp := range specs {
+			if sp.FreeThreaded {
+				return nil, fmt.Errorf("%w: %q: a free-threaded build is made by install --build, not by %s", errUsage, sp.Raw, name)
+			}
+		}
 	}
 	table, err := a.signerTable(c)
 	if err != nil {

@@ -43,8 +43,12 @@ func (a *app) list(args []string) error {
 			fmt.Fprintf(a.stdout, "%-10s %s  (%s)\n", r.Version, r.Path, r.Problem)
 			continue
 		}
-		fmt.Fprintf(a.stdout, "%-10s %s  signed by %s, sha256 %s, installed %s\n",
-			r.Version, r.Path, r.Receipt.Signer, r.Receipt.SHA256, r.Receipt.InstalledAt.Format(time.RFC3339))
+		kind := r.Receipt.Kind
+		if kind == "" {
+			kind = install.KindSource // receipts from before kinds existed
+		}
+		fmt.Fprintf(a.stdout, "%-10s %-6s %s  signed by %s, sha256 %s, installed %s\n",
+			r.Version, kind, r.Path, r.Receipt.Signer, r.Receipt.SHA256, r.Receipt.InstalledAt.Format(time.RFC3339))
 	}
 	return nil
 }
