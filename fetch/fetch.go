@@ -627,7 +627,12 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// baseName is the file name in rawURL, for messages; a folder's URL
+// (a listing) is named whole, so no message reads "fetch : ...".
 func baseName(rawURL string) string {
+	if strings.HasSuffix(rawURL, "/") {
+		return rawURL
+	}
 	if i := strings.LastIndexByte(rawURL, '/'); i >= 0 {
 		return rawURL[i+1:]
 	}

@@ -24,12 +24,7 @@ func Fetch(ctx context.Context, v releases.Version, o Options) (*verify.Result, 
 	if o.Format == "" {
 		o.Format = releases.DefaultFormat
 	}
-	art := releases.Artifact{Version: v, Format: o.Format}
-	want, err := Identity(v, art.Name(), o.Identity, o.Signers)
-	if err != nil {
-		return nil, false, err
-	}
-	got, err := Obtain(ctx, art, want, &o)
+	_, got, err := obtainFormat(ctx, v, &o)
 	if err != nil {
 		return nil, false, err
 	}
@@ -105,39 +100,91 @@ func CacheList(h Home) ([]CacheEntry, error) {
 	return out, nil
 }
 
-// CachePrune removes cached artifacts (with their bundles) that no
-// installed version came from, and, when olderThan > 0, any artifact not
-// used for that long. Stale .part files a day old go too. Each removal
-// happens under the file's download lock.
-func CachePrune(ctx context.Context, h Home, olderThan time.Duration, now time.Time) ([]CacheEntry, error) {
+// DefaultKeepRecent is how long cache prune keeps an artifact that no
+// install came from since it was last fetched or used: priming a cache
+// (fetch, then carry it elsewhere) is a main use.
+const DefaultKeepRecent = 30 * 24 * time.Hour
+
+// PruneOptions say what CachePrune removes.
+type PruneOptions struct {
+	// OlderThan, when > 0, removes any artifact unused for that long,
+	// installed or not; otherwise artifacts no install came from go once
+	// unused for KeepRecent.
+	OlderThan time.Duration
+	// KeepRecent defaults to DefaultKeepRecent.
+	KeepRecent time.Duration
+	// All removes every artifact and bundle (cache clean).
+	All bool
+	// DryRun selects without removing.
+	DryRun bool
+	Now    time.Time
+}
+
+// PruneResult is what a prune removed (or would) and what remains.
+type PruneResult struct {
+	Removed []CacheEntry `json:"removed"`
+	Kept    []CacheEntry `json:"kept"`
+}
+
+func (o PruneOptions) selects(e CacheEntry) bool {
+	age := o.Now.Sub(e.LastUsed)
+	switch {
+	case o.All:
+		return true
+	case o.OlderThan > 0:
+		return age > o.OlderThan
+	}
+	keep := o.KeepRecent
+	if keep <= 0 {
+		keep = DefaultKeepRecent
+	}
+	return !e.InUse && age > keep
+}
+
+// CachePrune removes the cached artifacts (with their bundles) that o
+// selects, each under its download lock; stale .part files a day old go
+// too (all of them with All). A dry run selects the same way and
+// removes nothing.
+func CachePrune(ctx context.Context, h Home, o PruneOptions) (PruneResult, error) {
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
 	entries, err := CacheList(h)
 	if err != nil {
-		return nil, err
+		return PruneResult{}, err
 	}
-	var removed []CacheEntry
+	res := PruneResult{Removed: []CacheEntry{}, Kept: []CacheEntry{}}
 	for _, e := range entries {
-		old := olderThan > 0 && now.Sub(e.LastUsed) > olderThan
-		if e.InUse && !old {
+		if !o.selects(e) {
+			res.Kept = append(res.Kept, e)
 			continue
 		}
-		l, err := lock.Acquire(ctx, e.Path+".lock", nil)
-		if err != nil {
-			return removed, err
+		if !o.DryRun {
+			l, err := lock.Acquire(ctx, e.Path+".lock", nil)
+			if err != nil {
+				return res, err
+			}
+			err = errors.Join(safefile.Remove(e.Path), safefile.Remove(e.Path+".sigstore"))
+			l.Unlock()
+			if err != nil {
+				return res, err
+			}
 		}
-		err = errors.Join(removeIfExists(e.Path), removeIfExists(e.Path+".sigstore"))
-		l.Unlock()
-		if err != nil {
-			return removed, err
-		}
-		removed = append(removed, e)
+		res.Removed = append(res.Removed, e)
+	}
+	if o.DryRun {
+		return res, nil
 	}
 	parts, _ := filepath.Glob(filepath.Join(h.CacheRoot(), "*", "*.part"))
 	for _, p := range parts {
-		if fi, err := os.Stat(p); err == nil && now.Sub(fi.ModTime()) > 24*time.Hour {
-			removeIfExists(p)
+		if fi, err := os.Lstat(p); err == nil && (o.All || o.Now.Sub(fi.ModTime()) > 24*time.Hour) {
+			safefile.Remove(p)
 		}
 	}
-	return removed, nil
+	if o.All {
+		safefile.Remove(filepath.Join(h.CacheRoot(), "index.json"))
+	}
+	return res, nil
 }
 
 func removeIfExists(p string) error {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/pyfetch/pyfetch/fetch"
 	"github.com/pyfetch/pyfetch/internal/atomicfile"
+	"github.com/pyfetch/pyfetch/internal/parallel"
 	"github.com/pyfetch/pyfetch/internal/safefile"
 	"github.com/pyfetch/pyfetch/releases"
 )
@@ -160,17 +161,22 @@ func listDir(dir string) ([]string, error) {
 }
 
 // Resolve returns the newest version matching spec that the mirror offers
-// with both the artifact in format and its bundle. An exact version is
-// returned as is, without listing: installing it checks the mirror.
-func (r *Resolver) Resolve(ctx context.Context, spec releases.Spec, format releases.Format, pre bool) (releases.Version, error) {
+// with an artifact in one of formats (in order of preference) and its
+// bundle. Newer matching releases skipped for lack of a bundle are
+// reported through Notify. An exact version is checked against the
+// mirror's root listing when it can be had (a version the mirror does not
+// have is ErrNotFound naming the newest of its line); when the listing
+// cannot be had, the exact version is returned as is and installing it
+// checks the mirror.
+func (r *Resolver) Resolve(ctx context.Context, spec releases.Spec, formats []releases.Format, pre bool) (releases.Version, error) {
 	if spec.Exact != nil {
-		return *spec.Exact, nil
+		return r.checkExact(ctx, *spec.Exact)
 	}
 	root, err := r.list(ctx, "")
 	if err != nil {
 		return releases.Version{}, err
 	}
-	var seen []string
+	var seen, prereleases []string
 	for _, folder := range releases.Folders(root) {
 		if !spec.MatchesFolder(folder) {
 			continue
@@ -181,18 +187,33 @@ func (r *Resolver) Resolve(ctx context.Context, spec releases.Spec, format relea
 		}
 		for _, a := range releases.FolderReleases(names) {
 			if !spec.Matches(a.Version, pre) {
+				if !pre && spec.Matches(a.Version, true) && len(a.Signed) > 0 {
+					prereleases = append(prereleases, a.Version.String())
+				}
 				continue
 			}
-			if a.Signed[format] {
-				return a.Version, nil
+			for _, f := range formats {
+				if a.Signed[f] {
+					if len(seen) > 0 {
+						r.notify("note: skipped newer %s: %s", spec.Raw, strings.Join(seen, ", "))
+					}
+					return a.Version, nil
+				}
 			}
-			if a.Artifacts[format] {
-				seen = append(seen, a.Version.String()+" (no bundle)")
+			for _, f := range formats {
+				if a.Artifacts[f] {
+					seen = append(seen, a.Version.String()+" (no Sigstore bundle)")
+					break
+				}
 			}
 		}
 		if len(seen) >= 5 {
 			break
 		}
+	}
+	if len(prereleases) > 0 && len(seen) == 0 {
+		return releases.Version{}, fmt.Errorf("%w: no final release matching %q on %s, only prereleases (%s); add --pre to install one",
+			fetch.ErrNotFound, spec.Raw, r.Mirror, strings.Join(prereleases, ", "))
 	}
 	hint := "none"
 	if len(seen) > 0 {
@@ -205,7 +226,47 @@ func (r *Resolver) Resolve(ctx context.Context, spec releases.Spec, format relea
 		pref = " final"
 	}
 	return releases.Version{}, fmt.Errorf("%w: no%s release matching %q with a %s artifact and Sigstore bundle on %s (matching: %s)",
-		fetch.ErrNotFound, pref, spec.Raw, format, r.Mirror, hint)
+		fetch.ErrNotFound, pref, spec.Raw, formatList(formats), r.Mirror, hint)
+}
+
+// checkExact returns v unless the mirror's root listing (when it can be
+// had) shows that v's folder does not exist there.
+func (r *Resolver) checkExact(ctx context.Context, v releases.Version) (releases.Version, error) {
+	if r.Offline {
+		return v, nil // the cache will say whether it has it
+	}
+	root, err := r.list(ctx, "")
+	if err != nil || len(root) == 0 {
+		return v, nil // the install itself will ask the mirror
+	}
+	var newest *releases.Version
+	for _, f := range releases.Folders(root) {
+		if f == v.Final() {
+			return v, nil
+		}
+		if f.Major == v.Major && f.Minor == v.Minor && (newest == nil || f.Compare(*newest) > 0) {
+			f := f
+			newest = &f
+		}
+	}
+	if newest == nil {
+		return releases.Version{}, fmt.Errorf("%w: no release %s on %s, and no %s release at all (pyfetch releases lists what there is)", fetch.ErrNotFound, v, r.Mirror, v.Line())
+	}
+	return releases.Version{}, fmt.Errorf("%w: no release %s on %s; the newest %s is %s (pyfetch releases %s lists them)", fetch.ErrNotFound, v, r.Mirror, v.Line(), newest, v.Line())
+}
+
+func (r *Resolver) notify(format string, args ...any) {
+	if r.Notify != nil {
+		r.Notify(fmt.Sprintf(format, args...))
+	}
+}
+
+func formatList(fs []releases.Format) string {
+	var s []string
+	for _, f := range fs {
+		s = append(s, string(f))
+	}
+	return strings.Join(s, " or ")
 }
 
 func newestLines(root []string, n int) string {
@@ -243,19 +304,11 @@ func (r *Resolver) Releases(ctx context.Context, spec *releases.Spec, pre bool) 
 		jobs = 8
 	}
 	results := make([][]string, len(folders))
-	errs := make([]error, len(folders))
-	sem := make(chan struct{}, jobs)
-	var wg sync.WaitGroup
-	for i, f := range folders {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			results[i], errs[i] = r.list(ctx, f.String())
-		}()
-	}
-	wg.Wait()
+	errs := parallel.Each(len(folders), jobs, func(i int) error {
+		var err error
+		results[i], err = r.list(ctx, folders[i].String())
+		return err
+	})
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

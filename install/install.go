@@ -17,14 +17,17 @@ import (
 
 // Options configure Install. Home, Mirror and Trust are required.
 type Options struct {
-	Home     Home
-	Mirror   string
-	Format   releases.Format
-	Offline  bool
-	Force    bool
-	Identity *verify.Identity // overrides the signer table when set
-	Signers  *releases.Table  // nil means the built-in table
-	Fetch    *fetch.Client
+	Home   Home
+	Mirror string
+	// Format is the preferred archive format; with AnyFormat the other
+	// one is used when the mirror (or cache) has no signed artifact in it.
+	Format    releases.Format
+	AnyFormat bool
+	Offline   bool
+	Force     bool
+	Identity  *verify.Identity // overrides the signer table when set
+	Signers   *releases.Table  // nil means the built-in table
+	Fetch     *fetch.Client
 	// Trust builds the verifier on first need and returns it with where
 	// its trusted root came from (verify.Source*): an install that finds
 	// the version already there never loads a trusted root (no TUF round
@@ -50,6 +53,48 @@ type BuildOptions struct {
 	// Phase is told when each build phase starts (configure, compile,
 	// install, checks).
 	Phase func(version, phase string)
+}
+
+// obtainFormat obtains v's artifact in o.Format or, with o.AnyFormat,
+// in the other format when the first is not on the mirror (or in the
+// cache) with a bundle, and says which it used. Without AnyFormat, a
+// missing artifact's error says when the other format is available.
+func obtainFormat(ctx context.Context, v releases.Version, o *Options) (releases.Artifact, *Obtained, error) {
+	first := releases.Artifact{Version: v, Format: o.Format}
+	other := releases.Artifact{Version: v, Format: otherFormat(o.Format)}
+	try := func(art releases.Artifact) (*Obtained, error) {
+		want, err := Identity(v, art.Name(), o.Identity, o.Signers)
+		if err != nil {
+			return nil, err
+		}
+		return Obtain(ctx, art, want, o)
+	}
+	got, err := try(first)
+	if err == nil || !errors.Is(err, fetch.ErrNotFound) {
+		return first, got, err
+	}
+	if !o.AnyFormat {
+		if _, _, berr := loadBundle(ctx, other, o); berr == nil {
+			err = fmt.Errorf("%w\n  %s and its bundle are available: use --format %s", err, other.Name(), other.Format)
+		}
+		return first, nil, err
+	}
+	got, err2 := try(other)
+	if err2 == nil {
+		o.notify("note: no signed %s there; using %s", first.Name(), other.Name())
+		return other, got, nil
+	}
+	if errors.Is(err2, fetch.ErrNotFound) {
+		return first, nil, err // the preferred format's error says more
+	}
+	return other, nil, err2
+}
+
+func otherFormat(f releases.Format) releases.Format {
+	if f == releases.TGZ {
+		return releases.TarXZ
+	}
+	return releases.TGZ
 }
 
 func (o *Options) trust() (*verify.Verifier, string, error) {
@@ -102,9 +147,8 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 	if o.Format == "" {
 		o.Format = releases.DefaultFormat
 	}
-	art := releases.Artifact{Version: v, Format: o.Format}
-	want, err := Identity(v, art.Name(), o.Identity, o.Signers)
-	if err != nil {
+	// Refuse a release no signer is known for before any work.
+	if _, err := Identity(v, releases.Artifact{Version: v, Format: o.Format}.Name(), o.Identity, o.Signers); err != nil {
 		return nil, err
 	}
 	if o.Build != nil && o.Build.FreeThreaded && (v.Major < 3 || v.Major == 3 && v.Minor < 13) {
@@ -149,7 +193,7 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 		}
 	}
 
-	got, err := Obtain(ctx, art, want, &o)
+	art, got, err := obtainFormat(ctx, v, &o)
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +227,7 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 		if err := buildInto(ctx, got.File, art, name, tmp, rc, &o); err != nil {
 			return nil, err
 		}
-	} else if _, err := extract.Extract(ctx, got.File, tmp.Path, extract.Options{Compression: compression(o.Format), StripPrefix: art.TopDir()}); err != nil {
+	} else if _, err := extract.Extract(ctx, got.File, tmp.Path, extract.Options{Compression: compression(art.Format), StripPrefix: art.TopDir()}); err != nil {
 		return nil, err
 	}
 	if err := rc.write(tmp.Path); err != nil {

@@ -4,16 +4,19 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
-	"github.com/pyfetch/pyfetch/fetch"
 	"github.com/pyfetch/pyfetch/internal/atomicdir"
 	"github.com/pyfetch/pyfetch/internal/lock"
 	"github.com/pyfetch/pyfetch/releases"
 )
+
+// ErrNotInstalled means the version asked for is not installed.
+var ErrNotInstalled = errors.New("not installed")
 
 // Uninstall removes an installed version atomically: under the version's
 // lock the tree is renamed out of versions/<v> in one step, then deleted.
@@ -34,14 +37,14 @@ func Uninstall(ctx context.Context, h Home, version string) (string, error) {
 	l, err := lock.Acquire(ctx, h.lockPath(name), nil)
 	if err != nil {
 		if _, serr := os.Stat(h.Versions()); os.IsNotExist(serr) {
-			return "", fmt.Errorf("%w: %s is not installed in %s", fetch.ErrNotFound, v, h.Versions())
+			return "", fmt.Errorf("%w: %s is not in %s", ErrNotInstalled, v, h.Versions())
 		}
 		return "", err
 	}
 	defer l.Unlock()
 	fi, err := os.Lstat(dir)
 	if os.IsNotExist(err) {
-		return "", fmt.Errorf("%w: %s is not installed in %s", fetch.ErrNotFound, v, h.Versions())
+		return "", fmt.Errorf("%w: %s is not in %s", ErrNotInstalled, v, h.Versions())
 	}
 	if err != nil {
 		return "", err
@@ -91,15 +94,51 @@ func Find(h Home, spec releases.Spec) (Installed, error) {
 		names = append(names, r.Version)
 	}
 	if len(broken) > 0 {
-		return Installed{}, fmt.Errorf("%w: no verified install matches %q (%v have no valid pyfetch receipt; reinstall with --force)", fetch.ErrNotFound, spec.Raw, broken)
+		return Installed{}, fmt.Errorf("%w: no verified install matches %q (%v have no valid pyfetch receipt; reinstall with --force)", ErrNotInstalled, spec.Raw, broken)
 	}
 	if len(names) == 0 {
-		return Installed{}, fmt.Errorf("%w: %s is not installed (nothing is installed in %s)", fetch.ErrNotFound, spec.Raw, h.Versions())
+		return Installed{}, fmt.Errorf("%w: %s (nothing is installed in %s)", ErrNotInstalled, spec.Raw, h.Versions())
 	}
-	return Installed{}, fmt.Errorf("%w: no installed version matches %q (installed: %v)", fetch.ErrNotFound, spec.Raw, names)
+	return Installed{}, fmt.Errorf("%w: no installed version matches %q (installed: %v)", ErrNotInstalled, spec.Raw, names)
 }
 
 // installName is a folder name under versions/, printed as is.
 type installName string
 
 func (n installName) String() string { return string(n) }
+
+// UninstallTarget turns what a user typed into the install to remove: an
+// exact version as is; a line or major ("3.13", "3") when exactly one
+// install matches it, and a usage error listing them when several do.
+func UninstallTarget(h Home, typed string) (string, error) {
+	sp, err := releases.ParseSpec(typed)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	if sp.Exact != nil {
+		name := sp.Exact.String()
+		if sp.FreeThreaded {
+			name += "t"
+		}
+		return name, nil
+	}
+	rows, err := List(h)
+	if err != nil {
+		return "", err
+	}
+	var matches []string
+	for _, r := range rows {
+		name, ft := strings.CutSuffix(r.Version, "t")
+		v, err := releases.ParseVersion(name)
+		if err == nil && ft == sp.FreeThreaded && sp.Matches(v, true) {
+			matches = append(matches, r.Version)
+		}
+	}
+	switch len(matches) {
+	case 0:
+		return "", fmt.Errorf("%w: no installed version matches %q (pyfetch list shows what is installed)", ErrNotInstalled, typed)
+	case 1:
+		return matches[0], nil
+	}
+	return "", fmt.Errorf("%w: %q matches %s; name the one to remove", ErrUsage, typed, strings.Join(matches, ", "))
+}

@@ -107,9 +107,19 @@ func TestCacheLsPrune(t *testing.T) {
 	if ls.Cached[0].Artifact != "Python-3.13.10.tar.xz" || !ls.Cached[0].InUse || ls.Cached[1].InUse || ls.Cached[0].Size == 0 {
 		t.Errorf("cache ls rows: %+v", ls.Cached)
 	}
-	code, stdout, _ = e.run("cache", "prune")
-	if code != 0 || stdout != "removed Python-3.12.8.tar.xz (0.0 MB)\n" {
-		t.Errorf("prune: exit %d %q", code, stdout)
+	// Just fetched: prune keeps it (priming a cache is a main use).
+	code, stdout, stderr := e.run("cache", "prune")
+	if code != 0 || stdout != "" || !strings.Contains(stderr, "removed 0 artifacts (0.0 MB); 2 remain") {
+		t.Errorf("prune of a fresh cache: exit %d %q %q", code, stdout, stderr)
+	}
+	// Unused for longer than 30 days and not installed: it goes, and a
+	// dry run says exactly what prune then does.
+	long := time.Now().Add(-31 * 24 * time.Hour)
+	os.Chtimes(filepath.Join(e.home, "cache", "3.12.8", "Python-3.12.8.tar.xz"), long, long)
+	code, dryOut, _ := e.run("cache", "prune", "--dry-run")
+	code2, stdout, stderr := e.run("cache", "prune")
+	if code != 0 || code2 != 0 || stdout != "removed Python-3.12.8.tar.xz (0.0 MB)\n" || dryOut != "would remove Python-3.12.8.tar.xz (0.0 MB)\n" || !strings.Contains(stderr, "1 remain") {
+		t.Errorf("prune: exit %d/%d %q %q %q", code, code2, dryOut, stdout, stderr)
 	}
 	if _, err := os.Stat(filepath.Join(e.home, "cache", "3.12.8", "Python-3.12.8.tar.xz.sigstore")); !os.IsNotExist(err) {
 		t.Error("prune left the bundle")
@@ -122,6 +132,14 @@ func TestCacheLsPrune(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(e.home, "versions", "3.13.10", "README.rst")); err != nil {
 		t.Error("prune touched an installed tree")
+	}
+	// cache clean removes everything, and says what remains: nothing.
+	if code, _, stderr := e.run("fetch", "3.12"); code != 0 {
+		t.Fatal(stderr)
+	}
+	code, stdout, stderr = e.run("cache", "clean")
+	if code != 0 || !strings.Contains(stdout, "removed Python-3.12.8.tar.xz") || !strings.Contains(stderr, "0 remain") {
+		t.Errorf("clean: %d %q %q", code, stdout, stderr)
 	}
 }
 

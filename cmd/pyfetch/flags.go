@@ -52,7 +52,19 @@ func (a *app) defaultHome() string {
 	return ""
 }
 
-func (a *app) flags(name string, c *common) *flag.FlagSet {
+// Flag groups: each command registers only the flags it uses, so a
+// flag that would do nothing (list --cert-identity) is an error.
+type flagGroup uint8
+
+const (
+	homeFlags   flagGroup = 1 << iota // --home, --json
+	cacheFlags                        // --cache
+	trustFlags                        // --trusted-root, --cert-identity, --cert-oidc-issuer
+	signerFlag                        // --signers
+	offlineFlag                       // --offline
+)
+
+func (a *app) flags(name string, c *common, groups flagGroup) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	// Parse errors become one line through report; -h prints the flags.
 	fs.SetOutput(io.Discard)
@@ -62,14 +74,26 @@ func (a *app) flags(name string, c *common) *flag.FlagSet {
 			a.envErrs = append(a.envErrs, fmt.Errorf("%w: PYFETCH_INDEX_TTL=%q: %v", errUsage, v, err))
 		}
 	}
-	fs.StringVar(&c.home, "home", a.defaultHome(), "pyfetch's data folder (env PYFETCH_HOME)")
-	fs.StringVar(&c.cache, "cache", a.env("PYFETCH_CACHE", ""), "download cache (env PYFETCH_CACHE; default HOME/cache)")
-	fs.StringVar(&c.trustedRoot, "trusted-root", a.env("PYFETCH_TRUSTED_ROOT", ""), "use exactly this Sigstore trusted_root.json (env PYFETCH_TRUSTED_ROOT)")
-	fs.BoolVar(&c.offline, "offline", a.envBool("PYFETCH_OFFLINE"), "no network access: cached/embedded trusted root, cache or file:// mirror (env PYFETCH_OFFLINE=1)")
-	fs.StringVar(&c.identity, "cert-identity", "", "expected signer e-mail (overrides the release-manager table)")
-	fs.StringVar(&c.issuer, "cert-oidc-issuer", "", "expected OIDC issuer URL (with --cert-identity)")
+	c.home = a.defaultHome()
+	c.cache = a.env("PYFETCH_CACHE", "")
 	fs.BoolVar(&c.jsonOut, "json", false, "print one JSON document on stdout")
-	fs.StringVar(&c.signersFile, "signers", a.env("PYFETCH_SIGNERS", ""), "JSON file adding or overriding signers (env PYFETCH_SIGNERS)")
+	if groups&homeFlags != 0 {
+		fs.StringVar(&c.home, "home", c.home, "pyfetch's data folder (env PYFETCH_HOME)")
+	}
+	if groups&cacheFlags != 0 {
+		fs.StringVar(&c.cache, "cache", c.cache, "download cache (env PYFETCH_CACHE; default HOME/cache)")
+	}
+	if groups&trustFlags != 0 {
+		fs.StringVar(&c.trustedRoot, "trusted-root", a.env("PYFETCH_TRUSTED_ROOT", ""), "use exactly this Sigstore trusted_root.json (env PYFETCH_TRUSTED_ROOT)")
+		fs.StringVar(&c.identity, "cert-identity", "", "expected signer e-mail (overrides the release-manager table)")
+		fs.StringVar(&c.issuer, "cert-oidc-issuer", "", "expected OIDC issuer URL (with --cert-identity)")
+	}
+	if groups&offlineFlag != 0 {
+		fs.BoolVar(&c.offline, "offline", a.envBool("PYFETCH_OFFLINE"), "no network access: cached TUF metadata or the embedded trusted root, cache or file:// mirror (env PYFETCH_OFFLINE=1)")
+	}
+	if groups&signerFlag != 0 {
+		fs.StringVar(&c.signersFile, "signers", a.env("PYFETCH_SIGNERS", ""), "JSON file adding or overriding signers (env PYFETCH_SIGNERS)")
+	}
 	return fs
 }
 
@@ -82,12 +106,20 @@ func (a *app) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fmt.Fprintf(a.stdout, "usage: pyfetch %s [flags]\n", fs.Name())
-				fs.SetOutput(a.stdout)
-				fs.PrintDefaults()
+				printHelp(a.stdout, fs.Name(), fs)
 				return nil, err
 			}
-			return nil, fmt.Errorf("%w: %v", errUsage, err)
+			msg := err.Error()
+			if bad, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+				// A usual flag another command takes: say so.
+				name := strings.TrimLeft(bad, "-")
+				msg = fmt.Sprintf("unknown flag %s for pyfetch %s", bad, fs.Name())
+				if s := suggest(name, flagNames(fs)); s != "" {
+					msg += fmt.Sprintf(" (did you mean --%s?)", s)
+				}
+				msg += fmt.Sprintf("; see pyfetch %s -h", fs.Name())
+			}
+			return nil, fmt.Errorf("%w: %s", errUsage, msg)
 		}
 		args = fs.Args()
 		if len(args) == 0 {

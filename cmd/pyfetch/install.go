@@ -8,12 +8,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/pyfetch/pyfetch/build"
 	"github.com/pyfetch/pyfetch/fetch"
 	"github.com/pyfetch/pyfetch/install"
+	"github.com/pyfetch/pyfetch/internal/parallel"
 	"github.com/pyfetch/pyfetch/releases"
 	"github.com/pyfetch/pyfetch/verify"
 	"github.com/schollz/progressbar/v3"
@@ -56,7 +58,7 @@ func (a *app) install(ctx context.Context, args []string) error {
 		return err
 	}
 	outs := make([]*install.Outcome, len(p.versions))
-	errs := forEach(len(p.versions), jobs, func(i int) error {
+	errs := parallel.Each(len(p.versions), jobs, func(i int) error {
 		out, err := install.Install(ctx, p.versions[i], p.opts)
 		if err != nil {
 			return fmt.Errorf("install %s: %w", p.versions[i], err)
@@ -70,37 +72,76 @@ func (a *app) install(ctx context.Context, args []string) error {
 			continue
 		}
 		done = append(done, out)
-		if !p.c.jsonOut {
-			if out.AlreadyInstalled {
-				fmt.Fprintf(a.stdout, "%s is already installed in %s (use --force to reinstall)\n", p.versions[i], out.Dir)
-			} else {
-				r := out.Receipt
-				what := "installed " + r.Version + " in " + out.Dir
-				if r.Kind == install.KindBuild {
-					what = "built " + r.Version + " in " + out.Dir + ": " + filepath.Join(out.Dir, "bin", "python3")
-				}
-				fmt.Fprintf(a.stdout, "%s (sha256 %s, signed by %s via %s)\n", what, r.SHA256, r.Signer, r.Issuer)
-			}
-		}
+		// In order, so that with several versions the last one wins.
 		if err := a.githubOutputs(out); err != nil {
-			errs = append(errs, err)
+			errs[i] = err
 		}
+		if p.c.jsonOut {
+			continue
+		}
+		r := out.Receipt
+		if out.AlreadyInstalled {
+			fmt.Fprintf(a.stdout, "%s is already installed in %s (use --force to reinstall)\n", r.Version, out.Dir)
+			continue
+		}
+		what := "installed " + r.Version + " in " + out.Dir
+		if r.Kind == install.KindBuild {
+			what = "built " + r.Version + " in " + out.Dir + ": " + filepath.Join(out.Dir, "bin", "python3")
+		}
+		fmt.Fprintf(a.stdout, "%s (sha256 %s, signed by %s via %s)\n", what, r.SHA256, r.Signer, r.Issuer)
 	}
+	names := versionNames(p.versions)
 	if p.c.jsonOut {
-		if err := a.printJSON(map[string]any{"installed": done}); err != nil {
+		if err := a.printJSON(map[string]any{"installed": done, "failed": failures(names, errs)}); err != nil {
 			return err
 		}
 	}
-	return errors.Join(errs...)
+	return a.perVersion(names, errs, false)
+}
+
+// failure is one version's error in --json output.
+type failure struct {
+	Version  string `json:"version"`
+	Error    string `json:"error"`
+	ExitCode int    `json:"exit_code"`
+}
+
+func failures(versions []string, errs []error) []failure {
+	out := []failure{}
+	for i, err := range errs {
+		if err != nil {
+			out = append(out, failure{versions[i], err.Error(), exitCode(err)})
+		}
+	}
+	return out
+}
+
+func versionNames(vs []releases.Version) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = v.String()
+	}
+	return out
 }
 
 // resolveAll turns specs into distinct versions, in the order given.
-func resolveAll(ctx context.Context, r *install.Resolver, specs []releases.Spec, f releases.Format, pre bool) ([]releases.Version, error) {
+// When the mirror cannot be reached, an installed match is the answer
+// (said on stderr: newer releases could not be checked).
+func (a *app) resolveAll(ctx context.Context, r *install.Resolver, specs []releases.Spec, f []releases.Format, pre bool) ([]releases.Version, error) {
 	defer r.Save() //nolint:errcheck // the index is a cache; losing it costs a request
 	seen := map[releases.Version]bool{}
 	var out []releases.Version
 	for _, sp := range specs {
 		v, err := r.Resolve(ctx, sp, f, pre)
+		if err != nil && ctx.Err() == nil && !errors.Is(err, fetch.ErrNotFound) && !errors.Is(err, errUsage) {
+			if in, ferr := install.Find(r.Home, sp); ferr == nil {
+				iv, perr := releases.ParseVersion(strings.TrimSuffix(in.Version, "t"))
+				if perr == nil {
+					a.warn(fmt.Sprintf("note: %v; newer %s releases could not be checked, using the installed %s", err, sp.Raw, in.Version))
+					v, err = iv, nil
+				}
+			}
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -217,7 +258,7 @@ type pipeline struct {
 func (a *app) prepare(ctx context.Context, name string, args []string, extra func(*flag.FlagSet), preflight func([]releases.Spec) error) (*pipeline, error) {
 	p := &pipeline{}
 	c := &p.c
-	fs := a.flags(name, c)
+	fs := a.flags(name, c, homeFlags|cacheFlags|trustFlags|signerFlag|offlineFlag)
 	a.mirrorFlags(fs, c)
 	pre := fs.Bool("pre", false, "let 3.14, 3 and latest pick alphas, betas and release candidates")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress bar")
@@ -230,10 +271,30 @@ func (a *app) prepare(ctx context.Context, name string, args []string, extra fun
 		return nil, err
 	}
 	if len(pos) == 0 {
-		return nil, fmt.Errorf("%w: %s needs a version, e.g. pyfetch %s 3.13.1 or 3.13", errUsage, name, name)
+		file, specs, err := findVersionFile()
+		if err != nil {
+			return nil, err
+		}
+		if file == "" {
+			return nil, fmt.Errorf("%w: %s needs a version, e.g. pyfetch %s 3.13.1 or 3.13 (or a .python-version file here or in a parent folder)", errUsage, name, name)
+		}
+		a.warn(fmt.Sprintf("using %s from %s", strings.Join(specs, " "), file))
+		pos = specs
 	}
 
 	format, err := releases.ParseFormat(c.format)
+	// Without an explicit format, either one with a bundle will do (the
+	// default first); with one, only that.
+	explicit := a.getenv("PYFETCH_FORMAT") != ""
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "format" })
+	formats := []releases.Format{format}
+	if !explicit {
+		if releases.DefaultFormat == releases.TarXZ {
+			formats = []releases.Format{releases.TarXZ, releases.TGZ}
+		} else {
+			formats = []releases.Format{releases.TGZ, releases.TarXZ}
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -280,7 +341,7 @@ func (a *app) prepare(ctx context.Context, name string, args []string, extra fun
 	if !c.quiet && !c.jsonOut {
 		fc.Progress = a.progress(len(specs) > 1)
 	}
-	p.versions, err = resolveAll(ctx, a.resolver(c, h, fc), specs, format, *pre)
+	p.versions, err = a.resolveAll(ctx, a.resolver(c, h, fc), specs, formats, *pre)
 	if err != nil {
 		return nil, err
 	}
@@ -304,7 +365,7 @@ func (a *app) prepare(ctx context.Context, name string, args []string, extra fun
 		return v, src, verr
 	}
 	p.opts = install.Options{
-		Home: h, Mirror: c.mirror, Format: format, Offline: c.offline,
+		Home: h, Mirror: c.mirror, Format: format, AnyFormat: !explicit, Offline: c.offline,
 		Identity: id, Signers: table, Fetch: fc, Trust: trust, Notify: a.warn,
 	}
 	return p, nil
@@ -325,7 +386,7 @@ func (a *app) fetch(ctx context.Context, args []string) error {
 		Downloaded bool   `json:"downloaded"`
 	}
 	rows := make([]*row, len(p.versions))
-	errs := forEach(len(p.versions), jobs, func(i int) error {
+	errs := parallel.Each(len(p.versions), jobs, func(i int) error {
 		v := p.versions[i]
 		res, fetched, err := install.Fetch(ctx, v, p.opts)
 		if err != nil {
@@ -348,42 +409,11 @@ func (a *app) fetch(ctx context.Context, args []string) error {
 			fmt.Fprintf(a.stdout, "%s %s into %s (sha256 %s, signed by %s)\n", what, r.Version, p.opts.Home.CacheRoot(), r.SHA256, r.Signer)
 		}
 	}
+	names := versionNames(p.versions)
 	if p.c.jsonOut {
-		if err := a.printJSON(map[string]any{"fetched": done}); err != nil {
+		if err := a.printJSON(map[string]any{"fetched": done, "failed": failures(names, errs)}); err != nil {
 			return err
 		}
 	}
-	return errors.Join(errs...)
-}
-
-// forEach runs f(0..n-1) with at most jobs at once and returns the errors.
-func forEach(n, jobs int, f func(i int) error) []error {
-	if jobs < 1 {
-		jobs = 1
-	}
-	errs := make([]error, n)
-	sem := make(chan struct{}, jobs)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			defer func() {
-				if r := recover(); r != nil {
-					errs[i] = fmt.Errorf("internal error: %v (please report it with the command line)", r)
-				}
-			}()
-			errs[i] = f(i)
-		}()
-	}
-	wg.Wait()
-	var failed []error
-	for _, err := range errs {
-		if err != nil {
-			failed = append(failed, err)
-		}
-	}
-	return failed
+	return a.perVersion(names, errs, false)
 }

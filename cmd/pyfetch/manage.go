@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -15,7 +16,7 @@ import (
 
 func (a *app) list(args []string) error {
 	var c common
-	fs := a.flags("list", &c)
+	fs := a.flags("list", &c, homeFlags)
 	if pos, err := a.parse(fs, args); err != nil {
 		return err
 	} else if len(pos) != 0 {
@@ -55,7 +56,7 @@ func (a *app) list(args []string) error {
 
 func (a *app) signers(args []string) error {
 	var c common
-	fs := a.flags("signers", &c)
+	fs := a.flags("signers", &c, signerFlag)
 	if pos, err := a.parse(fs, args); err != nil {
 		return err
 	} else if len(pos) != 0 {
@@ -77,7 +78,7 @@ func (a *app) signers(args []string) error {
 
 func (a *app) releases(ctx context.Context, args []string) error {
 	var c common
-	fs := a.flags("releases", &c)
+	fs := a.flags("releases", &c, homeFlags|cacheFlags|offlineFlag)
 	a.mirrorFlags(fs, &c)
 	pre := fs.Bool("pre", false, "include alphas, betas and release candidates")
 	retries := fs.Int("retries", a.envInt("PYFETCH_RETRIES", fetch.DefaultRetries), "retries per listing request, with backoff (env PYFETCH_RETRIES)")
@@ -140,13 +141,13 @@ func (a *app) releases(ctx context.Context, args []string) error {
 
 func (a *app) uninstall(ctx context.Context, args []string) error {
 	var c common
-	fs := a.flags("uninstall", &c)
+	fs := a.flags("uninstall", &c, homeFlags)
 	pos, err := a.parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) == 0 {
-		return fmt.Errorf("%w: uninstall needs an exact installed version, e.g. pyfetch uninstall 3.13.1", errUsage)
+		return fmt.Errorf("%w: uninstall needs an installed version, e.g. pyfetch uninstall 3.13.1 (or 3.13 when one 3.13 is installed)", errUsage)
 	}
 	h, err := c.homeDirs()
 	if err != nil {
@@ -155,11 +156,17 @@ func (a *app) uninstall(ctx context.Context, args []string) error {
 	var errs []error
 	removed := []string{}
 	for _, p := range pos {
-		dir, err := install.Uninstall(ctx, h, p)
+		name, err := install.UninstallTarget(h, p)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("uninstall %s: %w", p, err))
 			continue
 		}
+		dir, err := install.Uninstall(ctx, h, name)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("uninstall %s: %w", p, err))
+			continue
+		}
+		p = name
 		removed = append(removed, p)
 		if !c.jsonOut {
 			fmt.Fprintf(a.stdout, "removed %s (%s)\n", p, dir)
@@ -175,7 +182,7 @@ func (a *app) uninstall(ctx context.Context, args []string) error {
 
 func (a *app) path(args []string) error {
 	var c common
-	fs := a.flags("path", &c)
+	fs := a.flags("path", &c, homeFlags)
 	pos, err := a.parse(fs, args)
 	if err != nil {
 		return err
@@ -203,70 +210,80 @@ func (a *app) path(args []string) error {
 }
 
 func (a *app) cache(ctx context.Context, args []string) error {
-	if len(args) == 0 || (args[0] != "ls" && args[0] != "prune") {
-		return fmt.Errorf("%w: expected pyfetch cache ls or pyfetch cache prune [--older-than DUR]", errUsage)
+	if len(args) == 0 || (args[0] != "ls" && args[0] != "prune" && args[0] != "clean") {
+		return fmt.Errorf("%w: expected pyfetch cache ls, cache prune [--older-than 30d] [--dry-run] or cache clean", errUsage)
 	}
+	sub := args[0]
 	var c common
-	fs := a.flags("cache "+args[0], &c)
+	fs := a.flags("cache "+sub, &c, homeFlags|cacheFlags)
 	older := new(time.Duration)
-	fs.Var(durationFlag{older}, "older-than", "prune: also remove artifacts unused for this long (e.g. 30d, 12h), even if installed")
-	dry := fs.Bool("dry-run", false, "prune: only say what would go")
+	var dry *bool
+	if sub == "prune" {
+		fs.Var(durationFlag{older}, "older-than", "also remove artifacts unused for this long (e.g. 30d, 12h), even if installed")
+	}
+	if sub != "ls" {
+		dry = fs.Bool("dry-run", false, "only say what would go")
+	}
 	pos, err := a.parse(fs, args[1:])
 	if err != nil {
 		return err
 	}
 	if len(pos) != 0 {
-		return fmt.Errorf("%w: cache %s takes no arguments, got %q", errUsage, args[0], pos)
+		return fmt.Errorf("%w: cache %s takes no arguments, got %q", errUsage, sub, pos)
 	}
 	h, err := c.homeDirs()
 	if err != nil {
 		return err
 	}
-	var rows []install.CacheEntry
-	verb := "removed"
-	switch {
-	case args[0] == "ls":
-		rows, err = install.CacheList(h)
-	case *dry:
-		verb = "would remove"
-		all, lerr := install.CacheList(h)
-		err = lerr
-		for _, e := range all {
-			if !e.InUse || (*older > 0 && time.Since(e.LastUsed) > *older) {
-				rows = append(rows, e)
-			}
+	if sub == "ls" {
+		rows, err := install.CacheList(h)
+		if err != nil {
+			return err
 		}
-	default:
-		rows, err = install.CachePrune(ctx, h, *older, time.Now())
-	}
-	if err != nil {
-		return err
-	}
-	if c.jsonOut {
 		if rows == nil {
 			rows = []install.CacheEntry{}
 		}
-		key := "cached"
-		if args[0] == "prune" {
-			key = strings.ReplaceAll(verb, " ", "_")
+		if c.jsonOut {
+			return a.printJSON(map[string]any{"cached": rows})
 		}
-		return a.printJSON(map[string]any{key: rows})
+		for _, e := range rows {
+			use := ""
+			if e.InUse {
+				use = "  [installed]"
+			}
+			fmt.Fprintf(a.stdout, "%-28s %8.1f MB  last used %s%s\n", e.Artifact, float64(e.Size)/1e6, e.LastUsed.Format("2006-01-02"), use)
+		}
+		fmt.Fprintf(a.stderr, "%d artifacts, %.1f MB in %s\n", len(rows), mbOf(rows), h.CacheRoot())
+		return nil
 	}
+	res, err := install.CachePrune(ctx, h, install.PruneOptions{OlderThan: *older, All: sub == "clean", DryRun: *dry})
+	if err != nil {
+		return err
+	}
+	verb := "removed"
+	if *dry {
+		verb = "would remove"
+	}
+	if c.jsonOut {
+		return a.printJSON(map[string]any{strings.ReplaceAll(verb, " ", "_"): res.Removed, "kept": res.Kept})
+	}
+	for _, e := range res.Removed {
+		fmt.Fprintf(a.stdout, "%s %s (%.1f MB)\n", verb, e.Artifact, float64(e.Size)/1e6)
+	}
+	why := ""
+	if sub == "prune" && *older == 0 {
+		why = fmt.Sprintf(" (prune keeps what an install came from and what was fetched or used in the last %d days; cache clean removes everything)", int(install.DefaultKeepRecent.Hours()/24))
+	}
+	fmt.Fprintf(a.stderr, "%s %d artifacts (%.1f MB); %d remain (%.1f MB) in %s%s\n", verb, len(res.Removed), mbOf(res.Removed), len(res.Kept), mbOf(res.Kept), h.CacheRoot(), why)
+	return nil
+}
+
+func mbOf(rows []install.CacheEntry) float64 {
 	var total int64
 	for _, e := range rows {
 		total += e.Size
-		use := ""
-		if e.InUse {
-			use = "  [installed]"
-		}
-		if args[0] == "ls" {
-			fmt.Fprintf(a.stdout, "%-28s %8.1f MB  last used %s%s\n", e.Artifact, float64(e.Size)/1e6, e.LastUsed.Format("2006-01-02"), use)
-		} else {
-			fmt.Fprintf(a.stdout, "%s %s (%.1f MB)\n", verb, e.Artifact, float64(e.Size)/1e6)
-		}
 	}
-	fmt.Fprintf(a.stderr, "%d artifacts, %.1f MB in %s\n", len(rows), float64(total)/1e6, h.CacheRoot())
-	return nil
+	return float64(total) / 1e6
 }
 
 func (a *app) mirror(ctx context.Context, args []string) error {
@@ -274,7 +291,7 @@ func (a *app) mirror(ctx context.Context, args []string) error {
 		return fmt.Errorf("%w: expected pyfetch mirror export DIR [SPEC...]", errUsage)
 	}
 	var c common
-	fs := a.flags("mirror export", &c)
+	fs := a.flags("mirror export", &c, homeFlags|cacheFlags|trustFlags|signerFlag|offlineFlag)
 	pos, err := a.parse(fs, args[1:])
 	if err != nil {
 		return err
@@ -302,10 +319,7 @@ func (a *app) mirror(ctx context.Context, args []string) error {
 	cacheMirror := &install.Resolver{Home: h, Mirror: "file://" + h.CacheRoot() + "/", Offline: true}
 	var versions []releases.Version
 	for _, sp := range specs {
-		v, err := cacheMirror.Resolve(ctx, sp, releases.TarXZ, false)
-		if err != nil {
-			v, err = cacheMirror.Resolve(ctx, sp, releases.TGZ, false)
-		}
+		v, err := cacheMirror.Resolve(ctx, sp, []releases.Format{releases.TarXZ, releases.TGZ}, false)
 		if err != nil {
 			return err
 		}
@@ -322,9 +336,20 @@ func (a *app) mirror(ctx context.Context, args []string) error {
 	trust := func() (*verify.Verifier, string, error) { return v, src, nil }
 	opts := install.Options{Home: h, Identity: id, Signers: table, Trust: trust}
 	out, err := install.Export(ctx, h, pos[0], versions, opts, rootJSON)
-	for _, name := range out {
-		if !c.jsonOut {
-			fmt.Fprintf(a.stdout, "exported %s\n", name)
+	dir, _ := filepath.Abs(pos[0])
+	if !c.jsonOut {
+		for _, name := range out {
+			art, _ := releases.ParseArtifactName(name)
+			fmt.Fprintf(a.stdout, "exported %s to %s\n", name, filepath.Join(dir, art.Dir())+string(filepath.Separator))
+		}
+		if err == nil && len(out) > 0 {
+			spec := "VERSION"
+			if len(pos) > 1 {
+				spec = strings.Join(pos[1:], " ")
+			}
+			fmt.Fprintf(a.stdout, "wrote %s (the %s trusted root that verified them)\n", filepath.Join(dir, "trusted_root.json"), src)
+			fmt.Fprintf(a.stderr, "on the other machine, carry the folder (and the trusted root over a channel you trust), then:\n  pyfetch install --mirror file://%s/ --trusted-root %s %s\nor serve the folder with any static web server and pass its URL as --mirror\n",
+				dir, filepath.Join(dir, "trusted_root.json"), spec)
 		}
 	}
 	if c.jsonOut {

@@ -44,7 +44,7 @@ func exitCode(err error) int {
 		return exitUnsafe
 	case errors.Is(err, releases.ErrUnsigned), errors.Is(err, releases.ErrUnknownLine):
 		return exitUnsigned
-	case errors.Is(err, fetch.ErrNotFound):
+	case errors.Is(err, fetch.ErrNotFound), errors.Is(err, install.ErrNotInstalled):
 		return exitNotFound
 	case errors.Is(err, build.ErrBuild):
 		return exitBuild
@@ -55,12 +55,14 @@ func exitCode(err error) int {
 const usageText = `usage: pyfetch <command> [flags] [args]
 
 commands:
-  install SPEC...         download, verify and unpack CPython source releases
-                          (SPEC: 3.13.1, 3.15.0a1, 3.13, 3 or latest)
+  install [SPEC...]       download, verify and unpack CPython source releases,
+                          or --build them into a working python
+                          (SPEC: 3.13.1, 3.15.0a1, 3.13, 3, latest, 3.13t;
+                          none: the nearest .python-version)
   verify ARTIFACT|sha256:HEX  verify a file you already have against its bundle
   fetch SPEC...           download and verify into the cache, without unpacking
   releases [SPEC]         what the mirror offers, newest first
-  cache ls | cache prune [--older-than DUR]   inspect or trim the download cache
+  cache ls | prune | clean  inspect or trim the download cache
   mirror export DIR [SPEC...]  write a python.org-shaped mirror from the cache
   list                    installed versions with their receipts
   path SPEC               the install dir of an installed version
@@ -68,7 +70,7 @@ commands:
   signers                 the release-manager identity of each release line
   version                 print pyfetch's version
 
-Run 'pyfetch <command> -h' for a command's flags.
+Run 'pyfetch help <command>' (or 'pyfetch <command> -h') for its flags and examples.
 `
 
 // app carries what every command shares.
@@ -120,14 +122,34 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case "version", "--version", "-version":
 		err = a.versionCmd(rest)
 	case "help", "-h", "--help":
+		if len(rest) > 0 {
+			if _, ok := commandHelp[rest[0]]; ok {
+				switch rest[0] {
+				case "cache", "mirror", "version": // their flags hang off a subcommand
+					printHelp(stdout, rest[0], nil)
+					return exitOK
+				}
+				// The command's own -h lists its flags too.
+				return run(ctx, []string{rest[0], "-h"}, stdout, stderr, getenv)
+			}
+		}
 		fmt.Fprint(stdout, usageText)
 	default:
-		err = fmt.Errorf("%w: unknown command %q (expected install, fetch, verify, releases, list, path, uninstall, cache, mirror, signers or version)", errUsage, cmd)
+		hint := ""
+		var names []string
+		for n := range commandHelp {
+			names = append(names, n)
+		}
+		if s := suggest(cmd, names); s != "" {
+			hint = fmt.Sprintf("did you mean %s? ", s)
+		}
+		err = fmt.Errorf("%w: unknown command %q (%sexpected install, fetch, verify, releases, list, path, uninstall, cache, mirror, signers or version)", errUsage, cmd, hint)
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
-	if err != nil {
+	var rep reported
+	if err != nil && !errors.As(err, &rep) {
 		a.report(err)
 	}
 	return exitCode(err)
@@ -146,16 +168,51 @@ func (a *app) versionCmd(args []string) error {
 
 // report prints an error the way its kind deserves: security failures
 // loudly, with what was expected and found on their own lines.
-func (a *app) report(err error) {
+func (a *app) report(err error) { a.reportFor("", err) }
+
+// reportFor is report for one version of several: "nothing changed" is
+// said of that version only, since others may have been installed.
+func (a *app) reportFor(version string, err error) {
 	msg := err.Error()
+	nothing := "Nothing was installed or changed."
+	if version != "" {
+		nothing = "Nothing was installed or changed for " + version + "."
+	}
 	switch {
 	case errors.Is(err, verify.ErrVerification):
-		fmt.Fprintf(a.stderr, "SECURITY ERROR: %s\nNothing was installed or changed.\n", msg)
+		fmt.Fprintf(a.stderr, "SECURITY ERROR: %s\n%s\n", msg, nothing)
 	case errors.Is(err, extract.ErrUnsafe):
-		fmt.Fprintf(a.stderr, "SECURITY ERROR: archive refused: %s\nNothing was installed or changed.\n", msg)
+		fmt.Fprintf(a.stderr, "SECURITY ERROR: archive refused: %s\n%s\n", msg, nothing)
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(a.stderr, "pyfetch: interrupted; nothing was installed or changed")
+	case errors.Is(err, fetch.ErrUnreachable):
+		fmt.Fprintf(a.stderr, "pyfetch: %s\n  to try: another mirror with --mirror URL (or PYFETCH_MIRROR); --offline if the cache has the release; or check HTTPS_PROXY/HTTP_PROXY/NO_PROXY\n", msg)
 	default:
 		fmt.Fprintf(a.stderr, "pyfetch: %s\n", msg)
 	}
+}
+
+// reported wraps errors already printed (one per version): run maps it to
+// an exit code without printing it again.
+type reported struct{ error }
+
+func (r reported) Unwrap() error { return r.error }
+
+// perVersion reports each version's error on its own and returns them
+// joined as already reported, or nil when none failed.
+func (a *app) perVersion(versions []string, errs []error, quiet bool) error {
+	var failed []error
+	for i, err := range errs {
+		if err == nil {
+			continue
+		}
+		if !quiet {
+			a.reportFor(versions[i], err)
+		}
+		failed = append(failed, err)
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	return reported{errors.Join(failed...)}
 }

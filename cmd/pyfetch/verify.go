@@ -9,7 +9,7 @@ import (
 
 func (a *app) verify(ctx context.Context, args []string) error {
 	var c common
-	fs := a.flags("verify", &c)
+	fs := a.flags("verify", &c, homeFlags|cacheFlags|trustFlags|signerFlag|offlineFlag)
 	bundlePath := fs.String("bundle", "", "the Sigstore bundle (default ARTIFACT.sigstore; required with sha256:HEX)")
 	pos, err := a.parse(fs, args)
 	if err != nil {

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// commandHelp is each command's synopsis, description and examples,
+// shown by `pyfetch help CMD` and `pyfetch CMD -h`.
+var commandHelp = map[string]struct {
+	synopsis, about string
+	examples        []string
+}{
+	"install": {"install [flags] [SPEC...]",
+		"Download, verify and unpack CPython source releases into $PYFETCH_HOME/versions/,\nor with --build, build them into a working python. SPEC is 3.13.1, 3.15.0a1,\n3.13, 3, latest, python3.13, cpython-3.13.5, or 3.13t (free-threaded build).\nWithout SPEC, the nearest .python-version file is read.",
+		[]string{"pyfetch install 3.13", "pyfetch install --build 3.13.5", "pyfetch install --offline --format tar.xz 3.12 3.13"}},
+	"fetch": {"fetch [flags] SPEC...",
+		"Download and verify releases into the cache, without unpacking (cache priming).",
+		[]string{"pyfetch fetch 3.12 3.13", "pyfetch fetch --format tar.xz 3.13"}},
+	"verify": {"verify [flags] ARTIFACT | sha256:HEX --bundle FILE",
+		"Verify a file you already have (a source tarball, a Windows installer or\nembeddable zip, a macOS package, ...) against its Sigstore bundle and the\nrelease manager of its line.",
+		[]string{"pyfetch verify Python-3.13.1.tgz", "pyfetch verify python-3.13.1-amd64.exe --bundle python-3.13.1-amd64.exe.sigstore", "pyfetch verify sha256:1513925a... --bundle Python-3.13.1.tgz.sigstore"}},
+	"releases": {"releases [flags] [SPEC]",
+		"What the mirror offers, newest first, with the formats that have a bundle.",
+		[]string{"pyfetch releases 3.13", "pyfetch releases --pre 3.15"}},
+	"list": {"list [flags]", "Installed versions with their receipts (source tree or build).",
+		[]string{"pyfetch list", "pyfetch list --json"}},
+	"path": {"path [flags] SPEC", "The install folder of the newest installed version matching SPEC.",
+		[]string{"pyfetch path 3.13", `export PATH="$(pyfetch path 3.13)/bin:$PATH"`}},
+	"uninstall": {"uninstall [flags] VERSION...", "Remove installed versions atomically. A line (3.13) works when one install matches.",
+		[]string{"pyfetch uninstall 3.13.1", "pyfetch uninstall 3.12"}},
+	"cache": {"cache ls | cache prune [--older-than 30d] [--dry-run] | cache clean [--dry-run]",
+		"Inspect or trim the download cache. prune keeps what an install came from and\nwhat was fetched or used in the last 30 days; clean removes everything.",
+		[]string{"pyfetch cache ls", "pyfetch cache prune --older-than 90d --dry-run", "pyfetch cache clean"}},
+	"mirror": {"mirror export [flags] DIR [SPEC...]",
+		"Write a python.org-shaped mirror from the cache (re-verified), plus the trusted root.",
+		[]string{"pyfetch mirror export /media/usb/python 3.13", "pyfetch install --mirror file:///media/usb/python/ --trusted-root /media/usb/python/trusted_root.json 3.13"}},
+	"signers": {"signers [flags]", "The release-manager identity of each release line.",
+		[]string{"pyfetch signers", "pyfetch signers --json"}},
+	"version": {"version [--json]", "Print pyfetch's version.", []string{"pyfetch version"}},
+}
+
+// printHelp writes a command's help: synopsis, description, its flags
+// and examples.
+func printHelp(w io.Writer, cmd string, fs *flag.FlagSet) {
+	h, ok := commandHelp[strings.Fields(cmd + " x")[0]]
+	if !ok {
+		fmt.Fprint(w, usageText)
+		return
+	}
+	fmt.Fprintf(w, "usage: pyfetch %s\n\n%s\n", h.synopsis, h.about)
+	if fs != nil {
+		fmt.Fprintln(w, "\nflags:")
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	fmt.Fprintln(w, "\nexamples:")
+	for _, e := range h.examples {
+		fmt.Fprintf(w, "  %s\n", e)
+	}
+}
+
+// suggest returns the candidate nearest to word, if it is close enough
+// to be a typo: one edit for short names, two for names of 6 or more.
+func suggest(word string, candidates []string) string {
+	best, bestD := "", 3
+	for _, c := range candidates {
+		limit := 1
+		if len(c) >= 6 {
+			limit = 2
+		}
+		if d := editDistance(word, c); d <= limit && d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func flagNames(fs *flag.FlagSet) []string {
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	sort.Strings(names)
+	return names
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,231 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestFormatFallback: without --format, whichever format the mirror has
+// with a bundle is used (the default first), and pyfetch says which;
+// with an explicit --format, the error says the other one is there.
+func TestFormatFallback(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	delete(e.vars, "PYFETCH_FORMAT")
+	e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, nil)
+	code, stdout, stderr := e.run("install", "--format", "tgz", "3.13.5")
+	if code != exitNotFound || !strings.Contains(stderr, "Python-3.13.5.tar.xz and its bundle are available: use --format tar.xz") {
+		t.Errorf("explicit tgz: exit %d %q", code, stderr)
+	}
+	code, stdout, stderr = e.run("install", "3.13.5")
+	if code != 0 || !strings.Contains(stdout, "installed 3.13.5") || !strings.Contains(stderr, "no signed Python-3.13.5.tgz there; using Python-3.13.5.tar.xz") {
+		t.Fatalf("no --format: exit %d %q %q", code, stdout, stderr)
+	}
+}
+
+// TestAirGappedRecipe runs the README's air-gapped recipe as written:
+// fetch and export on the connected side; on the other, copy the cache
+// and install --offline, or serve the export and install from it.
+func TestAirGappedRecipe(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	delete(e.vars, "PYFETCH_FORMAT")
+	e.mirror.Publish(t, e.ss, "3.12.8", "tar.xz", thomas, google, nil)
+	e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, nil)
+	if code, _, stderr := e.run("fetch", "3.12", "3.13"); code != 0 {
+		t.Fatalf("fetch: %s", stderr)
+	}
+	usb := filepath.Join(t.TempDir(), "python")
+	code, stdout, stderr := e.run("mirror", "export", usb, "3.13")
+	if code != 0 || !strings.Contains(stdout, "exported Python-3.13.5.tar.xz to "+filepath.Join(usb, "3.13.5")+"/") ||
+		!strings.Contains(stdout, "wrote "+filepath.Join(usb, "trusted_root.json")) {
+		t.Fatalf("export: exit %d %q %q", code, stdout, stderr)
+	}
+	// The command the export prints works as printed.
+	var printed []string
+	for _, line := range strings.Split(stderr, "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "pyfetch install "); ok {
+			printed = strings.Fields(rest)
+		}
+	}
+	if len(printed) == 0 {
+		t.Fatalf("export printed no command to use it: %q", stderr)
+	}
+	if _, err := os.Stat(filepath.Join(usb, "trusted_root.json")); err != nil {
+		t.Fatal(err)
+	}
+	e.mirror.Server.Close() // the air gap
+
+	// Way 1: the cache folder, copied over.
+	other := newEnv(t)
+	delete(other.vars, "PYFETCH_FORMAT")
+	other.vars["PYFETCH_TRUSTED_ROOT"] = e.ss.RootFile
+	if out, err := exec.Command("cp", "-a", filepath.Join(e.home, "cache"), other.home+"/").CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v %s", err, out)
+	}
+	code, stdout, stderr = other.run("install", "--offline", "3.13")
+	if code != 0 || !strings.Contains(stdout, "installed 3.13.5") {
+		t.Fatalf("install --offline 3.13: exit %d %q %q", code, stdout, stderr)
+	}
+
+	// Way 2: the command the export printed.
+	fourth := newEnv(t)
+	delete(fourth.vars, "PYFETCH_FORMAT")
+	delete(fourth.vars, "PYFETCH_MIRROR")
+	delete(fourth.vars, "PYFETCH_TRUSTED_ROOT")
+	code, stdout, stderr = fourth.run(append([]string{"install"}, printed...)...)
+	if code != 0 || !strings.Contains(stdout, "installed 3.13.5") {
+		t.Fatalf("install %v: exit %d %q %q", printed, code, stdout, stderr)
+	}
+
+	// Way 3: the export, served by a static web server.
+	srv := httptest.NewServer(http.FileServer(http.Dir(usb)))
+	defer srv.Close()
+	third := newEnv(t)
+	delete(third.vars, "PYFETCH_FORMAT")
+	delete(third.vars, "PYFETCH_MIRROR")
+	delete(third.vars, "PYFETCH_TRUSTED_ROOT")
+	code, stdout, stderr = third.run("install", "--mirror", srv.URL+"/", "--trusted-root", filepath.Join(usb, "trusted_root.json"), "3.13")
+	if code != 0 || !strings.Contains(stdout, "installed 3.13.5") {
+		t.Fatalf("install from the export: exit %d %q %q", code, stdout, stderr)
+	}
+}
+
+// TestMirrorDown: with the mirror unreachable, an installed match is the
+// answer (exit 0, newer releases unchecked); without one, the error comes
+// at once, names the server and says what to try.
+func TestMirrorDown(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, nil)
+	if code, _, stderr := e.run("install", "3.13.5"); code != 0 {
+		t.Fatal(stderr)
+	}
+	e.mirror.Server.Close()
+	code, stdout, stderr := e.run("install", "3.13")
+	if code != 0 || !strings.Contains(stdout, "3.13.5 is already installed") || !strings.Contains(stderr, "newer 3.13 releases could not be checked") {
+		t.Errorf("installed match: exit %d %q %q", code, stdout, stderr)
+	}
+	fresh := newEnv(t)
+	fresh.mirror.Server.Close()
+	code, _, stderr = fresh.run("install", "3.14")
+	if code != exitFailure || !strings.Contains(stderr, "cannot reach the server") || !strings.Contains(stderr, "to try: another mirror with --mirror URL") || strings.Contains(stderr, "retrying") {
+		t.Errorf("no match: exit %d %q", code, stderr)
+	}
+	if strings.Contains(stderr, "fetch : ") {
+		t.Errorf("an error names nothing: %q", stderr)
+	}
+}
+
+// TestSeveralVersionsReportEach: each version's outcome on its own; "no
+// change" is said only of the one that failed; --json still prints JSON.
+func TestSeveralVersionsReportEach(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
+	e.mirror.Publish(t, e.ss, "3.14.0", "tar.xz", "mallory@example.com", github, nil)
+	code, stdout, stderr := e.run("install", "3.13.1", "3.14.0")
+	if code != exitVerify || !strings.Contains(stdout, "installed 3.13.1") {
+		t.Fatalf("exit %d %q %q", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "SECURITY ERROR: install 3.14.0:") || !strings.Contains(stderr, "Nothing was installed or changed for 3.14.0.") ||
+		strings.Contains(stderr, "Nothing was installed or changed.") || strings.Contains(stderr, "3.13.1") {
+		t.Errorf("stderr %q", stderr)
+	}
+	code, stdout, _ = e.run("install", "--json", "--force", "3.13.1", "3.14.0")
+	var doc struct {
+		Installed []map[string]any `json:"installed"`
+		Failed    []failure        `json:"failed"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil || code != exitVerify {
+		t.Fatalf("exit %d, %v: %q", code, err, stdout)
+	}
+	if len(doc.Installed) != 1 || len(doc.Failed) != 1 || doc.Failed[0].Version != "3.14.0" || doc.Failed[0].ExitCode != exitVerify || doc.Failed[0].Error == "" {
+		t.Errorf("json %+v", doc)
+	}
+}
+
+// TestPythonVersionFile: install with no SPEC reads the nearest
+// .python-version (here, a parent folder's) and says which file.
+func TestPythonVersionFile(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, nil)
+	e.mirror.Publish(t, e.ss, "3.12.8", "tar.xz", thomas, google, nil)
+	project := t.TempDir()
+	os.WriteFile(filepath.Join(project, ".python-version"), []byte("# the project's Pythons\n3.13\n\n3.12.8\n"), 0o644)
+	sub := filepath.Join(project, "src", "pkg")
+	os.MkdirAll(sub, 0o755)
+	cmd := exec.Command(binary(t), "install")
+	cmd.Dir = sub
+	cmd.Env = e.binaryEnv()
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if err != nil || !strings.Contains(out.String(), "installed 3.13.5") || !strings.Contains(out.String(), "installed 3.12.8") ||
+		!strings.Contains(errb.String(), "using 3.13 3.12.8 from "+filepath.Join(project, ".python-version")) {
+		t.Fatalf("%v\nstdout %q\nstderr %q", err, out.String(), errb.String())
+	}
+	os.WriteFile(filepath.Join(sub, ".python-version"), []byte("three-thirteen\n"), 0o644)
+	cmd = exec.Command(binary(t), "install")
+	cmd.Dir = sub
+	cmd.Env = e.binaryEnv()
+	b, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitUsage || !strings.Contains(string(b), filepath.Join(sub, ".python-version")+" line 1") {
+		t.Errorf("bad file: %v %s", err, b)
+	}
+}
+
+// TestUninstallByLine: "uninstall 3.13" works when exactly one 3.13 is
+// installed, and lists the matches when several are.
+func TestUninstallByLine(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, v := range []string{"3.13.5", "3.13.1", "3.12.8"} {
+		e.mirror.Publish(t, e.ss, v, "tar.xz", thomas, google, nil)
+	}
+	if code, _, stderr := e.run("install", "3.13.5", "3.13.1", "3.12.8"); code != 0 {
+		t.Fatal(stderr)
+	}
+	if code, _, stderr := e.run("uninstall", "3.13"); code != exitUsage || !strings.Contains(stderr, `"3.13" matches 3.13.5, 3.13.1; name the one to remove`) {
+		t.Errorf("two matches: %d %q", code, stderr)
+	}
+	if code, stdout, stderr := e.run("uninstall", "3.12"); code != 0 || !strings.HasPrefix(stdout, "removed 3.12.8") {
+		t.Errorf("one match: %d %q %q", code, stdout, stderr)
+	}
+	if code, _, _ := e.run("uninstall", "3.11"); code != exitNotFound {
+		t.Errorf("no match: %d", code)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, args := range [][]string{{"help", "install"}, {"install", "-h"}, {"install", "--help"}} {
+		code, stdout, _ := e.run(args...)
+		if code != 0 || !strings.Contains(stdout, "usage: pyfetch install [flags] [SPEC...]") || !strings.Contains(stdout, "examples:\n  pyfetch install 3.13\n") || !strings.Contains(stdout, "-build") {
+			t.Errorf("%v: %d %q", args, code, stdout)
+		}
+	}
+	for cmd := range commandHelp {
+		if code, stdout, _ := e.run("help", cmd); code != 0 || !strings.Contains(stdout, "usage: pyfetch "+cmd) || !strings.Contains(stdout, "examples:") {
+			t.Errorf("help %s: %d %q", cmd, code, stdout)
+		}
+	}
+	for args, want := range map[string]string{
+		"install --formt tgz 3.13": "unknown flag -formt for pyfetch install (did you mean --format?)",
+		"instal 3.13":              `unknown command "instal" (did you mean install?`,
+		"list --cert-identity x":   "unknown flag -cert-identity for pyfetch list",
+	} {
+		code, _, stderr := e.run(strings.Fields(args)...)
+		if code != exitUsage || !strings.Contains(stderr, want) {
+			t.Errorf("%s: %d %q (want %q)", args, code, stderr, want)
+		}
+	}
+}
