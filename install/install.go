@@ -35,6 +35,9 @@ type Options struct {
 	Trust func() (*verify.Verifier, string, error)
 	// Notify receives diagnostics (stderr in the CLI).
 	Notify func(string)
+	// Step, when set, is told of each step after a download (verifying,
+	// unpacking), so a run is never silent for seconds.
+	Step func(string)
 	// Now is the clock for receipts (time.Now when nil).
 	Now func() time.Time
 	// Build, when set, compiles the verified source into a working
@@ -102,6 +105,12 @@ func (o *Options) trust() (*verify.Verifier, string, error) {
 		return nil, "", errors.New("install: no trusted root configured")
 	}
 	return o.Trust()
+}
+
+func (o *Options) step(format string, args ...any) {
+	if o.Step != nil {
+		o.Step(fmt.Sprintf(format, args...))
+	}
 }
 
 func (o *Options) notify(format string, args ...any) {
@@ -223,6 +232,7 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 		return nil, fmt.Errorf("install %s: %w", name, err)
 	}
 	defer tmp.Discard()
+	o.step("unpacking %s", art.Name())
 	if o.Build != nil {
 		if err := buildInto(ctx, got.File, art, name, tmp, rc, &o); err != nil {
 			return nil, err

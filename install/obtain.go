@@ -106,6 +106,7 @@ func Obtain(ctx context.Context, art releases.Artifact, want verify.Identity, o 
 	}
 	var vres *verify.Result
 	check := func(r fetch.Result) error {
+		o.step("verifying %s", art.Name())
 		var err error
 		vres, err = vf.Verify(b, r.SHA256, want)
 		if errors.Is(err, verify.ErrDigest) && fetch.LooksLikeHTML(r.Head) {
@@ -150,6 +151,9 @@ func useCached(ctx context.Context, art releases.Artifact, artPath string, b *bu
 	f, err := safefile.Open(artPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
+	}
+	if err == nil {
+		o.step("verifying the cached %s", art.Name())
 	}
 	if errors.Is(err, safefile.ErrUntrusted) {
 		// Another user could change these bytes after they were hashed:

@@ -5,12 +5,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/pyfetch/pyfetch/build"
 	"github.com/pyfetch/pyfetch/fetch"
@@ -18,8 +16,6 @@ import (
 	"github.com/pyfetch/pyfetch/internal/parallel"
 	"github.com/pyfetch/pyfetch/releases"
 	"github.com/pyfetch/pyfetch/verify"
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 )
 
 func (a *app) install(ctx context.Context, args []string) error {
@@ -196,60 +192,10 @@ func appendFile(path, s string) error {
 	return f.Close()
 }
 
-// progress returns a progress-bar factory when stderr is a terminal, and
-// nil (quiet) otherwise. With several parallel downloads, bars would
-// overwrite each other: each download gets one line when it starts and
-// one when it ends instead.
-func (a *app) progress(parallel bool) func(string, int64) io.WriteCloser {
-	f, ok := a.stderr.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return nil
-	}
-	if parallel {
-		var mu sync.Mutex
-		return func(name string, total int64) io.WriteCloser {
-			mu.Lock()
-			fmt.Fprintf(f, "downloading %s (%.1f MB)\n", name, float64(total)/1e6)
-			mu.Unlock()
-			return &lineProgress{name: name, out: f, mu: &mu}
-		}
-	}
-	return func(name string, total int64) io.WriteCloser {
-		bar := progressbar.NewOptions64(total,
-			progressbar.OptionSetWriter(f),
-			progressbar.OptionSetDescription(name),
-			progressbar.OptionShowBytes(true),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionClearOnFinish(),
-		)
-		return barCloser{bar}
-	}
-}
-
-type barCloser struct{ *progressbar.ProgressBar }
-
-// lineProgress counts bytes and prints one line when the download ends.
-type lineProgress struct {
-	name string
-	n    int64
-	out  io.Writer
-	mu   *sync.Mutex
-}
-
-func (l *lineProgress) Write(p []byte) (int, error) { l.n += int64(len(p)); return len(p), nil }
-
-func (l *lineProgress) Close() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	_, err := fmt.Fprintf(l.out, "downloaded %s (%.1f MB)\n", l.name, float64(l.n)/1e6)
-	return err
-}
-
-func (b barCloser) Close() error { return b.Finish() }
-
 // pipeline is what install and fetch share: parsed flags, resolved
 // versions and ready options.
 type pipeline struct {
+	step     func(string)
 	c        common
 	versions []releases.Version
 	opts     install.Options
@@ -340,6 +286,7 @@ func (a *app) prepare(ctx context.Context, name string, args []string, extra fun
 	fc := &fetch.Client{Offline: c.offline, Notify: a.warn, Retries: *retries}
 	if !c.quiet && !c.jsonOut {
 		fc.Progress = a.progress(len(specs) > 1)
+		p.step = a.stepper()
 	}
 	p.versions, err = a.resolveAll(ctx, a.resolver(c, h, fc), specs, formats, *pre)
 	if err != nil {
@@ -366,7 +313,7 @@ func (a *app) prepare(ctx context.Context, name string, args []string, extra fun
 	}
 	p.opts = install.Options{
 		Home: h, Mirror: c.mirror, Format: format, AnyFormat: !explicit, Offline: c.offline,
-		Identity: id, Signers: table, Fetch: fc, Trust: trust, Notify: a.warn,
+		Identity: id, Signers: table, Fetch: fc, Trust: trust, Notify: a.warn, Step: p.step,
 	}
 	return p, nil
 }

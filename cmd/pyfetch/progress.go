@@ -1,0 +1,147 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+// pipeInterval is how often a download in a pipe (a CI log) reports.
+const pipeInterval = 5 * time.Second
+
+func (a *app) isTerminal() (*os.File, bool) {
+	f, ok := a.stderr.(*os.File)
+	return f, ok && term.IsTerminal(int(f.Fd()))
+}
+
+// progress returns the download progress factory for stderr: a bar on a
+// terminal (one line per download when several run in parallel, since
+// bars would overwrite each other); in a pipe, a line when a download
+// starts, one at most every 5 s with bytes and rate, and one at the end,
+// so CI logs show progress.
+func (a *app) progress(parallel bool) func(string, int64) io.WriteCloser {
+	var mu sync.Mutex
+	f, tty := a.isTerminal()
+	if !tty || parallel {
+		return func(name string, total int64) io.WriteCloser {
+			return newLineProgress(a.stderr, &mu, name, total, !tty)
+		}
+	}
+	return func(name string, total int64) io.WriteCloser {
+		return &delayedBar{name: name, total: total, out: f, start: time.Now()}
+	}
+}
+
+// stepper prints the steps after a download (verifying, unpacking), so a
+// run never sits silent; nil when quiet.
+func (a *app) stepper() func(string) {
+	var mu sync.Mutex
+	return func(msg string) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintln(a.stderr, msg)
+	}
+}
+
+// lineProgress reports a download as lines.
+type lineProgress struct {
+	out      io.Writer
+	mu       *sync.Mutex
+	name     string
+	total, n int64
+	start    time.Time
+	last     time.Time
+	periodic bool
+	every    time.Duration
+}
+
+func newLineProgress(out io.Writer, mu *sync.Mutex, name string, total int64, periodic bool) *lineProgress {
+	l := &lineProgress{out: out, mu: mu, name: name, total: total, start: time.Now(), periodic: periodic, every: pipeInterval}
+	l.last = l.start
+	l.printf("downloading %s (%s)", name, mbText(total))
+	return l
+}
+
+func (l *lineProgress) printf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(l.out, format+"\n", args...)
+}
+
+func (l *lineProgress) Write(p []byte) (int, error) {
+	l.n += int64(len(p))
+	if now := time.Now(); l.periodic && now.Sub(l.last) >= l.every {
+		l.last = now
+		pct := ""
+		if l.total > 0 {
+			pct = fmt.Sprintf(" (%d%%)", l.n*100/l.total)
+		}
+		l.printf("  %s: %.1f of %s%s, %s", l.name, float64(l.n)/1e6, mbText(l.total), pct, rate(l.n, now.Sub(l.start)))
+	}
+	return len(p), nil
+}
+
+func (l *lineProgress) Close() error {
+	d := time.Since(l.start)
+	l.printf("downloaded %s (%.1f MB in %s, %s)", l.name, float64(l.n)/1e6, d.Round(100*time.Millisecond), rate(l.n, d))
+	return nil
+}
+
+func mbText(n int64) string {
+	if n < 0 {
+		return "size unknown"
+	}
+	return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+}
+
+func rate(n int64, d time.Duration) string {
+	if d < 100*time.Millisecond {
+		return "rate pending"
+	}
+	return fmt.Sprintf("%.1f MB/s", float64(n)/1e6/d.Seconds())
+}
+
+// delayedBar starts its progress bar only after barDelay: the bar's rate
+// is bytes over elapsed time, and a first frame drawn a millisecond in
+// reads "79 GB/s". Bytes before that are added at once when it starts.
+type delayedBar struct {
+	name    string
+	total   int64
+	out     *os.File
+	start   time.Time
+	pending int64
+	bar     *progressbar.ProgressBar
+}
+
+const barDelay = 300 * time.Millisecond
+
+func (d *delayedBar) Write(p []byte) (int, error) {
+	if d.bar == nil {
+		d.pending += int64(len(p))
+		if time.Since(d.start) < barDelay {
+			return len(p), nil
+		}
+		d.bar = progressbar.NewOptions64(d.total,
+			progressbar.OptionSetWriter(d.out),
+			progressbar.OptionSetDescription(d.name),
+			progressbar.OptionShowBytes(true),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+		)
+		return len(p), d.bar.Add64(d.pending)
+	}
+	return len(p), d.bar.Add64(int64(len(p)))
+}
+
+func (d *delayedBar) Close() error {
+	if d.bar == nil {
+		fmt.Fprintf(d.out, "downloaded %s (%.1f MB)\n", d.name, float64(d.pending)/1e6)
+		return nil
+	}
+	return d.bar.Finish()
+}
