@@ -15,7 +15,7 @@ import (
 const pipeInterval = 5 * time.Second
 
 func (a *app) isTerminal() (*os.File, bool) {
-	f, ok := a.stderr.(*os.File)
+	f, ok := a.rawStderr.(*os.File)
 	return f, ok && term.IsTerminal(int(f.Fd()))
 }
 

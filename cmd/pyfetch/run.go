@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/pyfetch/pyfetch/build"
 	"github.com/pyfetch/pyfetch/extract"
@@ -75,7 +76,10 @@ Run 'pyfetch help <command>' (or 'pyfetch <command> -h') for its flags and examp
 
 // app carries what every command shares.
 type app struct {
-	stdout, stderr io.Writer
+	stdout io.Writer
+	// stderr serialises writes (parallel installs report at once);
+	// rawStderr is the caller's, to tell whether it is a terminal.
+	stderr, rawStderr io.Writer
 	getenv         func(string) string
 	// envErrs collects PYFETCH_* values that do not parse; the command
 	// fails with them as usage errors.
@@ -85,7 +89,7 @@ type app struct {
 func (a *app) warn(msg string) { fmt.Fprintln(a.stderr, msg) }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) (code int) {
-	a := &app{stdout: stdout, stderr: stderr, getenv: getenv}
+	a := &app{stdout: stdout, stderr: &lockedWriter{w: stderr}, rawStderr: stderr, getenv: getenv}
 	// A bug must still end in one line and an exit code, not a stack trace.
 	defer func() {
 		if r := recover(); r != nil {
@@ -215,4 +219,16 @@ func (a *app) perVersion(versions []string, errs []error, quiet bool) error {
 		return nil
 	}
 	return reported{errors.Join(failed...)}
+}
+
+// lockedWriter makes one Write at a time.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
