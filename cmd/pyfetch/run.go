@@ -80,7 +80,7 @@ type app struct {
 	// stderr serialises writes (parallel installs report at once);
 	// rawStderr is the caller's, to tell whether it is a terminal.
 	stderr, rawStderr io.Writer
-	getenv         func(string) string
+	getenv            func(string) string
 	// envErrs collects PYFETCH_* values that do not parse; the command
 	// fails with them as usage errors.
 	envErrs []error
