@@ -45,18 +45,18 @@ func Check(ctx context.Context, req CheckRequest, v *verify.Verifier) (name stri
 		}
 		name = strings.TrimSuffix(filepath.Base(req.Bundle), ".sigstore")
 	} else {
+		name = filepath.Base(req.Artifact)
 		f, err := safefile.OpenNamed(req.Artifact)
 		if err != nil {
-			return "", nil, err
+			return name, nil, err
 		}
 		defer f.Close()
 		sum, err := hashFile(f)
 		if err != nil {
-			return "", nil, err
+			return name, nil, err
 		}
 		digest = sum
 		file = f
-		name = filepath.Base(req.Artifact)
 		if req.Bundle == "" {
 			req.Bundle = req.Artifact + ".sigstore"
 		}

@@ -118,13 +118,21 @@ func TestSignerFor(t *testing.T) {
 func TestVersionFromFileName(t *testing.T) {
 	t.Parallel()
 	good := map[string]string{
-		"Python-3.13.1.tgz":                  "3.13.1",
-		"Python-3.13.1.tar.xz.sigstore":      "3.13.1",
-		"python-3.13.1-amd64.exe":            "3.13.1",
-		"python-3.14.0-embed-win32.zip":      "3.14.0",
-		"python-3.12.0-macos11.pkg.sigstore": "3.12.0",
-		"Python-3.15.0a1.tgz":                "3.15.0a1",
-		"python-3.14.0rc1-embed-amd64.zip":   "3.14.0rc1",
+		"Python-3.13.1.tgz":                          "3.13.1",
+		"Python-3.13.1.tar.xz.sigstore":              "3.13.1",
+		"python-3.13.1-amd64.exe":                    "3.13.1",
+		"python-3.14.0-embed-win32.zip":              "3.14.0",
+		"python-3.12.0-macos11.pkg.sigstore":         "3.12.0",
+		"Python-3.15.0a1.tgz":                        "3.15.0a1",
+		"python-3.14.0rc1-embed-amd64.zip":           "3.14.0rc1",
+		"python-3.13.1.exe":                          "3.13.1",
+		"python-3.13.1-arm64.exe.sigstore":           "3.13.1",
+		"python-3.14.0-aarch64-linux-android.tar.gz": "3.14.0",
+		"python-3.14.0-x86_64-linux-android.tar.gz":  "3.14.0",
+		"python-3.14.0-iOS-XCframework.tar.gz":       "3.14.0",
+		"windows-3.14.0.json":                        "3.14.0",
+		"windows-3.14.0.json.sigstore":               "3.14.0",
+		"python-3.14.0-amd64-freethreaded.zip":       "3.14.0",
 	}
 	for name, want := range good {
 		v, err := VersionFromFileName(name)
@@ -132,7 +140,7 @@ func TestVersionFromFileName(t *testing.T) {
 			t.Errorf("VersionFromFileName(%q) = %v, %v; want %s", name, v, err, want)
 		}
 	}
-	for _, name := range []string{"artifact.tgz", "Python.tgz", "Python-3.13.tgz", "cpython-3.13.1.tgz"} {
+	for _, name := range []string{"artifact.tgz", "Python.tgz", "Python-3.13.tgz", "cpython-3.13.1.tgz", "windows.json", "windows-3.14.json", "linux-3.14.0.json"} {
 		if _, err := VersionFromFileName(name); err == nil {
 			t.Errorf("VersionFromFileName(%q) accepted", name)
 		}

@@ -84,10 +84,14 @@ func (v Version) Compare(w Version) int {
 	return 0
 }
 
-// fileVersionRE finds the version in python.org artifact names:
-// Python-3.13.1.tgz, python-3.13.1-amd64.exe, python-3.14.0-embed-win32.zip,
-// python-3.12.0-macos11.pkg, each optionally followed by .sigstore.
-var fileVersionRE = regexp.MustCompile(`(?i)^python-([0-9]+\.[0-9]+\.[0-9]+(?:(?:a|b|rc)[0-9]+)?)(?:[-.]|$)`)
+// fileVersionRE finds the version in the name of every file python.org
+// signs: source tarballs (Python-3.13.1.tgz), Windows installers and
+// embeddable zips (python-3.13.1-amd64.exe, python-3.14.0-embed-win32.zip),
+// macOS packages (python-3.12.0-macos11.pkg), Android and iOS tarballs
+// (python-3.14.0-aarch64-linux-android.tar.gz), and the Windows install
+// manager's feeds (windows-3.14.0.json), each optionally followed by
+// .sigstore.
+var fileVersionRE = regexp.MustCompile(`(?i)^(?:python|windows)-([0-9]+\.[0-9]+\.[0-9]+(?:(?:a|b|rc)[0-9]+)?)(?:[-.]|$)`)
 
 // VersionFromFileName extracts the CPython version from a python.org
 // artifact or bundle file name.

@@ -229,3 +229,31 @@ func TestHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyEveryKindOfFile: verify handles every file python.org signs,
+// inferring the version (and so the signer) from its name.
+func TestVerifyEveryKindOfFile(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	dir := t.TempDir()
+	for _, tc := range []struct{ name, identity, issuer string }{
+		{"python-3.13.1-amd64.exe", thomas, google},
+		{"python-3.14.0-embed-win32.zip", "hugo@python.org", github},
+		{"python-3.12.0-macos11.pkg", thomas, google},
+		{"python-3.14.0-aarch64-linux-android.tar.gz", "hugo@python.org", github},
+		{"windows-3.14.0.json", "hugo@python.org", github},
+	} {
+		p := filepath.Join(dir, tc.name)
+		body := []byte("contents of " + tc.name)
+		os.WriteFile(p, body, 0o644)
+		os.WriteFile(p+".sigstore", e.ss.Sign(t, tc.identity, tc.issuer, body), 0o644)
+		code, stdout, stderr := e.run("verify", p)
+		if code != 0 || stdout != "OK: "+tc.name+"\n" || !strings.Contains(stderr, "signed by "+tc.identity) {
+			t.Errorf("%s: exit %d %q %q", tc.name, code, stdout, stderr)
+		}
+	}
+	code, _, stderr := e.run("verify", filepath.Join(dir, "missing.tgz"))
+	if code == 0 || strings.Contains(stderr, "verify : ") || !strings.Contains(stderr, "missing.tgz") {
+		t.Errorf("missing file: %d %q", code, stderr)
+	}
+}
