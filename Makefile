@@ -34,8 +34,11 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseBundle -fuzztime $(FUZZTIME) ./verify
 	$(GO) test -run '^$$' -fuzz FuzzExtract -fuzztime $(FUZZTIME) ./extract
 
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
 lint:
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 	$(GO) vet -tags bench ./bench
 	GOOS=darwin GOARCH=arm64 $(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }

@@ -180,7 +180,7 @@ func (x *extractor) handle(ctx context.Context, f archives.FileInfo) error {
 	switch hdr.Typeflag {
 	case tar.TypeDir:
 		return x.dir(rel, hdr)
-	case tar.TypeReg, tar.TypeRegA: //nolint:staticcheck // TypeRegA is how old tars say regular
+	case tar.TypeReg: // archive/tar reports old-style TypeRegA entries as TypeReg
 		return x.file(rel, hdr, f)
 	case tar.TypeSymlink:
 		return x.symlink(rel, hdr)

@@ -215,6 +215,9 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 		return fmt.Errorf("%w: more than 10 redirects from %s", ErrInsecureRedirect, via[0].URL)
 	}
 	prev := via[len(via)-1].URL
+	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+		return fmt.Errorf("%w: %s redirected to %s (only http and https are followed)", ErrInsecureRedirect, prev, req.URL)
+	}
 	if prev.Scheme == "https" && req.URL.Scheme != "https" {
 		return fmt.Errorf("%w: %s redirected to %s (https to %s)", ErrInsecureRedirect, prev, req.URL, req.URL.Scheme)
 	}

@@ -524,3 +524,20 @@ func TestUnreachableFailsAtOnce(t *testing.T) {
 		t.Errorf("retried: %q", notes)
 	}
 }
+
+// TestRedirectToOtherSchemes: pyfetch's own rule refuses any redirect to a
+// scheme other than http(s), whatever net/http would do with it.
+func TestRedirectToOtherSchemes(t *testing.T) {
+	t.Parallel()
+	for _, target := range []string{"file:///etc/passwd", "ftp://example.com/x", "gopher://example.com/"} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Location", target)
+			w.WriteHeader(http.StatusFound)
+		}))
+		_, err := client().Get(context.Background(), srv.URL+"/f", 100)
+		srv.Close()
+		if !errors.Is(err, fetch.ErrInsecureRedirect) || !strings.Contains(err.Error(), "only http and https are followed") {
+			t.Errorf("redirect to %s: %v", target, err)
+		}
+	}
+}

@@ -187,13 +187,6 @@ func CachePrune(ctx context.Context, h Home, o PruneOptions) (PruneResult, error
 	return res, nil
 }
 
-func removeIfExists(p string) error {
-	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	return nil
-}
-
 // Export writes a static python.org-shaped tree into dir: every cached
 // artifact of versions (all cached ones when empty) that verifies now,
 // its bundle, and trustedRoot as trusted_root.json. Nothing that fails

@@ -58,8 +58,8 @@ type RootOptions struct {
 	TUFRoot []byte
 	// TUFTimeout bounds the online TUF refresh (default 20s).
 	TUFTimeout time.Duration
-	// Warn receives a line when pyfetch falls back from TUF.
-	Warn func(string)
+	// Notify receives a line when pyfetch falls back from TUF.
+	Notify func(string)
 }
 
 // LoadTrustedRoot returns the trusted root to verify against and where it
@@ -86,12 +86,12 @@ func LoadTrustedRoot(ctx context.Context, o RootOptions) (*root.TrustedRoot, str
 		if ctx.Err() != nil {
 			return nil, "", ctx.Err()
 		}
-		if o.Warn != nil {
+		if o.Notify != nil {
 			how := "refresh the Sigstore trusted root through TUF"
 			if o.Offline {
 				how = "use the cached TUF metadata offline"
 			}
-			o.Warn(fmt.Sprintf("warning: could not %s (%s); using the trusted root embedded in pyfetch", how, oneLine(err)))
+			o.Notify(fmt.Sprintf("warning: could not %s (%s); using the trusted root embedded in pyfetch", how, oneLine(err)))
 		}
 	}
 	tr, err := EmbeddedTrustedRoot()

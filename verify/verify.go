@@ -56,8 +56,6 @@ type Result struct {
 	SHA256         string    `json:"sha256"`
 	LogIndex       int64     `json:"rekor_log_index"`
 	IntegratedTime time.Time `json:"integrated_time,omitzero"`
-	// Timestamps are the trusted times the verifier accepted.
-	Timestamps []time.Time `json:"-"`
 }
 
 // Verifier checks python.org-style Sigstore bundles: message signatures
@@ -68,16 +66,29 @@ type Verifier struct {
 	v *sgverify.Verifier
 }
 
-// NewVerifier builds a Verifier for trusted material.
-func NewVerifier(tm root.TrustedMaterial) (*Verifier, error) {
+// Option weakens a Verifier's policy; each is named for what it gives up.
+type Option func(*config)
+
+type config struct{ noSCT bool }
+
+// WithoutSCTsUnsafe drops the requirement that the certificate carry a
+// signed certificate timestamp from a CT log. Only for a private Sigstore
+// instance without CT logs (whose certificates cannot carry SCTs), named
+// by the user; never for the public-good instance.
+func WithoutSCTsUnsafe() Option { return func(c *config) { c.noSCT = true } }
+
+// NewVerifier builds a Verifier for trusted material. SCTs are required
+// unless the caller explicitly passes WithoutSCTsUnsafe.
+func NewVerifier(tm root.TrustedMaterial, options ...Option) (*Verifier, error) {
+	var c config
+	for _, o := range options {
+		o(&c)
+	}
 	opts := []sgverify.VerifierOption{
 		sgverify.WithTransparencyLog(1),
 		sgverify.WithObserverTimestamps(1),
 	}
-	// VirtualSigstore-style private instances without CT logs cannot
-	// produce SCTs; the public-good root lists CT logs, so SCTs are
-	// required there.
-	if len(tm.CTLogs()) > 0 {
+	if !c.noSCT {
 		opts = append(opts, sgverify.WithSignedCertificateTimestamps(1))
 	}
 	v, err := sgverify.NewVerifier(tm, opts...)
@@ -145,7 +156,7 @@ func (v *Verifier) Verify(b *bundle.Bundle, digest []byte, want Identity) (*Resu
 	if err != nil {
 		return nil, fmt.Errorf("identity %s: %w", want, err)
 	}
-	res, err := v.v.Verify(b, sgverify.NewPolicy(
+	_, err = v.v.Verify(b, sgverify.NewPolicy(
 		sgverify.WithArtifactDigest("sha256", digest),
 		sgverify.WithCertificateIdentity(certID),
 	))
@@ -153,9 +164,6 @@ func (v *Verifier) Verify(b *bundle.Bundle, digest []byte, want Identity) (*Resu
 		return nil, fmt.Errorf("%w: %v", ErrSignature, oneLine(err))
 	}
 	out := &Result{Identity: want, SHA256: hex.EncodeToString(digest)}
-	for _, ts := range res.VerifiedTimestamps {
-		out.Timestamps = append(out.Timestamps, ts.Timestamp)
-	}
 	if entries, err := b.TlogEntries(); err == nil && len(entries) > 0 {
 		out.LogIndex = entries[0].LogIndex()
 		if t := entries[0].IntegratedTime(); t.Unix() > 0 {

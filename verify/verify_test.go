@@ -24,7 +24,7 @@ func TestVerify(t *testing.T) {
 	if err != nil || src != verify.SourceFile {
 		t.Fatalf("LoadTrustedRoot: %v %q", err, src)
 	}
-	v, err := verify.NewVerifier(tr)
+	v, err := verify.NewVerifier(tr, verify.WithoutSCTsUnsafe()) // a VirtualSigstore has no CT log
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestVerifyRejectsOtherTrustRoot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, _ := verify.NewVerifier(tr)
+	v, _ := verify.NewVerifier(tr, verify.WithoutSCTsUnsafe()) // a VirtualSigstore has no CT log
 	artifact := []byte("x")
 	b, err := verify.ParseBundle(signer.Sign(t, thomas, google, artifact))
 	if err != nil {
@@ -136,5 +136,29 @@ func TestSCTsRequiredWithCTLogs(t *testing.T) {
 	_, err = v.Verify(b, sum[:], verify.Identity{SAN: thomas, Issuer: google})
 	if !errors.Is(err, verify.ErrSignature) || !strings.Contains(strings.ToLower(err.Error()), "sct") {
 		t.Fatalf("got %v, want a refusal for missing SCTs", err)
+	}
+}
+
+// TestSCTsRequiredByDefault: without the explicit WithoutSCTsUnsafe, a
+// certificate with no SCT is refused even when the root lists no CT log.
+func TestSCTsRequiredByDefault(t *testing.T) {
+	t.Parallel()
+	ss := pyfetchtest.NewSigstore(t)
+	tr, _, err := verify.LoadTrustedRoot(context.Background(), verify.RootOptions{File: ss.RootFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := verify.NewVerifier(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	art := []byte("x")
+	b, err := verify.ParseBundle(ss.Sign(t, thomas, google, art))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(art)
+	if _, err := v.Verify(b, sum[:], verify.Identity{SAN: thomas, Issuer: google}); !errors.Is(err, verify.ErrSignature) {
+		t.Fatalf("got %v, want a refusal for the missing SCT", err)
 	}
 }

@@ -188,12 +188,20 @@ func (a *app) verifier(ctx context.Context, c *common, h install.Home) (*verify.
 		CacheDir: h.CacheRoot(),
 		Offline:  c.offline,
 		TUFURL:   a.getenv("PYFETCH_TUF_URL"),
-		Warn:     a.warn,
+		Notify:   a.warn,
 	})
 	if err != nil {
 		return nil, nil, "", err
 	}
-	v, err := verify.NewVerifier(tr)
+	// SCTs are required, except for a trusted root the user named that
+	// lists no CT log at all (a private Sigstore instance): its
+	// certificates cannot carry SCTs, and the user chose that root. The
+	// public-good root (TUF or embedded) lists CT logs: always required.
+	var opts []verify.Option
+	if src == verify.SourceFile && len(tr.CTLogs()) == 0 {
+		opts = append(opts, verify.WithoutSCTsUnsafe())
+	}
+	v, err := verify.NewVerifier(tr, opts...)
 	return v, tr, src, err
 }
 

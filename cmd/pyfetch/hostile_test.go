@@ -76,7 +76,7 @@ func TestHostileMirror(t *testing.T) {
 			w.Header().Set("Location", "file:///etc/passwd")
 			w.WriteHeader(http.StatusFound)
 			return true
-		}), exitFailure, "file:///etc/passwd"},
+		}), exitFailure, "redirected to file:///etc/passwd (only http and https are followed)"},
 		{"redirect loop", onArtifact(func(w http.ResponseWriter, r pyfetchtest.Release, hit int) bool {
 			w.Header().Set("Location", "/3.13.1/Python-3.13.1.tar.xz?again")
 			w.WriteHeader(http.StatusFound)

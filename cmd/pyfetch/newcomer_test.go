@@ -19,11 +19,11 @@ func TestFormatFallback(t *testing.T) {
 	e := newEnv(t)
 	delete(e.vars, "PYFETCH_FORMAT")
 	e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, nil)
-	code, stdout, stderr := e.run("install", "--format", "tgz", "3.13.5")
+	code, _, stderr := e.run("install", "--format", "tgz", "3.13.5")
 	if code != exitNotFound || !strings.Contains(stderr, "Python-3.13.5.tar.xz and its bundle are available: use --format tar.xz") {
 		t.Errorf("explicit tgz: exit %d %q", code, stderr)
 	}
-	code, stdout, stderr = e.run("install", "3.13.5")
+	code, stdout, stderr := e.run("install", "3.13.5")
 	if code != 0 || !strings.Contains(stdout, "installed 3.13.5") || !strings.Contains(stderr, "no signed Python-3.13.5.tgz there; using Python-3.13.5.tar.xz") {
 		t.Fatalf("no --format: exit %d %q %q", code, stdout, stderr)
 	}

@@ -203,7 +203,7 @@ func TestPlantedFIFOsNeverHang(t *testing.T) {
 			}
 			code, stdout, stderr := e.runWithin(30*time.Second, "install", "3.13", "--offline")
 			if code == 0 && name != "index.json" && name != "trusted_root.json" && !strings.HasSuffix(name, ".lock") {
-				t.Errorf("offline with a FIFO as %s: exit 0, %q", name, stdout)
+				t.Errorf("offline with a FIFO as %s: exit 0, %q %q", name, stdout, stderr)
 			}
 			code, stdout, stderr = e.runWithin(30*time.Second, "install", "3.13.1")
 			if code != 0 || !strings.Contains(stdout, "installed 3.13.1") {
