@@ -35,8 +35,6 @@ type Resolver struct {
 	Offline bool
 	Now     func() time.Time
 	Notify  func(string)
-	// Jobs bounds parallel listing requests (default 8).
-	Jobs int
 
 	mu    sync.Mutex
 	index *indexFile
@@ -299,10 +297,7 @@ func (r *Resolver) Releases(ctx context.Context, spec *releases.Spec, pre bool) 
 			folders = append(folders, f)
 		}
 	}
-	jobs := r.Jobs
-	if jobs <= 0 {
-		jobs = 8
-	}
+	const jobs = 8 // parallel listing requests
 	results := make([][]string, len(folders))
 	errs := parallel.Each(len(folders), jobs, func(i int) error {
 		var err error

@@ -66,7 +66,7 @@ func obtainFormat(ctx context.Context, v releases.Version, o *Options) (releases
 	first := releases.Artifact{Version: v, Format: o.Format}
 	other := releases.Artifact{Version: v, Format: otherFormat(o.Format)}
 	try := func(art releases.Artifact) (*Obtained, error) {
-		want, err := Identity(v, art.Name(), o.Identity, o.Signers)
+		want, err := ExpectedSigner(v, art.Name(), o.Identity, o.Signers)
 		if err != nil {
 			return nil, err
 		}
@@ -127,9 +127,9 @@ type Outcome struct {
 	Downloaded       bool     `json:"downloaded"`
 }
 
-// Identity returns the signer expected for artifact (a file name) of v:
+// ExpectedSigner returns the signer expected for artifact (a file name) of v:
 // the override if given, else the signer table (built-in when nil).
-func Identity(v releases.Version, artifact string, override *verify.Identity, table *releases.Table) (verify.Identity, error) {
+func ExpectedSigner(v releases.Version, artifact string, override *verify.Identity, table *releases.Table) (verify.Identity, error) {
 	if override != nil {
 		return *override, nil
 	}
@@ -157,7 +157,7 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 		o.Format = releases.DefaultFormat
 	}
 	// Refuse a release no signer is known for before any work.
-	if _, err := Identity(v, releases.Artifact{Version: v, Format: o.Format}.Name(), o.Identity, o.Signers); err != nil {
+	if _, err := ExpectedSigner(v, releases.Artifact{Version: v, Format: o.Format}.Name(), o.Identity, o.Signers); err != nil {
 		return nil, err
 	}
 	if o.Build != nil && o.Build.FreeThreaded && (v.Major < 3 || v.Major == 3 && v.Minor < 13) {

@@ -56,9 +56,6 @@ func (a Artifact) BundleName() string { return a.Name() + ".sigstore" }
 // the final version, so 3.14.0rc1 lives in "3.14.0".
 func (a Artifact) Dir() string { return a.Version.Final().String() }
 
-// Path is the artifact's path relative to a mirror root ("3.13.1/Python-3.13.1.tgz").
-func (a Artifact) Path() string { return a.Dir() + "/" + a.Name() }
-
 // TopDir is the single folder every source tarball entry lives under.
 func (a Artifact) TopDir() string { return "Python-" + a.Version.String() }
 

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
+	"strings"
 
 	"github.com/pyfetch/pyfetch/install"
 )
@@ -17,6 +19,18 @@ func (a *app) verify(ctx context.Context, args []string) error {
 	}
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: verify takes one ARTIFACT or sha256:HEX, got %d arguments", errUsage, len(pos))
+	}
+	req := install.VerifyFileRequest{Path: pos[0], Bundle: *bundlePath}
+	// "sha256:HEX" names a digest instead of a file.
+	if hexDigest, ok := strings.CutPrefix(pos[0], "sha256:"); ok {
+		d, err := hex.DecodeString(hexDigest)
+		if err != nil || len(d) != 32 {
+			return fmt.Errorf("%w: %q: expected sha256: followed by 64 hex digits", errUsage, pos[0])
+		}
+		if *bundlePath == "" {
+			return fmt.Errorf("%w: verifying a bare digest needs --bundle FILE", errUsage)
+		}
+		req.Path, req.Digest = "", d
 	}
 	id, err := c.identityOverride()
 	if err != nil {
@@ -34,7 +48,8 @@ func (a *app) verify(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	name, res, err := install.Check(ctx, install.CheckRequest{Artifact: pos[0], Bundle: *bundlePath, Identity: id, Signers: table}, v)
+	req.Identity, req.Signers = id, table
+	name, res, err := install.VerifyFile(ctx, req, v)
 	if c.jsonOut {
 		doc := map[string]any{"name": name, "verified": err == nil}
 		if err != nil {

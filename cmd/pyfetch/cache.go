@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pyfetch/pyfetch/install"
+)
+
+func (a *app) cache(ctx context.Context, args []string) error {
+	if len(args) == 0 || (args[0] != "ls" && args[0] != "prune" && args[0] != "clean") {
+		return fmt.Errorf("%w: expected pyfetch cache ls, cache prune [--older-than 30d] [--dry-run] or cache clean", errUsage)
+	}
+	sub := args[0]
+	var c common
+	fs := a.flags("cache "+sub, &c, homeFlags|cacheFlags)
+	older := new(time.Duration)
+	var dry *bool
+	if sub == "prune" {
+		fs.Var(durationFlag{older}, "older-than", "also remove artifacts unused for this long (e.g. 30d, 12h), even if installed")
+	}
+	if sub != "ls" {
+		dry = fs.Bool("dry-run", false, "only say what would go")
+	}
+	pos, err := a.parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return fmt.Errorf("%w: cache %s takes no arguments, got %q", errUsage, sub, pos)
+	}
+	h, err := c.homeDirs()
+	if err != nil {
+		return err
+	}
+	if sub == "ls" {
+		rows, err := install.CacheList(h)
+		if err != nil {
+			return err
+		}
+		if rows == nil {
+			rows = []install.CacheEntry{}
+		}
+		if c.jsonOut {
+			return a.printJSON(map[string]any{"cached": rows})
+		}
+		for _, e := range rows {
+			use := ""
+			if e.InUse {
+				use = "  [installed]"
+			}
+			fmt.Fprintf(a.stdout, "%-28s %8.1f MB  last used %s%s\n", e.Artifact, float64(e.Size)/1e6, e.LastUsed.Format("2006-01-02"), use)
+		}
+		fmt.Fprintf(a.stderr, "%d artifacts, %.1f MB in %s\n", len(rows), mbOf(rows), h.CacheRoot())
+		return nil
+	}
+	res, err := install.CachePrune(ctx, h, install.PruneOptions{OlderThan: *older, All: sub == "clean", DryRun: *dry})
+	if err != nil {
+		return err
+	}
+	verb := "removed"
+	if *dry {
+		verb = "would remove"
+	}
+	if c.jsonOut {
+		return a.printJSON(map[string]any{strings.ReplaceAll(verb, " ", "_"): res.Removed, "kept": res.Kept})
+	}
+	for _, e := range res.Removed {
+		fmt.Fprintf(a.stdout, "%s %s (%.1f MB)\n", verb, e.Artifact, float64(e.Size)/1e6)
+	}
+	why := ""
+	if sub == "prune" && *older == 0 {
+		why = fmt.Sprintf(" (prune keeps what an install came from and what was fetched or used in the last %d days; cache clean removes everything)", int(install.DefaultKeepRecent.Hours()/24))
+	}
+	fmt.Fprintf(a.stderr, "%s %d artifacts (%.1f MB); %d remain (%.1f MB) in %s%s\n", verb, len(res.Removed), mbOf(res.Removed), len(res.Kept), mbOf(res.Kept), h.CacheRoot(), why)
+	return nil
+}
+
+func mbOf(rows []install.CacheEntry) float64 {
+	var total int64
+	for _, e := range rows {
+		total += e.Size
+	}
+	return float64(total) / 1e6
+}

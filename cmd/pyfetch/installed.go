@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/pyfetch/pyfetch/install"
+	"github.com/pyfetch/pyfetch/releases"
+)
+
+func (a *app) list(args []string) error {
+	var c common
+	fs := a.flags("list", &c, homeFlags)
+	if pos, err := a.parse(fs, args); err != nil {
+		return err
+	} else if len(pos) != 0 {
+		return fmt.Errorf("%w: list takes no arguments, got %q", errUsage, pos)
+	}
+	h, err := c.homeDirs()
+	if err != nil {
+		return err
+	}
+	rows, err := install.List(h)
+	if err != nil {
+		return err
+	}
+	if c.jsonOut {
+		if rows == nil {
+			rows = []install.Installed{}
+		}
+		return a.printJSON(map[string]any{"versions": rows})
+	}
+	if len(rows) == 0 {
+		fmt.Fprintf(a.stderr, "no versions installed in %s\n", h.Versions())
+	}
+	for _, r := range rows {
+		if r.Receipt == nil {
+			fmt.Fprintf(a.stdout, "%-10s %s  (%s)\n", r.Version, r.Path, r.Problem)
+			continue
+		}
+		kind := r.Receipt.Kind
+		if kind == "" {
+			kind = install.KindSource // receipts from before kinds existed
+		}
+		fmt.Fprintf(a.stdout, "%-10s %-6s %s  signed by %s, sha256 %s, installed %s\n",
+			r.Version, kind, r.Path, r.Receipt.Signer, r.Receipt.SHA256, r.Receipt.InstalledAt.Format(time.RFC3339))
+	}
+	return nil
+}
+
+func (a *app) uninstall(ctx context.Context, args []string) error {
+	var c common
+	fs := a.flags("uninstall", &c, homeFlags)
+	pos, err := a.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return fmt.Errorf("%w: uninstall needs an installed version, e.g. pyfetch uninstall 3.13.1 (or 3.13 when one 3.13 is installed)", errUsage)
+	}
+	h, err := c.homeDirs()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	removed := []string{}
+	for _, p := range pos {
+		name, err := install.UninstallTarget(h, p)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("uninstall %s: %w", p, err))
+			continue
+		}
+		dir, err := install.Uninstall(ctx, h, name)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("uninstall %s: %w", p, err))
+			continue
+		}
+		p = name
+		removed = append(removed, p)
+		if !c.jsonOut {
+			fmt.Fprintf(a.stdout, "removed %s (%s)\n", p, dir)
+		}
+	}
+	if c.jsonOut {
+		if err := a.printJSON(map[string]any{"removed": removed}); err != nil {
+			return err
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (a *app) path(args []string) error {
+	var c common
+	fs := a.flags("path", &c, homeFlags)
+	pos, err := a.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("%w: path takes one installed version or spec, e.g. pyfetch path 3.13", errUsage)
+	}
+	sp, err := releases.ParseSpec(pos[0])
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	h, err := c.homeDirs()
+	if err != nil {
+		return err
+	}
+	in, err := install.Find(h, sp)
+	if err != nil {
+		return err
+	}
+	if c.jsonOut {
+		return a.printJSON(in)
+	}
+	fmt.Fprintln(a.stdout, in.Path)
+	return nil
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/pyfetch/pyfetch/install"
+	"github.com/pyfetch/pyfetch/releases"
+	"github.com/pyfetch/pyfetch/verify"
+)
+
+func (a *app) mirror(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "export" {
+		return fmt.Errorf("%w: expected pyfetch mirror export DIR [SPEC...]", errUsage)
+	}
+	var c common
+	fs := a.flags("mirror export", &c, homeFlags|cacheFlags|trustFlags|signerFlag|offlineFlag)
+	pos, err := a.parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return fmt.Errorf("%w: mirror export needs a target DIR", errUsage)
+	}
+	id, err := c.identityOverride()
+	if err != nil {
+		return err
+	}
+	table, err := a.signerTable(&c)
+	if err != nil {
+		return err
+	}
+	h, err := c.homeDirs()
+	if err != nil {
+		return err
+	}
+	specs, err := parseSpecs(pos[1:])
+	if err != nil {
+		return err
+	}
+	versions, err := install.ResolveCached(ctx, h, specs)
+	if err != nil {
+		return err
+	}
+	v, tr, src, err := a.verifier(ctx, &c, h)
+	if err != nil {
+		return err
+	}
+	rootJSON, err := tr.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	trust := func() (*verify.Verifier, string, error) { return v, src, nil }
+	opts := install.Options{Home: h, Identity: id, Signers: table, Trust: trust}
+	out, err := install.Export(ctx, h, pos[0], versions, opts, rootJSON)
+	dir, _ := filepath.Abs(pos[0])
+	if !c.jsonOut {
+		for _, name := range out {
+			art, _ := releases.ParseArtifactName(name)
+			fmt.Fprintf(a.stdout, "exported %s to %s\n", name, filepath.Join(dir, art.Dir())+string(filepath.Separator))
+		}
+		if err == nil && len(out) > 0 {
+			spec := "VERSION"
+			if len(pos) > 1 {
+				spec = strings.Join(pos[1:], " ")
+			}
+			fmt.Fprintf(a.stdout, "wrote %s (the %s trusted root that verified them)\n", filepath.Join(dir, "trusted_root.json"), src)
+			fmt.Fprintf(a.stderr, "on the other machine, carry the folder (and the trusted root over a channel you trust), then:\n  pyfetch install --mirror file://%s/ --trusted-root %s %s\nor serve the folder with any static web server and pass its URL as --mirror\n",
+				dir, filepath.Join(dir, "trusted_root.json"), spec)
+		}
+	}
+	if c.jsonOut {
+		if out == nil {
+			out = []string{}
+		}
+		if jerr := a.printJSON(map[string]any{"dir": pos[0], "exported": out}); jerr != nil {
+			return jerr
+		}
+	}
+	return err
+}

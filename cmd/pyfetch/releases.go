@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/pyfetch/pyfetch/fetch"
+	"github.com/pyfetch/pyfetch/install"
+	"github.com/pyfetch/pyfetch/releases"
+)
+
+func (a *app) signers(args []string) error {
+	var c common
+	fs := a.flags("signers", &c, signerFlag)
+	if pos, err := a.parse(fs, args); err != nil {
+		return err
+	} else if len(pos) != 0 {
+		return fmt.Errorf("%w: signers takes no arguments, got %q", errUsage, pos)
+	}
+	table, err := a.signerTable(&c)
+	if err != nil {
+		return err
+	}
+	rows := table.Lines()
+	if c.jsonOut {
+		return a.printJSON(map[string]any{"signers": rows})
+	}
+	for _, s := range rows {
+		fmt.Fprintf(a.stdout, "%-5s %-22s %-32s first signed %s\n", s.Line, s.Identity, s.Issuer, s.FirstSigned)
+	}
+	return nil
+}
+
+func (a *app) releases(ctx context.Context, args []string) error {
+	var c common
+	fs := a.flags("releases", &c, homeFlags|cacheFlags|offlineFlag)
+	a.mirrorFlags(fs, &c)
+	pre := fs.Bool("pre", false, "include alphas, betas and release candidates")
+	retries := fs.Int("retries", a.envInt("PYFETCH_RETRIES", fetch.DefaultRetries), "retries per listing request, with backoff (env PYFETCH_RETRIES)")
+	pos, err := a.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 1 {
+		return fmt.Errorf("%w: releases takes at most one SPEC, got %d", errUsage, len(pos))
+	}
+	var spec *releases.Spec
+	if len(pos) == 1 {
+		sp, err := releases.ParseSpec(pos[0])
+		if err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		spec = &sp
+	}
+	if c.mirror, err = releases.NormalizeMirror(c.mirror); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	h, err := c.homeDirs()
+	if err != nil {
+		return err
+	}
+	if *retries < 0 {
+		return fmt.Errorf("%w: --retries must be 0 or more, got %d", errUsage, *retries)
+	}
+	if *retries == 0 {
+		*retries = -1 // fetch.Client reads 0 as "default"
+	}
+	r := a.resolver(&c, h, &fetch.Client{Offline: c.offline, Notify: a.warn, Retries: *retries})
+	offers, err := r.Releases(ctx, spec, *pre)
+	r.Save() //nolint:errcheck // the index is a cache
+	if err != nil {
+		return err
+	}
+	if c.jsonOut {
+		if offers == nil {
+			offers = []install.Offer{}
+		}
+		return a.printJSON(map[string]any{"mirror": c.mirror, "releases": offers})
+	}
+	for _, o := range offers {
+		signed := "no bundle"
+		if len(o.Signed) > 0 {
+			signed = "signed: " + strings.Join(o.Signed, ", ")
+		}
+		inst := ""
+		if o.Installed {
+			inst = "  [installed]"
+		}
+		fmt.Fprintf(a.stdout, "%-10s %-14s %s%s\n", o.Version, strings.Join(o.Formats, ","), signed, inst)
+	}
+	if len(offers) == 0 {
+		a.warn("no releases match on " + c.mirror)
+	}
+	return nil
+}
