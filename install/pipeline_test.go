@@ -1,0 +1,278 @@
+package install
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pyfetch/pyfetch/extract"
+	"github.com/pyfetch/pyfetch/fetch"
+	"github.com/pyfetch/pyfetch/internal/pyfetchtest"
+	"github.com/pyfetch/pyfetch/releases"
+	"github.com/pyfetch/pyfetch/verify"
+)
+
+const (
+	thomas = "thomas@python.org"
+	google = "https://accounts.google.com"
+)
+
+// fixture is a home, a mirror and options wired like the CLI wires them.
+type fixture struct {
+	ss     *pyfetchtest.Sigstore
+	mirror *pyfetchtest.Mirror
+	opts   Options
+	trusts *int // how many times Trust was asked
+	notes  *[]string
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ss := pyfetchtest.NewSigstore(t)
+	m := pyfetchtest.NewMirror(t)
+	tr, _, err := verify.LoadTrustedRoot(context.Background(), verify.RootOptions{File: ss.RootFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := verify.NewVerifier(tr, verify.WithoutSCTsUnsafe())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	trusts := 0
+	notes := []string{}
+	f := &fixture{ss: ss, mirror: m, trusts: &trusts, notes: &notes}
+	f.opts = Options{
+		Home:   Home{Root: t.TempDir()},
+		Mirror: m.URL(),
+		Format: releases.TarXZ,
+		Fetch:  &fetch.Client{RetryWait: time.Millisecond, Retries: 1},
+		Trust: func() (*verify.Verifier, string, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			trusts++
+			return v, verify.SourceFile, nil
+		},
+		Notify: func(s string) { mu.Lock(); notes = append(notes, s); mu.Unlock() },
+	}
+	return f
+}
+
+func mustVersion(t *testing.T, s string) releases.Version {
+	t.Helper()
+	v, err := releases.ParseVersion(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestInstallPipeline: the guarantees of Install, at the package: a
+// verified install with its receipt; already installed answered without
+// a trusted root; a bad signature leaves nothing in versions/ and no
+// unverified file in the cache; a genuine release under another name is
+// refused; --force swaps atomically and keeps the old tree on failure.
+func TestInstallPipeline(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	rel := f.mirror.Publish(t, f.ss, "3.13.1", "tar.xz", thomas, google, nil)
+	ctx := context.Background()
+	v := mustVersion(t, "3.13.1")
+
+	out, err := Install(ctx, v, f.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := out.Receipt
+	if out.AlreadyInstalled || !out.Downloaded || rc.Kind != KindSource || rc.TrustedRoot != verify.SourceFile || rc.Signer != thomas || rc.FromCache || !strings.HasSuffix(rc.URL, "/3.13.1/"+rel.Name) {
+		t.Fatalf("outcome %+v receipt %+v", out, rc)
+	}
+	if got, err := ReadReceipt(out.Dir); err != nil || got.SHA256 != rc.SHA256 {
+		t.Fatalf("receipt on disk: %+v %v", got, err)
+	}
+	if _, err := os.Stat(filepath.Join(out.Dir, "Include", "patchlevel.h")); err != nil {
+		t.Error(err)
+	}
+
+	// Installed: answered without asking for a trusted root.
+	before := *f.trusts
+	again, err := Install(ctx, v, f.opts)
+	if err != nil || !again.AlreadyInstalled || *f.trusts != before {
+		t.Fatalf("second install: %+v %v (trust asked %d times)", again, err, *f.trusts-before)
+	}
+
+	// --force from the cache: a verified cached copy, said in the receipt.
+	force := f.opts
+	force.Force = true
+	out2, err := Install(ctx, v, force)
+	if err != nil || out2.Downloaded || !out2.Receipt.FromCache {
+		t.Fatalf("force: %+v %v", out2, err)
+	}
+
+	// A failed --force keeps the old tree.
+	marker := filepath.Join(out.Dir, "marker")
+	os.WriteFile(marker, []byte("old"), 0o644)
+	f.mirror.Put(t, "3.13.1/"+rel.Name+".sigstore", f.ss.Sign(t, "mallory@example.com", google, rel.Artifact))
+	os.Remove(filepath.Join(f.opts.Home.CacheDir("3.13.1"), rel.Name))
+	if _, err := Install(ctx, v, force); !errors.Is(err, verify.ErrIdentity) {
+		t.Fatalf("force with a bad signer: %v", err)
+	}
+	if b, _ := os.ReadFile(marker); string(b) != "old" {
+		t.Error("a failed --force changed the installed tree")
+	}
+	if _, err := os.Stat(filepath.Join(f.opts.Home.CacheDir("3.13.1"), rel.Name)); err == nil {
+		t.Error("an artifact that failed verification is in the cache")
+	}
+	assertVersions(t, f.opts.Home, "3.13.1")
+}
+
+func TestInstallRefusals(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		publish func(f *fixture)
+		want    error
+	}{
+		{"wrong signer", func(f *fixture) {
+			f.mirror.Publish(t, f.ss, "3.13.1", "tar.xz", "mallory@example.com", google, nil)
+		}, verify.ErrIdentity},
+		{"artifact changed after signing", func(f *fixture) {
+			r := f.mirror.Publish(t, f.ss, "3.13.1", "tar.xz", thomas, google, nil)
+			f.mirror.Put(t, "3.13.1/"+r.Name, append(bytes.Clone(r.Artifact), 0))
+		}, verify.ErrDigest},
+		{"another release under this name", func(f *fixture) {
+			r := pyfetchtest.NewMirror(t).Publish(t, f.ss, "3.13.2", "tar.xz", thomas, google, nil)
+			f.mirror.Put(t, "3.13.1/Python-3.13.1.tar.xz", r.Artifact)
+			f.mirror.Put(t, "3.13.1/Python-3.13.1.tar.xz.sigstore", r.Bundle)
+		}, verify.ErrWrongRelease},
+		{"no bundle", func(f *fixture) {
+			r := pyfetchtest.NewMirror(t).Publish(t, f.ss, "3.13.1", "tar.xz", thomas, google, nil)
+			f.mirror.Put(t, "3.13.1/Python-3.13.1.tar.xz", r.Artifact)
+		}, fetch.ErrNotFound},
+		{"unsafe archive", func(f *fixture) {
+			f.mirror.Publish(t, f.ss, "3.13.1", "tar.xz", thomas, google, []pyfetchtest.Entry{
+				{Name: "Python-3.13.1/", Type: '5'},
+				{Name: "Python-3.13.1/link", Type: '2', Linkname: "../../etc"},
+			})
+		}, extract.ErrUnsafePath},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			tc.publish(f)
+			_, err := Install(context.Background(), mustVersion(t, "3.13.1"), f.opts)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("got %v, want %v", err, tc.want)
+			}
+			assertVersions(t, f.opts.Home)
+			if ents, _ := os.ReadDir(f.opts.Home.CacheDir("3.13.1")); len(ents) > 0 {
+				for _, e := range ents {
+					if e.Name() == "Python-3.13.1.tar.xz" && !errors.Is(tc.want, extract.ErrUnsafePath) {
+						t.Errorf("unverified artifact left in the cache")
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestParallelInstallsOneDownload: N goroutines installing one version
+// make one download and one tree.
+func TestParallelInstallsOneDownload(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	rel := f.mirror.Publish(t, f.ss, "3.13.1", "tar.xz", thomas, google, nil)
+	var wg sync.WaitGroup
+	errs := make([]error, 6)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = Install(context.Background(), mustVersion(t, "3.13.1"), f.opts)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := 0
+	for _, r := range f.mirror.Requests() {
+		if strings.HasSuffix(r.URL.Path, "/"+rel.Name) {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d downloads of the artifact, want 1", n)
+	}
+	assertVersions(t, f.opts.Home, "3.13.1")
+}
+
+func TestPrimeAndFormatFallback(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.mirror.Publish(t, f.ss, "3.13.1", "tar.xz", thomas, google, nil)
+	o := f.opts
+	o.Format = releases.TGZ
+	if _, _, err := Prime(context.Background(), mustVersion(t, "3.13.1"), o); !errors.Is(err, fetch.ErrNotFound) || !strings.Contains(err.Error(), "use --format tar.xz") {
+		t.Fatalf("explicit tgz: %v", err)
+	}
+	o.AnyFormat = true
+	res, downloaded, err := Prime(context.Background(), mustVersion(t, "3.13.1"), o)
+	if err != nil || !downloaded || res.Identity.SAN != thomas {
+		t.Fatalf("any format: %+v %v %v", res, downloaded, err)
+	}
+	if !strings.Contains(strings.Join(*f.notes, "\n"), "using Python-3.13.1.tar.xz") {
+		t.Errorf("fallback not said: %q", *f.notes)
+	}
+	entries, err := CacheList(f.opts.Home)
+	if err != nil || len(entries) != 1 || !entries[0].HasBundle {
+		t.Fatalf("cache: %+v %v", entries, err)
+	}
+	assertVersions(t, f.opts.Home)
+}
+
+func TestCachePruneSelection(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	tests := []struct {
+		name string
+		o    PruneOptions
+		e    CacheEntry
+		want bool
+	}{
+		{"fresh, not installed", PruneOptions{Now: now}, CacheEntry{LastUsed: now.Add(-time.Hour)}, false},
+		{"old, not installed", PruneOptions{Now: now}, CacheEntry{LastUsed: now.Add(-31 * 24 * time.Hour)}, true},
+		{"old, installed", PruneOptions{Now: now}, CacheEntry{LastUsed: now.Add(-31 * 24 * time.Hour), InUse: true}, false},
+		{"older-than, installed", PruneOptions{Now: now, OlderThan: time.Hour}, CacheEntry{LastUsed: now.Add(-2 * time.Hour), InUse: true}, true},
+		{"older-than, fresh", PruneOptions{Now: now, OlderThan: time.Hour}, CacheEntry{LastUsed: now}, false},
+		{"clean", PruneOptions{Now: now, All: true}, CacheEntry{LastUsed: now, InUse: true}, true},
+	}
+	for _, tc := range tests {
+		if got := tc.o.selects(tc.e); got != tc.want {
+			t.Errorf("%s: selects = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func assertVersions(t *testing.T, h Home, want ...string) {
+	t.Helper()
+	ents, _ := os.ReadDir(h.Versions())
+	var got []string
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), ".") {
+			got = append(got, e.Name())
+		}
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("versions/ holds %v, want %v", got, want)
+	}
+}

@@ -1,0 +1,85 @@
+package safefile
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestOpenRefusesPlantedFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	other := filepath.Join(dir, "other")
+	os.WriteFile(other, []byte("x"), 0o644)
+	tests := []struct {
+		name  string
+		plant func(p string)
+		want  error
+	}{
+		{"private file", func(p string) { os.WriteFile(p, []byte("x"), 0o644) }, nil},
+		{"symlink", func(p string) { os.Symlink(other, p) }, ErrSymlink},
+		{"dangling symlink", func(p string) { os.Symlink(filepath.Join(dir, "nowhere"), p) }, ErrSymlink},
+		{"hard link", func(p string) { os.Link(other, p) }, ErrHardLinked},
+		{"fifo", func(p string) { syscall.Mkfifo(p, 0o644) }, ErrNotRegular},
+		{"folder", func(p string) { os.Mkdir(p, 0o755) }, ErrNotRegular},
+		{"group-writable", func(p string) { os.WriteFile(p, []byte("x"), 0o600); os.Chmod(p, 0o660) }, ErrForeign},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(dir, tc.name)
+			tc.plant(p)
+			done := make(chan error, 1)
+			go func() {
+				f, err := Open(p)
+				if err == nil {
+					f.Close()
+				}
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if !errors.Is(err, tc.want) || (tc.want != nil && !errors.Is(err, ErrUntrusted)) {
+					t.Errorf("Open: %v, want %v", err, tc.want)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("Open blocked")
+			}
+		})
+	}
+}
+
+func TestReadRegularAndRemove(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "f")
+	os.WriteFile(p, []byte("hello"), 0o666)
+	os.Chmod(p, 0o666)
+	if b, err := ReadRegular(p, 10); err != nil || string(b) != "hello" {
+		t.Errorf("ReadRegular of a world-writable file (content checked later): %q %v", b, err)
+	}
+	if _, err := ReadRegular(p, 3); err == nil {
+		t.Error("ReadRegular ignored the size cap")
+	}
+	fifo := filepath.Join(dir, "fifo")
+	syscall.Mkfifo(fifo, 0o644)
+	if _, err := ReadRegular(fifo, 10); !errors.Is(err, ErrNotRegular) {
+		t.Errorf("ReadRegular of a FIFO: %v", err)
+	}
+	link := filepath.Join(dir, "link")
+	os.Symlink(p, link)
+	if err := Remove(link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Error("Remove followed the symlink")
+	}
+	if err := Remove(filepath.Join(dir, "missing")); err != nil {
+		t.Errorf("Remove of a missing path: %v", err)
+	}
+	if err := Remove(dir); err == nil {
+		t.Error("Remove took a folder")
+	}
+}
