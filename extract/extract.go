@@ -69,6 +69,9 @@ type Options struct {
 	// ("Python-3.13.1"); it is removed from the written paths.
 	StripPrefix string
 	Limits      Limits
+	// NoExternal keeps xz decoding in Go even when the system's xz is
+	// there (tests of the Go path).
+	NoExternal bool
 }
 
 // Stats counts what was unpacked.
@@ -78,8 +81,9 @@ type Stats struct {
 }
 
 // Extract unpacks a compressed tarball from r into dir, which must exist
-// and should be empty. Every write goes through an os.Root on dir, so no
-// entry, link or race can place a byte outside it; on top of that every
+// and should be empty. Every write is relative to a folder descriptor
+// opened without following links (see tree), so no entry, link or race
+// can place a byte outside it; on top of that every
 // header is validated before it is acted on (see doc.go). On error, dir
 // may hold part of the archive: callers unpack into a temp dir and remove
 // it (Install does).
@@ -93,11 +97,11 @@ func Extract(ctx context.Context, r io.Reader, dir string, opts Options) (Stats,
 	default:
 		return Stats{}, fmt.Errorf("extract: unknown compression %q", opts.Compression)
 	}
-	root, err := os.OpenRoot(dir)
+	root, err := openTree(dir)
 	if err != nil {
 		return Stats{}, fmt.Errorf("extract: %w", err)
 	}
-	defer root.Close()
+	defer root.close()
 	x := &extractor{
 		root:      root,
 		prefix:    strings.Trim(opts.StripPrefix, "/"),
@@ -107,8 +111,12 @@ func Extract(ctx context.Context, r io.Reader, dir string, opts Options) (Stats,
 		traversed: map[string]bool{},
 	}
 	x.w = newWriter(root)
-	ca := archives.CompressedArchive{Compression: comp, Extraction: archives.Tar{}}
-	err = ca.Extract(ctx, r, x.handle)
+	if opts.Compression == XZ && systemXZ != "" && !opts.NoExternal {
+		err = extractWithSystemXZ(ctx, r, x.handle)
+	} else {
+		ca := archives.CompressedArchive{Compression: comp, Extraction: archives.Tar{}}
+		err = ca.Extract(ctx, r, x.handle)
+	}
 	if werr := x.w.close(); err == nil {
 		err = werr
 	}
@@ -138,7 +146,7 @@ const (
 )
 
 type extractor struct {
-	root    *os.Root
+	root    *tree
 	prefix  string
 	lim     Limits
 	stats   Stats
@@ -269,7 +277,7 @@ func (x *extractor) mkdirParents(rel string) error {
 	if err := x.claim(parent, kindDir); err != nil {
 		return err
 	}
-	if err := x.root.Mkdir(parent, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+	if err := x.root.mkdir(parent, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 		return err
 	}
 	x.stats.Dirs++
@@ -287,7 +295,7 @@ func (x *extractor) dir(rel string, hdr *tar.Header) error {
 		return err
 	}
 	// Owner keeps rwx so the rest of the archive can be written.
-	if err := x.root.Mkdir(rel, fs.FileMode(hdr.Mode)&0o777|0o700); err != nil {
+	if err := x.root.mkdir(rel, fs.FileMode(hdr.Mode)&0o777|0o700); err != nil {
 		return err
 	}
 	x.stats.Dirs++
@@ -368,7 +376,7 @@ func (x *extractor) symlink(rel string, hdr *tar.Header) error {
 	if err := x.claim(rel, kindSymlink); err != nil {
 		return err
 	}
-	if err := x.root.Symlink(target, rel); err != nil {
+	if err := x.root.symlink(target, rel); err != nil {
 		return err
 	}
 	x.stats.Links++
@@ -437,7 +445,7 @@ func (x *extractor) hardlink(rel string, hdr *tar.Header) error {
 	if err := x.claim(rel, kindFile); err != nil {
 		return err
 	}
-	if err := x.root.Link(old, rel); err != nil {
+	if err := x.root.link(old, rel); err != nil {
 		return err
 	}
 	x.stats.Links++
@@ -451,7 +459,7 @@ func (x *extractor) finish() error {
 		if d.t.IsZero() {
 			continue
 		}
-		if err := x.root.Chtimes(d.name, d.t, d.t); err != nil {
+		if err := x.root.chtimes(d.name, d.t); err != nil {
 			return err
 		}
 	}

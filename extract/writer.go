@@ -3,7 +3,6 @@ package extract
 import (
 	"io"
 	"io/fs"
-	"os"
 	"sync"
 	"time"
 
@@ -20,7 +19,7 @@ import (
 // regular files fans out. Memory stays bounded: at most maxInFlight bytes
 // of file contents wait for a writer.
 type writer struct {
-	root *os.Root
+	root *tree
 	jobs chan writeJob
 	wg   sync.WaitGroup
 
@@ -70,27 +69,24 @@ func (w *writer) writeStream(rel string, perm fs.FileMode, mtime time.Time, r io
 	if err := w.failed(); err != nil {
 		return 0, err
 	}
-	f, err := w.root.OpenFile(rel, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	fd, err := w.root.create(rel, perm)
 	if err != nil {
 		return 0, err
 	}
 	bp := bufPool.Get().(*[]byte)
 	buf := (*bp)[:cap(*bp)]
-	n, err := io.CopyBuffer(onlyWriter{f}, r, buf)
+	n, err := io.CopyBuffer(fdWriter(fd), r, buf)
 	bufPool.Put(bp)
 	if err == nil {
-		err = setMtime(f, rel, mtime)
+		err = setMtimeFD(fd, rel, mtime)
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	if cerr := unix.Close(fd); err == nil && cerr != nil {
+		err = &fs.PathError{Op: "close", Path: rel, Err: cerr}
 	}
 	return n, err
 }
 
-// onlyWriter hides ReadFrom, so CopyBuffer uses the pooled buffer.
-type onlyWriter struct{ io.Writer }
-
-func newWriter(root *os.Root) *writer {
+func newWriter(root *tree) *writer {
 	w := &writer{root: root, jobs: make(chan writeJob, 256)}
 	w.cond = sync.NewCond(&w.mu)
 	for range writers {
@@ -163,30 +159,20 @@ func (w *writer) failed() error {
 }
 
 func (w *writer) write(j writeJob) error {
-	f, err := w.root.OpenFile(j.rel, os.O_WRONLY|os.O_CREATE|os.O_EXCL, j.perm)
+	fd, err := w.root.create(j.rel, j.perm)
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(j.data); err != nil {
-		f.Close()
+	if _, err := fdWriter(fd).Write(j.data); err != nil {
+		unix.Close(fd)
+		return &fs.PathError{Op: "write", Path: j.rel, Err: err}
+	}
+	if err := setMtimeFD(fd, j.rel, j.mtime); err != nil {
+		unix.Close(fd)
 		return err
 	}
-	if err := setMtime(f, j.rel, j.mtime); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// setMtime keeps the archive's times (make compares timestamps of
-// generated sources), through the open descriptor: no second path lookup.
-func setMtime(f *os.File, rel string, t time.Time) error {
-	if t.IsZero() {
-		return nil
-	}
-	tv := unix.NsecToTimeval(t.UnixNano())
-	if err := unix.Futimes(int(f.Fd()), []unix.Timeval{tv, tv}); err != nil {
-		return &fs.PathError{Op: "futimes", Path: rel, Err: err}
+	if err := unix.Close(fd); err != nil {
+		return &fs.PathError{Op: "close", Path: j.rel, Err: err}
 	}
 	return nil
 }
