@@ -70,6 +70,8 @@ func TestBenchReport(t *testing.T) {
 	put("3.13.99/Python-3.13.99.tgz.sigstore", ss.Sign(t, "thomas@python.org", "https://accounts.google.com", big))
 
 	base, server := serve(t, mirror)
+	slowBase, slowServer := serveThrottled(t, mirror, throttleBytesPerSec)
+	defer slowServer.Close()
 	bin := build(t)
 
 	work := t.TempDir()
@@ -82,7 +84,8 @@ func TestBenchReport(t *testing.T) {
 	} {
 		url := base + version + "/Python-" + version + "." + f.format
 		local := filepath.Join(mirror, version, "Python-"+version+"."+f.format)
-		var cold, warm, curlTar, careful, tarOnly []sample
+		var cold, warm, curlTar, careful, byHand, tarOnly, slowCold, slowCurlTar []sample
+		slowURL := slowBase + version + "/Python-" + version + "." + f.format
 		for range reps {
 			home := filepath.Join(work, "home")
 			env := []string{"PYFETCH_HOME=" + home, "PYFETCH_MIRROR=" + base, "PYFETCH_TRUSTED_ROOT=" + ss.RootFile, "HOME=" + work, "PATH=" + os.Getenv("PATH")}
@@ -100,7 +103,22 @@ func TestBenchReport(t *testing.T) {
 			reset()
 			careful = append(careful, measure(t, nil, "sh", "-c", fmt.Sprintf("curl -fsS -o %[1]s/a %[2]s && sha256sum %[1]s/a >/dev/null && tar x%[3]sf %[1]s/a -C %[1]s", dst, url, f.tarFlag)))
 			reset()
+			// The verified way by hand: download both, verify the bundle
+			// with sigstore-go (pyfetch verify stands in for cosign
+			// verify-blob, which is not packaged here), then unpack.
+			byHand = append(byHand, measure(t, []string{"HOME=" + work, "PATH=" + os.Getenv("PATH"), "PYFETCH_HOME=" + filepath.Join(work, "vh"), "PYFETCH_TRUSTED_ROOT=" + ss.RootFile}, "sh", "-c",
+				fmt.Sprintf("curl -fsS -o %[1]s/%[4]s %[2]s && curl -fsS -o %[1]s/%[4]s.sigstore %[2]s.sigstore && %[5]s verify %[1]s/%[4]s >/dev/null 2>&1 && tar x%[3]sf %[1]s/%[4]s -C %[1]s", dst, url, f.tarFlag, "Python-"+version+"."+f.format, bin)))
+			reset()
 			tarOnly = append(tarOnly, measure(t, nil, "tar", "x"+f.tarFlag+"f", local, "-C", dst))
+			os.RemoveAll(dst)
+			// A slow link (about 100 Mbit/s): the signature gate means
+			// pyfetch cannot unpack while the bytes arrive, as curl | tar does.
+			slowEnv := []string{"PYFETCH_HOME=" + home, "PYFETCH_MIRROR=" + slowBase, "PYFETCH_TRUSTED_ROOT=" + ss.RootFile, "HOME=" + work, "PATH=" + os.Getenv("PATH")}
+			os.RemoveAll(home)
+			slowCold = append(slowCold, measure(t, slowEnv, bin, "install", "--quiet", "--format", f.format, version))
+			os.RemoveAll(home)
+			reset()
+			slowCurlTar = append(slowCurlTar, measure(t, nil, "sh", "-c", fmt.Sprintf("curl -fsS %s | tar x%sf - -C %s", slowURL, f.tarFlag, dst)))
 			os.RemoveAll(dst)
 		}
 		rows = append(rows,
@@ -108,7 +126,10 @@ func TestBenchReport(t *testing.T) {
 			row("", "pyfetch install, warm (re-hash + verify + unpack)", warm, ratio(warm, tarOnly)+" of tar x"),
 			row("", "curl \\| tar x (unverified)", curlTar, ""),
 			row("", "curl -o + sha256sum + tar x (no signature check)", careful, ""),
+			row("", "by hand, verified: curl -o artifact + bundle, sigstore-go verify, tar x", byHand, ratio(cold, byHand)+" (pyfetch cold / this)"),
 			row("", "tar x of the local file", tarOnly, ""),
+			row("", "pyfetch install, cold, ~100 Mbit/s link", slowCold, ratio(slowCold, slowCurlTar)+" of curl \\| tar on the same link"),
+			row("", "curl \\| tar x, ~100 Mbit/s link (unverified)", slowCurlTar, ""),
 		)
 	}
 	// Peak RSS, real vs 10× synthetic.
@@ -139,6 +160,44 @@ func TestBenchReport(t *testing.T) {
 }
 
 var serverName = "Go net/http file server"
+
+// throttleBytesPerSec is the slow link's speed: about 100 Mbit/s.
+const throttleBytesPerSec = 12_500_000
+
+// serveThrottled serves dir over loopback no faster than rate bytes a
+// second (Range requests and listings included), with Go's file server.
+func serveThrottled(t *testing.T, dir string, rate int) (string, interface{ Close() }) {
+	fsrv := http.FileServer(http.Dir(dir))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fsrv.ServeHTTP(&throttledWriter{ResponseWriter: w, rate: rate, start: time.Now()}, r)
+	}))
+	return srv.URL + "/", srv
+}
+
+type throttledWriter struct {
+	http.ResponseWriter
+	rate  int
+	start time.Time
+	sent  int
+}
+
+func (w *throttledWriter) Write(p []byte) (int, error) {
+	const chunk = 64 << 10
+	n := 0
+	for n < len(p) {
+		m := min(chunk, len(p)-n)
+		k, err := w.ResponseWriter.Write(p[n : n+m])
+		n += k
+		w.sent += k
+		if err != nil {
+			return n, err
+		}
+		if ahead := time.Duration(float64(w.sent)/float64(w.rate)*float64(time.Second)) - time.Since(w.start); ahead > 0 {
+			time.Sleep(ahead)
+		}
+	}
+	return n, nil
+}
 
 // serve prefers a real nginx, as the issue asks, else Go's file server.
 func serve(t *testing.T, dir string) (string, interface{ Close() }) {
