@@ -58,12 +58,14 @@ func buildInto(ctx context.Context, src io.Reader, art releases.Artifact, name s
 	if err := os.MkdirAll(o.Home.LogDir(), 0o755); err != nil {
 		return err
 	}
-	logPath := filepath.Join(o.Home.LogDir(), fmt.Sprintf("build-%s-%s.log", name, time.Now().UTC().Format("20060102T150405Z")))
-	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	// A new file each build (O_EXCL, random suffix): two builds in one
+	// second, or a planted file, never share or follow a log.
+	logf, err := os.CreateTemp(o.Home.LogDir(), fmt.Sprintf("build-%s-%s-*.log", name, time.Now().UTC().Format("20060102T150405Z")))
 	if err != nil {
 		return err
 	}
 	defer logf.Close()
+	logPath := logf.Name()
 	prefix := o.Home.VersionDir(name)
 	if !filepath.IsAbs(prefix) {
 		if prefix, err = filepath.Abs(prefix); err != nil {

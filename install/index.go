@@ -227,6 +227,35 @@ func (r *Resolver) Resolve(ctx context.Context, spec releases.Spec, formats []re
 		fetch.ErrNotFound, pref, spec.Raw, formatList(formats), r.Mirror, hint)
 }
 
+// ResolveAll turns specs into distinct versions, in the order given, and
+// saves the index. When the mirror cannot be reached, an installed match
+// is the answer, said through Notify (newer releases could not be
+// checked).
+func (r *Resolver) ResolveAll(ctx context.Context, specs []releases.Spec, formats []releases.Format, pre bool) ([]releases.Version, error) {
+	defer r.Save() //nolint:errcheck // the index is a cache; losing it costs a request
+	seen := map[releases.Version]bool{}
+	var out []releases.Version
+	for _, sp := range specs {
+		v, err := r.Resolve(ctx, sp, formats, pre)
+		if err != nil && ctx.Err() == nil && !errors.Is(err, fetch.ErrNotFound) && !errors.Is(err, ErrRequest) {
+			if in, ferr := Find(r.Home, sp); ferr == nil {
+				if iv, perr := releases.ParseVersion(strings.TrimSuffix(in.Version, "t")); perr == nil {
+					r.notify("note: %v; newer %s releases could not be checked, using the installed %s", err, sp.Raw, in.Version)
+					v, err = iv, nil
+				}
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
 // checkExact returns v unless the mirror's root listing (when it can be
 // had) shows that v's folder does not exist there.
 func (r *Resolver) checkExact(ctx context.Context, v releases.Version) (releases.Version, error) {

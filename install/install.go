@@ -161,7 +161,7 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 		return nil, err
 	}
 	if o.Build != nil && o.Build.FreeThreaded && (v.Major < 3 || v.Major == 3 && v.Minor < 13) {
-		return nil, fmt.Errorf("%w: %s: free-threaded builds exist from 3.13 on", ErrUsage, v)
+		return nil, fmt.Errorf("%w: %s: free-threaded builds exist from 3.13 on", ErrRequest, v)
 	}
 	name := InstallName(v, o.Build)
 	dir := o.Home.VersionDir(name)

@@ -113,7 +113,7 @@ func (n installName) String() string { return string(n) }
 func UninstallTarget(h Home, typed string) (string, error) {
 	sp, err := releases.ParseSpec(typed)
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrUsage, err)
+		return "", fmt.Errorf("%w: %v", ErrRequest, err)
 	}
 	if sp.Exact != nil {
 		name := sp.Exact.String()
@@ -140,5 +140,5 @@ func UninstallTarget(h Home, typed string) (string, error) {
 	case 1:
 		return matches[0], nil
 	}
-	return "", fmt.Errorf("%w: %q matches %s; name the one to remove", ErrUsage, typed, strings.Join(matches, ", "))
+	return "", fmt.Errorf("%w: %q matches %s; name the one to remove", ErrRequest, typed, strings.Join(matches, ", "))
 }

@@ -14,8 +14,9 @@ import (
 	"github.com/pyfetch/pyfetch/verify"
 )
 
-// ErrUsage marks a request that cannot be acted on as given.
-var ErrUsage = errors.New("usage")
+// ErrRequest marks a request that cannot be acted on as asked (the CLI
+// reports it as a usage error).
+var ErrRequest = errors.New("invalid request")
 
 // VerifyFileRequest asks whether an artifact a user already has (a file,
 // or just its digest) is genuine.
@@ -53,7 +54,7 @@ func VerifyFile(ctx context.Context, req VerifyFileRequest, v *verify.Verifier) 
 		}
 	} else {
 		if req.Bundle == "" || len(digest) != 32 {
-			return "", nil, fmt.Errorf("%w: verifying a bare SHA-256 digest needs --bundle FILE", ErrUsage)
+			return "", nil, fmt.Errorf("%w: verifying a bare SHA-256 digest needs --bundle FILE", ErrRequest)
 		}
 		name = strings.TrimSuffix(filepath.Base(req.Bundle), ".sigstore")
 	}

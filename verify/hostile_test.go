@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/pyfetch/pyfetch/internal/pyfetchtest"
-	"github.com/pyfetch/pyfetch/releases"
 	"github.com/pyfetch/pyfetch/verify"
 )
 
@@ -178,16 +177,8 @@ func TestHostileRealBundles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ver, err := releases.VersionFromFileName(a.File)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s, err := releases.DefaultTable().SignerFor(ver, a.File)
-			if err != nil {
-				t.Fatal(err)
-			}
 			// The right signer, so that only the digest is stale.
-			if _, err := v.Verify(b, d, verify.Identity{SAN: s.Identity, Issuer: s.Issuer}); !errors.Is(err, verify.ErrDigest) {
+			if _, err := v.Verify(b, d, signerOf(t, a.File)); !errors.Is(err, verify.ErrDigest) {
 				t.Fatalf("got %v, want ErrDigest", err)
 			}
 		})

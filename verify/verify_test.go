@@ -1,9 +1,11 @@
 package verify_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -110,55 +112,40 @@ func TestParseBundleRejects(t *testing.T) {
 	}
 }
 
-// TestSCTsRequiredWithCTLogs: once the trusted root lists a CT log, a
-// certificate without SCTs is refused.
-func TestSCTsRequiredWithCTLogs(t *testing.T) {
+// TestSCTsRequired: a certificate without an SCT is refused once the
+// trusted root lists a CT log, and by default even when it lists none
+// (only the explicit WithoutSCTsUnsafe drops the requirement).
+func TestSCTsRequired(t *testing.T) {
 	t.Parallel()
 	ss := pyfetchtest.NewSigstore(t)
-	data, err := pyfetchtest.TrustedRootJSONWithCT(ss.VS)
+	withCT, err := pyfetchtest.TrustedRootJSONWithCT(ss.VS)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := verify.ParseTrustedRoot(data)
+	withoutCT, err := os.ReadFile(ss.RootFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := verify.NewVerifier(tr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	art := []byte("x")
-	b, err := verify.ParseBundle(ss.Sign(t, thomas, google, art))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(art)
-	_, err = v.Verify(b, sum[:], verify.Identity{SAN: thomas, Issuer: google})
-	if !errors.Is(err, verify.ErrSignature) || !strings.Contains(strings.ToLower(err.Error()), "sct") {
-		t.Fatalf("got %v, want a refusal for missing SCTs", err)
-	}
-}
-
-// TestSCTsRequiredByDefault: without the explicit WithoutSCTsUnsafe, a
-// certificate with no SCT is refused even when the root lists no CT log.
-func TestSCTsRequiredByDefault(t *testing.T) {
-	t.Parallel()
-	ss := pyfetchtest.NewSigstore(t)
-	tr, _, err := verify.LoadTrustedRoot(context.Background(), verify.RootOptions{File: ss.RootFile})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := verify.NewVerifier(tr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	art := []byte("x")
-	b, err := verify.ParseBundle(ss.Sign(t, thomas, google, art))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(art)
-	if _, err := v.Verify(b, sum[:], verify.Identity{SAN: thomas, Issuer: google}); !errors.Is(err, verify.ErrSignature) {
-		t.Fatalf("got %v, want a refusal for the missing SCT", err)
+	for name, data := range map[string][]byte{"root lists a CT log": withCT, "root lists none, default policy": withoutCT} {
+		t.Run(name, func(t *testing.T) {
+			tr, err := verify.ParseTrustedRoot(bytes.TrimSpace(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := verify.NewVerifier(tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			art := []byte("x")
+			b, err := verify.ParseBundle(ss.Sign(t, thomas, google, art))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := sha256.Sum256(art)
+			_, err = v.Verify(b, sum[:], verify.Identity{SAN: thomas, Issuer: google})
+			if !errors.Is(err, verify.ErrSignature) || !strings.Contains(strings.ToLower(err.Error()), "sct") {
+				t.Fatalf("got %v, want a refusal for the missing SCT", err)
+			}
+		})
 	}
 }

@@ -100,15 +100,7 @@ func TestRealInstallOffline(t *testing.T) {
 	if testing.Short() {
 		t.Skip("unpacks 5 000 files; skipped with -short")
 	}
-	real := pyfetchtest.RealDir(t)
-	mirror := t.TempDir()
-	os.Mkdir(filepath.Join(mirror, "3.13.5"), 0o755)
-	for _, f := range []string{"artifacts/Python-3.13.5.tar.xz", "bundles/Python-3.13.5.tar.xz.sigstore"} {
-		src, _ := filepath.Abs(filepath.Join(real, f))
-		if err := os.Symlink(src, filepath.Join(mirror, "3.13.5", filepath.Base(f))); err != nil {
-			t.Fatal(err)
-		}
-	}
+	_, mirror := realMirror(t)
 	home := t.TempDir()
 	env := []string{"HOME=" + t.TempDir(), "PYFETCH_HOME=" + home, "PATH=" + os.Getenv("PATH")}
 	code, stdout, stderr := runBinary(t, env, "install", "--offline", "--format", "tar.xz", "--mirror", "file://"+mirror, "3.13.5")
@@ -133,15 +125,7 @@ func TestRealBuild(t *testing.T) {
 	if os.Getenv("PYFETCH_REAL_BUILD") != "1" {
 		t.Skip("set PYFETCH_REAL_BUILD=1 to build the real CPython 3.13.5 (minutes; needs build-essential and the -dev packages)")
 	}
-	real := pyfetchtest.RealDir(t)
-	mirror := t.TempDir()
-	os.Mkdir(filepath.Join(mirror, "3.13.5"), 0o755)
-	for _, f := range []string{"artifacts/Python-3.13.5.tar.xz", "bundles/Python-3.13.5.tar.xz.sigstore"} {
-		src, _ := filepath.Abs(filepath.Join(real, f))
-		if err := os.Symlink(src, filepath.Join(mirror, "3.13.5", filepath.Base(f))); err != nil {
-			t.Fatal(err)
-		}
-	}
+	real, mirror := realMirror(t)
 	rootFile, _ := filepath.Abs(filepath.Join(real, "public-good-trusted_root.json"))
 	home := t.TempDir()
 	env := []string{"HOME=" + t.TempDir(), "PYFETCH_HOME=" + home, "PATH=" + os.Getenv("PATH")}
@@ -164,4 +148,20 @@ func TestRealBuild(t *testing.T) {
 	if err != nil || rc.Kind != install.KindBuild || rc.Build == nil || rc.SHA256 != "93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640" {
 		t.Errorf("receipt %+v: %v", rc, err)
 	}
+}
+
+// realMirror is a file:// mirror holding the genuine 3.13.5 tar.xz and its
+// genuine bundle (links into ../shared/fixtures/real, which it returns).
+func realMirror(t *testing.T) (real, mirror string) {
+	t.Helper()
+	real = pyfetchtest.RealDir(t)
+	mirror = t.TempDir()
+	os.Mkdir(filepath.Join(mirror, "3.13.5"), 0o755)
+	for _, f := range []string{"artifacts/Python-3.13.5.tar.xz", "bundles/Python-3.13.5.tar.xz.sigstore"} {
+		src, _ := filepath.Abs(filepath.Join(real, f))
+		if err := os.Symlink(src, filepath.Join(mirror, "3.13.5", filepath.Base(f))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return real, mirror
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"runtime"
 	"strings"
 	"sync"
@@ -28,36 +29,93 @@ func (a *app) buildFlagSet(fs *flag.FlagSet, bf *buildFlags) {
 }
 
 // buildOptions turns the flags into install's BuildOptions (nil without
-// --build). Each phase is one line on stderr, with the time the previous
-// one took, so a terminal and a CI log read alike.
-func (a *app) buildOptions(bf *buildFlags) (*install.BuildOptions, error) {
+// --build) and the function that ends the phase display. In a pipe (a CI
+// log) each phase is one line, with the time the previous one took; on a
+// terminal, for one version, the current phase's line also shows its
+// elapsed time, updated every second.
+func (a *app) buildOptions(bf *buildFlags, versions int) (*install.BuildOptions, func(), error) {
 	if !bf.build {
 		if bf.keepSource || bf.optimize || bf.freethreaded || bf.configureOpts != "" {
-			return nil, fmt.Errorf("%w: --keep-source, --optimize, --freethreaded and --configure-opts go with --build", errUsage)
+			return nil, func() {}, fmt.Errorf("%w: --keep-source, --optimize, --freethreaded and --configure-opts go with --build", errUsage)
 		}
-		return nil, nil
+		return nil, func() {}, nil
 	}
 	if bf.makeJobs < 1 {
-		return nil, fmt.Errorf("%w: --make-jobs must be at least 1, got %d", errUsage, bf.makeJobs)
+		return nil, func() {}, fmt.Errorf("%w: --make-jobs must be at least 1, got %d", errUsage, bf.makeJobs)
 	}
-	var mu sync.Mutex
-	started := map[string]time.Time{}
+	d := &phaseDisplay{out: a.stderr, started: map[string]time.Time{}}
+	if _, tty := a.isTerminal(); tty && versions == 1 {
+		d.live = make(chan struct{})
+		go d.tick()
+	}
 	return &install.BuildOptions{
 		ConfigureArgs: strings.Fields(bf.configureOpts),
 		Optimize:      bf.optimize,
 		FreeThreaded:  bf.freethreaded,
 		Jobs:          bf.makeJobs,
 		KeepSource:    bf.keepSource,
-		Phase: func(version, phase string) {
-			mu.Lock()
-			defer mu.Unlock()
-			now := time.Now()
-			msg := fmt.Sprintf("building %s: %s", version, phase)
-			if t, ok := started[version]; ok {
-				msg += fmt.Sprintf(" (previous step took %s)", now.Sub(t).Round(time.Second))
+		Phase:         d.phase,
+	}, d.stop, nil
+}
+
+// phaseDisplay shows build phases on stderr.
+type phaseDisplay struct {
+	mu      sync.Mutex
+	out     io.Writer
+	started map[string]time.Time
+	current string // "building 3.13.5: compile", for the live line
+	since   time.Time
+	live    chan struct{} // nil in a pipe; closed by stop
+	stopped bool
+}
+
+func (d *phaseDisplay) phase(version, phase string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := time.Now()
+	msg := fmt.Sprintf("building %s: %s", version, phase)
+	if d.live != nil {
+		if d.current != "" {
+			fmt.Fprintf(d.out, "\r%s, done in %s\n", d.current, now.Sub(d.since).Round(time.Second))
+		}
+		d.current, d.since = msg, now
+		fmt.Fprintf(d.out, "\r%s", msg)
+		return
+	}
+	if t, ok := d.started[version]; ok {
+		msg += fmt.Sprintf(" (previous step took %s)", now.Sub(t).Round(time.Second))
+	}
+	d.started[version] = now
+	fmt.Fprintln(d.out, msg)
+}
+
+func (d *phaseDisplay) tick() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-d.live:
+			return
+		case <-t.C:
+			d.mu.Lock()
+			if d.current != "" && !d.stopped {
+				fmt.Fprintf(d.out, "\r%s (%s)", d.current, time.Since(d.since).Round(time.Second))
 			}
-			started[version] = now
-			a.warn(msg)
-		},
-	}, nil
+			d.mu.Unlock()
+		}
+	}
+}
+
+// stop ends the live line (if any); the display says nothing more.
+func (d *phaseDisplay) stop() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.live == nil || d.stopped {
+		return
+	}
+	d.stopped = true
+	close(d.live)
+	if d.current != "" {
+		fmt.Fprintf(d.out, "\r%s, done in %s\n", d.current, time.Since(d.since).Round(time.Second))
+	}
 }

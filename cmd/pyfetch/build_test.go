@@ -10,6 +10,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/pyfetch/pyfetch/install"
 	"github.com/pyfetch/pyfetch/internal/pyfetchtest"
@@ -241,5 +242,60 @@ func TestFreeThreadedBuild(t *testing.T) {
 	}
 	if got := strings.Join(e.versions(), ","); got != "3.13.5" {
 		t.Errorf("versions/ %s", got)
+	}
+}
+
+// TestBuildFromEnvironment: PYFETCH_BUILD, PYFETCH_CONFIGURE_OPTS and
+// PYFETCH_MAKE_JOBS work like their flags; GITHUB_PATH gets bin/;
+// --force rebuilds atomically and --keep-source keeps the source.
+func TestBuildFromEnvironment(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, pyfetchtest.BuildableSource("3.13.5", pyfetchtest.BuildSpec{}))
+	ghPath := filepath.Join(t.TempDir(), "gh_path")
+	e.vars["PYFETCH_BUILD"] = "yes"
+	e.vars["PYFETCH_CONFIGURE_OPTS"] = "--with-x --enable-y"
+	e.vars["PYFETCH_MAKE_JOBS"] = "3"
+	e.vars["GITHUB_PATH"] = ghPath
+	if code, stdout, stderr := e.run("install", "3.13.5"); code != 0 || !strings.Contains(stdout, "built 3.13.5") {
+		t.Fatalf("exit %d %q %q", code, stdout, stderr)
+	}
+	dir := filepath.Join(e.home, "versions", "3.13.5")
+	rc, err := install.ReadReceipt(dir)
+	if err != nil || rc.Build == nil || rc.Build.MakeJobs != 3 || !strings.HasSuffix(strings.Join(rc.Build.ConfigureArgs, " "), "--with-x --enable-y") {
+		t.Fatalf("receipt %+v %v", rc, err)
+	}
+	if b, _ := os.ReadFile(ghPath); string(b) != filepath.Join(dir, "bin")+"\n" {
+		t.Errorf("GITHUB_PATH %q", b)
+	}
+	first := rc.InstalledAt
+	os.WriteFile(filepath.Join(dir, "marker"), []byte("old"), 0o644)
+	if code, _, stderr := e.run("install", "--force", "--keep-source", "3.13.5"); code != 0 {
+		t.Fatalf("--force: %d %q", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "marker")); !os.IsNotExist(err) {
+		t.Error("--force kept the old tree")
+	}
+	if rc2, err := install.ReadReceipt(dir); err != nil || rc2.Build == nil || rc2.InstalledAt.Before(first) {
+		t.Errorf("rebuilt receipt %+v %v", rc2, err)
+	}
+	if _, err := os.Stat(filepath.Join(e.home, "build", "3.13.5-src", "configure")); err != nil {
+		t.Errorf("--keep-source: %v", err)
+	}
+}
+
+// TestPhaseDisplayOnATerminal: the live line shows each phase and, when
+// it ends, how long it took.
+func TestPhaseDisplayOnATerminal(t *testing.T) {
+	t.Parallel()
+	var out strings.Builder
+	d := &phaseDisplay{out: &out, started: map[string]time.Time{}, live: make(chan struct{})}
+	d.phase("3.13.5", "configure")
+	d.phase("3.13.5", "compile")
+	d.stop()
+	d.stop()
+	want := "\rbuilding 3.13.5: configure\rbuilding 3.13.5: configure, done in 0s\n\rbuilding 3.13.5: compile\rbuilding 3.13.5: compile, done in 0s\n"
+	if out.String() != want {
+		t.Errorf("got %q\nwant %q", out.String(), want)
 	}
 }

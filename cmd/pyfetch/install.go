@@ -45,7 +45,8 @@ func (a *app) install(ctx context.Context, args []string) error {
 		return err
 	}
 	p.opts.Force = force
-	if p.opts.Build, err = a.buildOptions(&bf); err != nil {
+	var stopDisplay func()
+	if p.opts.Build, stopDisplay, err = a.buildOptions(&bf, len(p.versions)); err != nil {
 		return err
 	}
 	outs := make([]*install.Outcome, len(p.versions))
@@ -57,6 +58,7 @@ func (a *app) install(ctx context.Context, args []string) error {
 		outs[i] = out
 		return nil
 	})
+	stopDisplay()
 	done := []*install.Outcome{}
 	for i, out := range outs {
 		if out == nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -38,35 +37,6 @@ func versionNames(vs []releases.Version) []string {
 		out[i] = v.String()
 	}
 	return out
-}
-
-// resolveAll turns specs into distinct versions, in the order given.
-// When the mirror cannot be reached, an installed match is the answer
-// (said on stderr: newer releases could not be checked).
-func (a *app) resolveAll(ctx context.Context, r *install.Resolver, specs []releases.Spec, f []releases.Format, pre bool) ([]releases.Version, error) {
-	defer r.Save() //nolint:errcheck // the index is a cache; losing it costs a request
-	seen := map[releases.Version]bool{}
-	var out []releases.Version
-	for _, sp := range specs {
-		v, err := r.Resolve(ctx, sp, f, pre)
-		if err != nil && ctx.Err() == nil && !errors.Is(err, fetch.ErrNotFound) && !errors.Is(err, errUsage) {
-			if in, ferr := install.Find(r.Home, sp); ferr == nil {
-				iv, perr := releases.ParseVersion(strings.TrimSuffix(in.Version, "t"))
-				if perr == nil {
-					a.warn(fmt.Sprintf("note: %v; newer %s releases could not be checked, using the installed %s", err, sp.Raw, in.Version))
-					v, err = iv, nil
-				}
-			}
-		}
-		if err != nil {
-			return nil, err
-		}
-		if !seen[v] {
-			seen[v] = true
-			out = append(out, v)
-		}
-	}
-	return out, nil
 }
 
 // pipeline is what install and fetch share: parsed flags, resolved
@@ -165,7 +135,7 @@ func (a *app) prepare(ctx context.Context, name string, args []string, extra fun
 		fc.Progress = a.progress(len(specs) > 1)
 		p.step = a.stepper()
 	}
-	p.versions, err = a.resolveAll(ctx, a.resolver(c, h, fc), specs, formats, *pre)
+	p.versions, err = a.resolver(c, h, fc).ResolveAll(ctx, specs, formats, *pre)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -26,4 +27,31 @@ func TestPipeProgress(t *testing.T) {
 		!strings.HasPrefix(lines[5], "downloaded Python-3.13.5.tgz (4.0 MB in ") {
 		t.Errorf("lines:\n%s", out.String())
 	}
+}
+
+// TestDelayedBar: the terminal bar is not drawn in the first moments (its
+// rate would be bytes over a millisecond: "79 GB/s"); bytes from then on
+// are counted once it is.
+func TestDelayedBar(t *testing.T) {
+	t.Parallel()
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	d := &delayedBar{name: "x", total: 3000, out: null, start: time.Now()}
+	d.Write(make([]byte, 1000))
+	if d.bar != nil {
+		t.Fatal("bar drawn at once")
+	}
+	d.start = time.Now().Add(-time.Second)
+	d.Write(make([]byte, 1000))
+	if d.bar == nil || d.bar.State().CurrentNum != 2000 {
+		t.Fatalf("bar after the delay: %+v", d.bar)
+	}
+	d.Write(make([]byte, 1000))
+	if d.bar.State().CurrentNum != 3000 {
+		t.Errorf("bar at %d, want 3000", d.bar.State().CurrentNum)
+	}
+	d.Close()
 }

@@ -29,13 +29,14 @@ const (
 	exitInterrupted = 130
 )
 
-var errUsage = install.ErrUsage
+// errUsage marks a bad command line or configuration: exit 2.
+var errUsage = errors.New("usage")
 
 func exitCode(err error) int {
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.Is(err, errUsage), errors.Is(err, releases.ErrBadVersion), errors.Is(err, releases.ErrBadFormat):
+	case errors.Is(err, errUsage), errors.Is(err, install.ErrRequest), errors.Is(err, releases.ErrBadVersion), errors.Is(err, releases.ErrBadFormat):
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted
