@@ -276,3 +276,35 @@ func assertVersions(t *testing.T, h Home, want ...string) {
 		t.Errorf("versions/ holds %v, want %v", got, want)
 	}
 }
+
+// TestStalePartRestartsOnce: a .part an earlier run left that does not
+// belong to the artifact (the mirror re-uploaded it, say) makes the
+// resumed download fail its digest; pyfetch then downloads once from byte
+// 0 before calling anything a verification failure.
+func TestStalePartRestartsOnce(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	rel := f.mirror.Publish(t, f.ss, "3.13.1", "tar.xz", thomas, google, nil)
+	cdir := f.opts.Home.CacheDir("3.13.1")
+	os.MkdirAll(cdir, 0o755)
+	stale := []byte("stale") // shorter than the artifact, so it is resumed
+	if err := os.WriteFile(filepath.Join(cdir, rel.Name+".part"), stale, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := Install(context.Background(), mustVersion(t, "3.13.1"), f.opts)
+	if err != nil {
+		t.Fatalf("install after a stale .part: %v", err)
+	}
+	if !out.Downloaded || !strings.Contains(strings.Join(*f.notes, "\n"), "downloading it again from the start") {
+		t.Errorf("outcome %+v, notes %q", out, *f.notes)
+	}
+	ranges := 0
+	for _, r := range f.mirror.Requests() {
+		if r.Header.Get("Range") != "" {
+			ranges++
+		}
+	}
+	if ranges != 1 {
+		t.Errorf("%d ranged requests, want 1 (the resume that failed)", ranges)
+	}
+}
