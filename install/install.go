@@ -88,7 +88,8 @@ func obtainFormat(ctx context.Context, v releases.Version, o *Options) (releases
 		return other, got, nil
 	}
 	if errors.Is(err2, fetch.ErrNotFound) {
-		return first, nil, err // the preferred format's error says more
+		// The preferred format's error says more; say the other was tried.
+		return first, nil, fmt.Errorf("%w (nor a signed %s)", err, other.Name())
 	}
 	return other, nil, err2
 }

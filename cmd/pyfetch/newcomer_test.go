@@ -253,7 +253,7 @@ func TestVerifyEveryKindOfFile(t *testing.T) {
 		}
 	}
 	code, _, stderr := e.run("verify", filepath.Join(dir, "missing.tgz"))
-	if code == 0 || strings.Contains(stderr, "verify : ") || !strings.Contains(stderr, "missing.tgz") {
+	if code != exitNotFound || strings.Contains(stderr, "verify : ") || !strings.Contains(stderr, "missing.tgz") {
 		t.Errorf("missing file: %d %q", code, stderr)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"sync"
 
 	"github.com/pyfetch/pyfetch/build"
@@ -46,7 +47,7 @@ func exitCode(err error) int {
 		return exitUnsafe
 	case errors.Is(err, releases.ErrUnsigned), errors.Is(err, releases.ErrUnknownLine):
 		return exitUnsigned
-	case errors.Is(err, fetch.ErrNotFound), errors.Is(err, install.ErrNotInstalled):
+	case errors.Is(err, fetch.ErrNotFound), errors.Is(err, install.ErrNotInstalled), errors.Is(err, fs.ErrNotExist):
 		return exitNotFound
 	case errors.Is(err, build.ErrBuild):
 		return exitBuild

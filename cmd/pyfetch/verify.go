@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/pyfetch/pyfetch/install"
+	"github.com/pyfetch/pyfetch/internal/safefile"
 )
 
 func (a *app) verify(ctx context.Context, args []string) error {
@@ -31,6 +33,14 @@ func (a *app) verify(ctx context.Context, args []string) error {
 			return fmt.Errorf("%w: verifying a bare digest needs --bundle FILE", errUsage)
 		}
 		req.Path, req.Digest = "", d
+	}
+	// A file that is not there is said before any trusted-root work.
+	if req.Path != "" {
+		f, err := safefile.OpenNamed(req.Path)
+		if err != nil {
+			return fmt.Errorf("verify %s: %w", filepath.Base(req.Path), err)
+		}
+		f.Close()
 	}
 	id, err := c.identityOverride()
 	if err != nil {
