@@ -101,15 +101,10 @@ func buildInto(ctx context.Context, src io.Reader, art releases.Artifact, name s
 		return fmt.Errorf("move the staged build into place: %w", err)
 	}
 	rc.Kind = KindBuild
-	rc.Build = &BuildInfo{
-		ConfigureArgs:  res.ConfigureArgs,
-		Compiler:       res.Compiler,
-		MakeJobs:       res.MakeJobs,
-		Seconds:        res.Seconds,
-		MissingModules: append([]string{}, res.Missing...),
-		Log:            logPath,
-		CacheKey:       cacheKey(name, rc.SHA256, res),
+	if res.Missing == nil {
+		res.Missing = []string{} // "missing_modules": [] rather than null
 	}
+	rc.Build = &BuildInfo{Result: *res, Log: logPath, CacheKey: cacheKey(name, rc.SHA256, res)}
 	if len(res.Missing) > 0 {
 		o.notify("note: %s was built without %s\n%s", name, strings.Join(res.Missing, ", "), build.Advice(res.Missing, build.ReadOSRelease()))
 	}

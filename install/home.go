@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pyfetch/pyfetch/build"
 	"github.com/pyfetch/pyfetch/internal/atomicfile"
 	"github.com/pyfetch/pyfetch/internal/safefile"
 	"github.com/pyfetch/pyfetch/releases"
@@ -79,14 +80,12 @@ type Receipt struct {
 	Build *BuildInfo `json:"build,omitempty"`
 }
 
-// BuildInfo is the build part of a receipt.
+// BuildInfo is the build part of a receipt: what build.Run reports
+// (configure arguments, compiler, make jobs, seconds, missing modules),
+// the log and a cache key.
 type BuildInfo struct {
-	ConfigureArgs  []string `json:"configure_args"`
-	Compiler       string   `json:"compiler"`
-	MakeJobs       int      `json:"make_jobs"`
-	Seconds        float64  `json:"build_seconds"`
-	MissingModules []string `json:"missing_modules"`
-	Log            string   `json:"log"`
+	build.Result
+	Log string `json:"log"`
 	// CacheKey hashes what determines the build (version, source sha256,
 	// configure arguments, OS/arch, compiler), for CI caches.
 	CacheKey string `json:"cache_key"`

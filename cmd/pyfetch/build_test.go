@@ -79,7 +79,7 @@ func TestInstallBuild(t *testing.T) {
 				t.Fatal(err)
 			}
 			b := rc.Build
-			if rc.Kind != install.KindBuild || b == nil || strings.Join(b.MissingModules, ",") != strings.Join(tc.missing, ",") || b.MakeJobs < 1 || b.CacheKey == "" {
+			if rc.Kind != install.KindBuild || b == nil || strings.Join(b.Missing, ",") != strings.Join(tc.missing, ",") || b.MakeJobs < 1 || b.CacheKey == "" {
 				t.Fatalf("receipt: %+v build %+v", rc, b)
 			}
 			if got := strings.Join(b.ConfigureArgs, " "); got != "--prefix="+dir+" --with-foo --without-bar" {
