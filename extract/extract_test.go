@@ -188,22 +188,27 @@ func TestExtractCorrupt(t *testing.T) {
 	tree := pyfetchtest.Tar(t, pyfetchtest.SourceTree("3.13.1"))
 	gz, xz := pyfetchtest.Gzip(t, tree), pyfetchtest.XZ(t, tree)
 	tests := []struct {
-		name string
-		comp extract.Compression
-		data []byte
+		name   string
+		comp   extract.Compression
+		data   []byte
+		goOnly bool // the Go xz decoder, even where the system's xz is
 	}{
-		{"gzip truncated", extract.Gzip, gz[:len(gz)/2]},
-		{"gzip flipped", extract.Gzip, flip(gz, len(gz)/2)},
-		{"not gzip", extract.Gzip, []byte("<html>404</html>")},
-		{"xz truncated", extract.XZ, xz[:len(xz)*2/3]},
-		{"xz flipped", extract.XZ, flip(xz, len(xz)/2)},
-		{"not xz", extract.XZ, []byte("<html>404</html>")},
+		{"gzip truncated", extract.Gzip, gz[:len(gz)/2], false},
+		{"gzip flipped", extract.Gzip, flip(gz, len(gz)/2), false},
+		{"not gzip", extract.Gzip, []byte("<html>404</html>"), false},
+		{"xz truncated", extract.XZ, xz[:len(xz)*2/3], false},
+		{"xz flipped", extract.XZ, flip(xz, len(xz)/2), false},
+		{"not xz", extract.XZ, []byte("<html>404</html>"), false},
+		{"Go xz truncated", extract.XZ, xz[:len(xz)*2/3], true},
+		{"Go xz flipped", extract.XZ, flip(xz, len(xz)/2), true},
+		{"Go not xz", extract.XZ, []byte("<html>404</html>"), true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			o := opts()
 			o.Compression = tc.comp
+			o.NoExternal = tc.goOnly
 			_, err := extract.Extract(context.Background(), bytes.NewReader(tc.data), t.TempDir(), o)
 			if !errors.Is(err, extract.ErrCorrupt) {
 				t.Fatalf("got %v, want ErrCorrupt", err)
@@ -270,5 +275,24 @@ func TestExtractRefusesWithoutPrefix(t *testing.T) {
 			}
 			assertOnly(t, base, "target")
 		})
+	}
+}
+
+// TestExtractXZBothDecoders: the system's xz (when present) and the Go
+// decoder unpack the same tree.
+func TestExtractXZBothDecoders(t *testing.T) {
+	t.Parallel()
+	data := pyfetchtest.XZ(t, pyfetchtest.Tar(t, pyfetchtest.SourceTree("3.13.1")))
+	for _, goOnly := range []bool{false, true} {
+		o := opts()
+		o.Compression, o.NoExternal = extract.XZ, goOnly
+		dir := t.TempDir()
+		st, err := extract.Extract(context.Background(), bytes.NewReader(data), dir, o)
+		if err != nil || st.Files != 6 {
+			t.Fatalf("Go decoder only %v: %+v %v", goOnly, st, err)
+		}
+		if b, err := os.ReadFile(filepath.Join(dir, "Include", "patchlevel.h")); err != nil || !strings.Contains(string(b), "3.13.1") {
+			t.Errorf("Go decoder only %v: patchlevel.h %q %v", goOnly, b, err)
+		}
 	}
 }
