@@ -88,6 +88,10 @@ func (l *lineProgress) Write(p []byte) (int, error) {
 
 func (l *lineProgress) Close() error {
 	d := time.Since(l.start)
+	if d < time.Second {
+		l.printf("downloaded %s (%.1f MB in %s)", l.name, float64(l.n)/1e6, d.Round(time.Millisecond))
+		return nil
+	}
 	l.printf("downloaded %s (%.1f MB in %s, %s)", l.name, float64(l.n)/1e6, d.Round(100*time.Millisecond), rate(l.n, d))
 	return nil
 }
