@@ -130,7 +130,7 @@ func Obtain(ctx context.Context, art releases.Artifact, want verify.Identity, o 
 		f, _, err = o.Fetch.Download(ctx, artURL, artPath, fetch.DefaultMaxBytes, check)
 	}
 	if errors.Is(err, fetch.ErrNotFound) {
-		return nil, fmt.Errorf("%s does not exist on mirror %s (that version or format is not published there): %w", art.Name(), o.Mirror, err)
+		return nil, fmt.Errorf("%w (that version or format is not published on this mirror)", err)
 	}
 	if err != nil {
 		return nil, err
