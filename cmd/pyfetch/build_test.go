@@ -299,3 +299,27 @@ func TestPhaseDisplayOnATerminal(t *testing.T) {
 		t.Errorf("got %q\nwant %q", out.String(), want)
 	}
 }
+
+// TestBuildReplacesSourceInstall: --build where the source tree of that
+// version is installed replaces it with the build (same signed bytes),
+// and says so.
+func TestBuildReplacesSourceInstall(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, pyfetchtest.BuildableSource("3.13.5", pyfetchtest.BuildSpec{}))
+	if code, _, stderr := e.run("install", "3.13.5"); code != 0 {
+		t.Fatal(stderr)
+	}
+	code, stdout, stderr := e.run("install", "--build", "3.13.5")
+	if code != 0 || !strings.Contains(stdout, "built 3.13.5") || !strings.Contains(stderr, "installed as a source tree; replacing it with a build") {
+		t.Fatalf("exit %d %q %q", code, stdout, stderr)
+	}
+	rc, err := install.ReadReceipt(filepath.Join(e.home, "versions", "3.13.5"))
+	if err != nil || rc.Kind != install.KindBuild {
+		t.Fatalf("receipt %+v %v", rc, err)
+	}
+	// A plain install does not downgrade a build to a source tree.
+	if code, stdout, _ := e.run("install", "3.13.5"); code != 0 || !strings.Contains(stdout, "already installed") {
+		t.Errorf("plain install over a build: %d %q", code, stdout)
+	}
+}
