@@ -24,6 +24,10 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 )
 
+// errForeignStays: a cached file another user could write cannot be
+// removed (their file in a sticky folder).
+var errForeignStays = errors.New("foreign cached file stays")
+
 var (
 	// ErrCacheTampered means a cached artifact no longer matches its
 	// verified bundle. Online installs replace it; offline installs refuse.
@@ -85,6 +89,12 @@ func Obtain(ctx context.Context, art releases.Artifact, want verify.Identity, o 
 
 	// A cached artifact is re-checked, re-hashed and re-verified on every use.
 	got, err := useCached(ctx, art, artPath, b, want, vf, o)
+	dst, transient := artPath, false
+	if errors.Is(err, errForeignStays) {
+		// Download to a name only this user writes, and unlink it once
+		// open: the descriptor is the private copy, and nothing is left.
+		dst, transient, err = filepath.Join(cdir, fmt.Sprintf(".private-uid%d-%s", os.Geteuid(), art.Name())), true, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +128,7 @@ func Obtain(ctx context.Context, art releases.Artifact, want verify.Identity, o 
 		return CheckRelease(ctx, io.NewSectionReader(r.Body, 0, r.Size), art)
 	}
 	var resumed bool
-	f, _, err := o.Fetch.Download(ctx, artURL, artPath, fetch.DefaultMaxBytes, func(r fetch.Result) error {
+	f, _, err := o.Fetch.Download(ctx, artURL, dst, fetch.DefaultMaxBytes, func(r fetch.Result) error {
 		resumed = r.ResumedFrom > 0
 		return check(r)
 	})
@@ -127,13 +137,16 @@ func Obtain(ctx context.Context, art releases.Artifact, want verify.Identity, o 
 		// different file, a server that changed): once, from byte 0,
 		// before calling anything a verification failure.
 		o.notify("warning: %s, resumed from an earlier partial download, did not match its signed digest; downloading it again from the start", art.Name())
-		f, _, err = o.Fetch.Download(ctx, artURL, artPath, fetch.DefaultMaxBytes, check)
+		f, _, err = o.Fetch.Download(ctx, artURL, dst, fetch.DefaultMaxBytes, check)
 	}
 	if errors.Is(err, fetch.ErrNotFound) {
 		return nil, fmt.Errorf("%w (that version or format is not published on this mirror)", err)
 	}
 	if err != nil {
 		return nil, err
+	}
+	if transient {
+		os.Remove(dst)
 	}
 	if err := saveBundle(cdir, art, bundleData); err != nil {
 		f.Close()
@@ -163,7 +176,9 @@ func useCached(ctx context.Context, art releases.Artifact, artPath string, b *bu
 		}
 		o.notify("SECURITY WARNING: %v; not using it, downloading a private copy", err)
 		if rerr := safefile.Remove(artPath); rerr != nil {
-			return nil, fmt.Errorf("%w: %v, and it cannot be removed: %v", ErrCacheUntrusted, err, rerr)
+			// Another user's file in a sticky folder stays; the private
+			// copy is used for this run only.
+			return nil, errForeignStays
 		}
 		return nil, nil
 	}

@@ -379,3 +379,41 @@ func TestStaleTempFoldersOfOtherVersions(t *testing.T) {
 		t.Error("a fresh temp folder (maybe in use) was removed")
 	}
 }
+
+// TestForeignCachedArtifactThatStays: another user's cached artifact that
+// cannot be removed (their file in a sticky folder; here an immutable
+// one) is not used either: a private copy is downloaded for this run and
+// nothing of it is left behind.
+func TestForeignCachedArtifactThatStays(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make another user's unremovable file")
+	}
+	if _, err := exec.LookPath("chattr"); err != nil {
+		t.Skip("chattr not installed")
+	}
+	t.Parallel()
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
+	if code, _, stderr := e.run("fetch", "3.13.1"); code != 0 {
+		t.Fatal(stderr)
+	}
+	cached := e.cacheFile("3.13.1", "Python-3.13.1.tar.xz")
+	os.Chown(cached, 65534, 65534)
+	if out, err := exec.Command("chattr", "+i", cached).CombinedOutput(); err != nil {
+		t.Skipf("chattr +i not supported here: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("chattr", "-i", cached).Run() })
+	code, stdout, stderr := e.run("install", "3.13.1")
+	if code != 0 || !strings.Contains(stdout, "installed 3.13.1") || !strings.Contains(stderr, "downloading a private copy") {
+		t.Fatalf("exit %d %q %q", code, stdout, stderr)
+	}
+	if rc := readReceipt(t, filepath.Join(e.home, "versions", "3.13.1")); rc["from_cache"] != false {
+		t.Errorf("installed from the foreign file: %v", rc)
+	}
+	ents, _ := os.ReadDir(filepath.Join(e.home, "cache", "3.13.1"))
+	for _, en := range ents {
+		if strings.HasPrefix(en.Name(), ".private") || strings.HasSuffix(en.Name(), ".part") {
+			t.Errorf("left behind: %s", en.Name())
+		}
+	}
+}
