@@ -200,6 +200,8 @@ func (a *app) verifier(ctx context.Context, c *common, h install.Home) (*verify.
 	var opts []verify.Option
 	if src == verify.SourceFile && len(tr.CTLogs()) == 0 {
 		opts = append(opts, verify.WithoutSCTsUnsafe())
+		// Never silently: say that this root weakens the check.
+		a.warn(fmt.Sprintf("note: the trusted root %s lists no CT log, so certificates are checked without SCTs (a private Sigstore instance)", c.trustedRoot))
 	}
 	v, err := verify.NewVerifier(tr, opts...)
 	return v, tr, src, err
