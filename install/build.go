@@ -17,6 +17,7 @@ import (
 	"github.com/pyfetch/pyfetch/build"
 	"github.com/pyfetch/pyfetch/extract"
 	"github.com/pyfetch/pyfetch/internal/atomicdir"
+	"github.com/pyfetch/pyfetch/internal/safefile"
 	"github.com/pyfetch/pyfetch/releases"
 )
 
@@ -29,8 +30,20 @@ var ErrBuildFailed = build.ErrBuild
 // folder beside versions/<name>). The build folder goes afterwards, the
 // source too unless KeepSource.
 func buildInto(ctx context.Context, src io.Reader, art releases.Artifact, name string, tmp *atomicdir.Dir, rc *Receipt, o *Options) (err error) {
-	if err := os.MkdirAll(o.Home.BuildRoot(), 0o755); err != nil {
-		return err
+	// The build runs by path (configure, make): nobody else may be able
+	// to change the folder it runs in. Logs may live in a shared cache:
+	// each is a new file (O_EXCL) written through its descriptor, so only
+	// a symlinked logs folder is refused.
+	for _, d := range []string{o.Home.BuildRoot(), o.Home.LogDir()} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	if err := safefile.CheckPrivateDir(o.Home.BuildRoot()); err != nil {
+		return fmt.Errorf("build folder: %w", err)
+	}
+	if err := safefile.IsPlainDir(o.Home.LogDir()); err != nil {
+		return fmt.Errorf("logs folder: %w", err)
 	}
 	work, err := os.MkdirTemp(o.Home.BuildRoot(), atomicdir.TempPrefix+name+"-")
 	if err != nil {
@@ -53,9 +66,6 @@ func buildInto(ctx context.Context, src io.Reader, art releases.Artifact, name s
 		}
 	}
 	if _, err := extract.Extract(ctx, src, source, extract.Options{Compression: compression(art.Format), StripPrefix: art.TopDir()}); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(o.Home.LogDir(), 0o755); err != nil {
 		return err
 	}
 	// A new file each build (O_EXCL, random suffix): two builds in one

@@ -11,6 +11,7 @@ import (
 	"github.com/pyfetch/pyfetch/fetch"
 	"github.com/pyfetch/pyfetch/internal/atomicdir"
 	"github.com/pyfetch/pyfetch/internal/lock"
+	"github.com/pyfetch/pyfetch/internal/safefile"
 	"github.com/pyfetch/pyfetch/releases"
 	"github.com/pyfetch/pyfetch/verify"
 )
@@ -176,6 +177,11 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 	}
 	if err := os.MkdirAll(o.Home.Versions(), 0o755); err != nil {
 		return nil, err
+	}
+	// Install trees are renamed into place by path: nobody else may be
+	// able to change this folder.
+	if err := safefile.CheckPrivateDir(o.Home.Versions()); err != nil {
+		return nil, fmt.Errorf("versions folder: %w", err)
 	}
 	cleanStale(o.Home, &o)
 	l, err := lock.Acquire(ctx, o.Home.lockPath(name), func() {

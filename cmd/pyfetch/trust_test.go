@@ -417,3 +417,46 @@ func TestForeignCachedArtifactThatStays(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedFoldersWherePyfetchRenames: versions/ and build/, where
+// pyfetch renames and builds by path, must be folders only the current
+// user can change: a world-writable one, or a symlink, is refused with
+// what to do, and nothing is installed or built there.
+func TestSharedFoldersWherePyfetchRenames(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, folder string
+		args         []string
+		plant        func(t *testing.T, p string)
+		want         string
+	}{
+		{"world-writable versions", "versions", []string{"install", "3.13.5"}, func(t *testing.T, p string) {
+			os.MkdirAll(p, 0o755)
+			os.Chmod(p, 0o777)
+		}, "versions folder: %s: not trusted: a folder another user owns or may write (mode -rwxrwxrwx; run chmod go-w %s)"},
+		{"symlinked build", "build", []string{"install", "--build", "3.13.5"}, func(t *testing.T, p string) {
+			os.Symlink(t.TempDir(), p)
+		}, "build folder: %s: not trusted: a symlink"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, pyfetchtest.BuildableSource("3.13.5", pyfetchtest.BuildSpec{}))
+			p := filepath.Join(e.home, tc.folder)
+			tc.plant(t, p)
+			want := strings.ReplaceAll(tc.want, "%s", p)
+			code, _, stderr := e.run(tc.args...)
+			if code == 0 || !strings.Contains(stderr, want) {
+				t.Fatalf("exit %d, stderr %q (want %q)", code, stderr, want)
+			}
+			if ents, _ := os.ReadDir(filepath.Join(e.home, "versions")); len(ents) > 0 && tc.folder != "versions" {
+				for _, en := range ents {
+					if !strings.HasPrefix(en.Name(), ".") {
+						t.Errorf("installed %s anyway", en.Name())
+					}
+				}
+			}
+		})
+	}
+}

@@ -17,7 +17,7 @@ import (
 var (
 	// ErrUntrusted means the path holds something pyfetch will not read
 	// or write through; its children say why.
-	ErrUntrusted = errors.New("not a file pyfetch can trust")
+	ErrUntrusted = errors.New("not trusted")
 	// ErrSymlink: the path is a symbolic link.
 	ErrSymlink = fmt.Errorf("%w: a symlink", ErrUntrusted)
 	// ErrNotRegular: a FIFO, socket, device or folder.
@@ -244,6 +244,31 @@ func IsPlainDir(path string) error {
 	}
 	if !fi.IsDir() {
 		return fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, describe(fi.Mode()))
+	}
+	return nil
+}
+
+// ErrSharedDir means a folder another user could change under pyfetch.
+var ErrSharedDir = fmt.Errorf("%w: a folder another user owns or may write", ErrUntrusted)
+
+// CheckPrivateDir returns an error unless path is a folder itself (not a
+// symlink to one), owned by the current user (or root) and writable by
+// nobody else. pyfetch renames and builds by path in such folders (the
+// install's temp folder, the build folder), so another user who could
+// write there could swap a folder between verification and use.
+func CheckPrivateDir(path string) error {
+	if err := IsPlainDir(path); err != nil {
+		return err
+	}
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return err
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && !ownedByUs(st.Uid) {
+		return fmt.Errorf("%s: %w (owner uid %d, you are %d)", path, ErrSharedDir, st.Uid, os.Geteuid())
+	}
+	if fi.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("%s: %w (mode %v; run chmod go-w %s)", path, ErrSharedDir, fi.Mode().Perm(), path)
 	}
 	return nil
 }
