@@ -161,14 +161,11 @@ func listDir(dir string) ([]string, error) {
 // Resolve returns the newest version matching spec that the mirror offers
 // with an artifact in one of formats (in order of preference) and its
 // bundle. Newer matching releases skipped for lack of a bundle are
-// reported through Notify. An exact version is checked against the
-// mirror's root listing when it can be had (a version the mirror does not
-// have is ErrNotFound naming the newest of its line); when the listing
-// cannot be had, the exact version is returned as is and installing it
-// checks the mirror.
+// reported through Notify. An exact version is returned as is, without
+// a request; when installing it finds nothing, Missing explains.
 func (r *Resolver) Resolve(ctx context.Context, spec releases.Spec, formats []releases.Format, pre bool) (releases.Version, error) {
 	if spec.Exact != nil {
-		return r.checkExact(ctx, *spec.Exact)
+		return *spec.Exact, nil // no network: installing it asks the mirror
 	}
 	root, err := r.list(ctx, "")
 	if err != nil {
@@ -256,20 +253,23 @@ func (r *Resolver) ResolveAll(ctx context.Context, specs []releases.Spec, format
 	return out, nil
 }
 
-// checkExact returns v unless the mirror's root listing (when it can be
-// had) shows that v's folder does not exist there.
-func (r *Resolver) checkExact(ctx context.Context, v releases.Version) (releases.Version, error) {
+// Missing explains a not-found for exact version v from the mirror's root
+// listing: when v's folder is not there, an ErrNotFound naming the newest
+// release of v's line; nil when the folder exists or the listing cannot be
+// had. Called only after an install or fetch found nothing, so an
+// installed version is answered without any request.
+func (r *Resolver) Missing(ctx context.Context, v releases.Version) error {
 	if r.Offline {
-		return v, nil // the cache will say whether it has it
+		return nil // the cache said what it lacks
 	}
 	root, err := r.list(ctx, "")
 	if err != nil || len(root) == 0 {
-		return v, nil // the install itself will ask the mirror
+		return nil
 	}
 	var newest *releases.Version
 	for _, f := range releases.Folders(root) {
 		if f == v.Final() {
-			return v, nil
+			return nil
 		}
 		if f.Major == v.Major && f.Minor == v.Minor && (newest == nil || f.Compare(*newest) > 0) {
 			f := f
@@ -277,9 +277,9 @@ func (r *Resolver) checkExact(ctx context.Context, v releases.Version) (releases
 		}
 	}
 	if newest == nil {
-		return releases.Version{}, fmt.Errorf("%w: no release %s on %s, and no %s release at all (pyfetch releases lists what there is)", fetch.ErrNotFound, v, r.Mirror, v.Line())
+		return fmt.Errorf("%w: no release %s on %s, and no %s release at all (pyfetch releases lists what there is)", fetch.ErrNotFound, v, r.Mirror, v.Line())
 	}
-	return releases.Version{}, fmt.Errorf("%w: no release %s on %s; the newest %s is %s (pyfetch releases %s lists them)", fetch.ErrNotFound, v, r.Mirror, v.Line(), newest, v.Line())
+	return fmt.Errorf("%w: no release %s on %s; the newest %s is %s (pyfetch releases %s lists them)", fetch.ErrNotFound, v, r.Mirror, v.Line(), newest, v.Line())
 }
 
 func (r *Resolver) notify(format string, args ...any) {

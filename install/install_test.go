@@ -91,9 +91,12 @@ func TestResolveFileMirror(t *testing.T) {
 	}
 	// An exact version the mirror does not have names the newest of its line.
 	online := &Resolver{Home: Home{Root: t.TempDir()}, Mirror: "file://" + dir + "/"}
-	_, err = online.Resolve(context.Background(), releases.Spec{Raw: "3.13.50", Exact: &releases.Version{Major: 3, Minor: 13, Patch: 50}}, []releases.Format{releases.TGZ}, false)
+	err = online.Missing(context.Background(), releases.Version{Major: 3, Minor: 13, Patch: 50})
 	if !errors.Is(err, fetch.ErrNotFound) || !strings.Contains(err.Error(), "no release 3.13.50 on file://"+dir+"/; the newest 3.13 is 3.13.11") {
 		t.Errorf("3.13.50: %v", err)
+	}
+	if err := online.Missing(context.Background(), releases.Version{Major: 3, Minor: 13, Patch: 10}); err != nil {
+		t.Errorf("3.13.10 has a folder, Missing said %v", err)
 	}
 }
 

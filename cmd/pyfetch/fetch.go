@@ -27,6 +27,7 @@ func (a *app) fetch(ctx context.Context, args []string) error {
 	errs := parallel.Each(len(p.versions), jobs, func(i int) error {
 		v := p.versions[i]
 		res, fetched, err := install.Prime(ctx, v, p.opts)
+		err = p.explain(ctx, v, err)
 		if err != nil {
 			return fmt.Errorf("fetch %s: %w", v, err)
 		}

@@ -52,6 +52,7 @@ func (a *app) install(ctx context.Context, args []string) error {
 	outs := make([]*install.Outcome, len(p.versions))
 	errs := parallel.Each(len(p.versions), jobs, func(i int) error {
 		out, err := install.Install(ctx, p.versions[i], p.opts)
+		err = p.explain(ctx, p.versions[i], err)
 		if err != nil {
 			return fmt.Errorf("install %s: %w", p.versions[i], err)
 		}

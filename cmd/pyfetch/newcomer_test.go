@@ -257,3 +257,15 @@ func TestVerifyEveryKindOfFile(t *testing.T) {
 		t.Errorf("missing file: %d %q", code, stderr)
 	}
 }
+
+// TestNoSuchRelease: an exact version the mirror does not have is exit 3
+// naming the newest of its line.
+func TestNoSuchRelease(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, nil)
+	code, _, stderr := e.run("install", "3.13.50")
+	if code != exitNotFound || !strings.Contains(stderr, "no release 3.13.50 on "+e.mirror.URL()+"; the newest 3.13 is 3.13.5") {
+		t.Errorf("exit %d %q", code, stderr)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -42,6 +43,7 @@ func versionNames(vs []releases.Version) []string {
 // pipeline is what install and fetch share: parsed flags, resolved
 // versions and ready options.
 type pipeline struct {
+	resolver *install.Resolver
 	step     func(string)
 	c        common
 	versions []releases.Version
@@ -135,7 +137,8 @@ func (a *app) prepare(ctx context.Context, name string, args []string, extra fun
 		fc.Progress = a.progress(len(specs) > 1)
 		p.step = a.stepper()
 	}
-	p.versions, err = a.resolver(c, h, fc).ResolveAll(ctx, specs, formats, *pre)
+	p.resolver = a.resolver(c, h, fc)
+	p.versions, err = p.resolver.ResolveAll(ctx, specs, formats, *pre)
 	if err != nil {
 		return nil, err
 	}
@@ -156,4 +159,17 @@ func (a *app) prepare(ctx context.Context, name string, args []string, extra fun
 		Identity: id, Signers: table, Fetch: fc, Trust: trust, Notify: a.warn, Step: p.step,
 	}
 	return p, nil
+}
+
+// explain replaces a not-found for v with the mirror's view when that
+// says more (no such release; the newest of its line), so the lookup
+// costs a request only after something was not found.
+func (p *pipeline) explain(ctx context.Context, v releases.Version, err error) error {
+	if !errors.Is(err, fetch.ErrNotFound) {
+		return err
+	}
+	if why := p.resolver.Missing(ctx, v); why != nil {
+		return why
+	}
+	return err
 }

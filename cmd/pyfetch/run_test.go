@@ -442,7 +442,12 @@ func TestInstalledNeedsNoTrustRoot(t *testing.T) {
 	tufSrv := pyfetchtest.NewMirror(t)
 	delete(e.vars, "PYFETCH_TRUSTED_ROOT")
 	e.vars["PYFETCH_TUF_URL"] = tufSrv.URL()
+	e.vars["PYFETCH_INDEX_TTL"] = "1ns" // no cached listing to hide a request behind
+	before := len(e.mirror.Requests())
 	code, stdout, stderr := e.run("install", "3.13.1")
+	if n := len(e.mirror.Requests()) - before; n != 0 {
+		t.Errorf("%d mirror requests for an installed version", n)
+	}
 	if code != 0 || !strings.Contains(stdout, "already installed") || stderr != "" {
 		t.Fatalf("exit %d %q %q", code, stdout, stderr)
 	}
