@@ -126,43 +126,36 @@ func TestBuildNeedsToolchainBeforeDownload(t *testing.T) {
 // the whole build: exit 130, no process of the build left, nothing in
 // versions/, no build folder.
 func TestBuildInterrupted(t *testing.T) {
-	if testing.Short() {
-		t.Skip("spawns processes; skipped with -short")
-	}
-	t.Parallel()
-	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
-		t.Run(sig.String(), func(t *testing.T) {
-			t.Parallel()
-			e := newEnv(t)
-			pidFile := filepath.Join(t.TempDir(), "compiler.pid")
-			e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, pyfetchtest.BuildableSource("3.13.5", pyfetchtest.BuildSpec{
-				Make: "sleep 300 & echo $$! > " + pidFile + "; wait",
-			}))
-			cmd := exec.Command(binary(t), "install", "--build", "3.13.5")
-			cmd.Env = e.binaryEnv()
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			var pid int
-			waitFor(t, func() bool {
-				b, err := os.ReadFile(pidFile)
-				pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
-				return err == nil && pid > 0
-			})
-			cmd.Process.Signal(sig)
-			err := cmd.Wait()
-			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitInterrupted {
-				t.Errorf("exit: %v, want %d", err, exitInterrupted)
-			}
-			waitFor(t, func() bool { return !alive(pid) })
-			if len(e.versions()) != 0 {
-				t.Errorf("versions/ holds %v", e.versions())
-			}
-			if ents, _ := os.ReadDir(filepath.Join(e.home, "build")); len(ents) != 0 {
-				t.Errorf("build folder left: %v", ents)
-			}
+	forEachInterrupt(t, func(t *testing.T, sig syscall.Signal) {
+		e := newEnv(t)
+		pidFile := filepath.Join(t.TempDir(), "compiler.pid")
+		e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, pyfetchtest.BuildableSource("3.13.5", pyfetchtest.BuildSpec{
+			Make: "sleep 300 & echo $$! > " + pidFile + "; wait",
+		}))
+		cmd := exec.Command(binary(t), "install", "--build", "3.13.5")
+		cmd.Env = e.binaryEnv()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		var pid int
+		waitFor(t, func() bool {
+			b, err := os.ReadFile(pidFile)
+			pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+			return err == nil && pid > 0
 		})
-	}
+		cmd.Process.Signal(sig)
+		err := cmd.Wait()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitInterrupted {
+			t.Errorf("exit: %v, want %d", err, exitInterrupted)
+		}
+		waitFor(t, func() bool { return !alive(pid) })
+		if len(e.versions()) != 0 {
+			t.Errorf("versions/ holds %v", e.versions())
+		}
+		if ents, _ := os.ReadDir(filepath.Join(e.home, "build")); len(ents) != 0 {
+			t.Errorf("build folder left: %v", ents)
+		}
+	})
 }
 
 // alive reports whether pid is a running (not zombie) process.

@@ -39,6 +39,26 @@ func (e *env) runWithin(d time.Duration, args ...string) (code int, stdout, stde
 	}
 }
 
+// fetched publishes a signed 3.13.1 on e's mirror and fetches it into the
+// cache, returning the cached artifact's path.
+func (e *env) fetched() string {
+	e.t.Helper()
+	e.mirror.Publish(e.t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
+	if code, _, stderr := e.run("fetch", "3.13.1"); code != 0 {
+		e.t.Fatal(stderr)
+	}
+	return e.cacheFile("3.13.1", "Python-3.13.1.tar.xz")
+}
+
+// assertDownloaded fails unless versions/3.13.1 came from a download,
+// not from the cached file.
+func (e *env) assertDownloaded() {
+	e.t.Helper()
+	if rc := readReceipt(e.t, filepath.Join(e.home, "versions", "3.13.1")); rc["from_cache"] != false {
+		e.t.Errorf("installed from the cached file: %v", rc)
+	}
+}
+
 func (e *env) cacheFile(version, name string) string {
 	return filepath.Join(e.home, "cache", version, name)
 }
@@ -92,10 +112,7 @@ func TestPlantedTrustedRootIsNotTrusted(t *testing.T) {
 func TestReceiptNamesRootAndSource(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
-	if code, _, stderr := e.run("fetch", "3.13.1"); code != 0 {
-		t.Fatal(stderr)
-	}
+	e.fetched()
 	if code, _, stderr := e.run("install", "--offline", "3.13.1"); code != 0 {
 		t.Fatal(stderr)
 	}
@@ -163,11 +180,7 @@ func TestForeignCachedArtifact(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
-			e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
-			if code, _, stderr := e.run("fetch", "3.13.1"); code != 0 {
-				t.Fatal(stderr)
-			}
-			cached := e.cacheFile("3.13.1", "Python-3.13.1.tar.xz")
+			cached := e.fetched()
 			mod(t, cached)
 			code, _, stderr := e.run("install", "--offline", "3.13.1")
 			if code != exitVerify || len(e.versions()) != 0 || !strings.Contains(stderr, "another user") {
@@ -177,9 +190,7 @@ func TestForeignCachedArtifact(t *testing.T) {
 			if code != 0 || !strings.Contains(stderr, "SECURITY WARNING") || !strings.Contains(stderr, "private copy") {
 				t.Fatalf("online: exit %d, stderr %q", code, stderr)
 			}
-			if rc := readReceipt(t, filepath.Join(e.home, "versions", "3.13.1")); rc["from_cache"] != false {
-				t.Errorf("installed from the foreign file: %v", rc)
-			}
+			e.assertDownloaded()
 			fi, err := os.Stat(cached)
 			if err != nil || fi.Mode().Perm()&0o022 != 0 {
 				t.Errorf("cached copy is not private now: %v %v", fi, err)
@@ -217,34 +228,27 @@ func TestPlantedFIFOsNeverHang(t *testing.T) {
 // blocked in a system call (here: opening a FIFO named as the trusted
 // root, which nobody writes).
 func TestSignalsAlwaysEndARun(t *testing.T) {
-	if testing.Short() {
-		t.Skip("spawns processes; skipped with -short")
-	}
-	t.Parallel()
-	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
-		t.Run(sig.String(), func(t *testing.T) {
-			t.Parallel()
-			e := newEnv(t)
-			fifo := filepath.Join(t.TempDir(), "root.json")
-			syscall.Mkfifo(fifo, 0o644)
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, binary(t), "verify", "--trusted-root", fifo, "sha256:"+strings.Repeat("0", 64), "--bundle", fifo)
-			cmd.Env = e.binaryEnv()
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			time.Sleep(300 * time.Millisecond)
-			cmd.Process.Signal(sig)
-			err := cmd.Wait()
-			if ctx.Err() != nil {
-				t.Fatalf("%s did not end the run", sig)
-			}
-			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitInterrupted {
-				t.Errorf("exit: %v, want %d", err, exitInterrupted)
-			}
-		})
-	}
+	forEachInterrupt(t, func(t *testing.T, sig syscall.Signal) {
+		e := newEnv(t)
+		fifo := filepath.Join(t.TempDir(), "root.json")
+		syscall.Mkfifo(fifo, 0o644)
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, binary(t), "verify", "--trusted-root", fifo, "sha256:"+strings.Repeat("0", 64), "--bundle", fifo)
+		cmd.Env = e.binaryEnv()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond)
+		cmd.Process.Signal(sig)
+		err := cmd.Wait()
+		if ctx.Err() != nil {
+			t.Fatalf("%s did not end the run", sig)
+		}
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitInterrupted {
+			t.Errorf("exit: %v, want %d", err, exitInterrupted)
+		}
+	})
 }
 
 // Attack 6: the genuine 3.13.5 tarball with its genuine bundle, served as
@@ -340,10 +344,7 @@ func TestPlantedSymlinksWhereWeWrite(t *testing.T) {
 	t.Run("mirror export DIR/<version>", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
-		e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
-		if code, _, stderr := e.run("fetch", "3.13.1"); code != 0 {
-			t.Fatal(stderr)
-		}
+		e.fetched()
 		out, elsewhere := t.TempDir(), t.TempDir()
 		os.Symlink(elsewhere, filepath.Join(out, "3.13.1"))
 		code, _, stderr := e.run("mirror", "export", out)
@@ -393,11 +394,7 @@ func TestForeignCachedArtifactThatStays(t *testing.T) {
 	}
 	t.Parallel()
 	e := newEnv(t)
-	e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
-	if code, _, stderr := e.run("fetch", "3.13.1"); code != 0 {
-		t.Fatal(stderr)
-	}
-	cached := e.cacheFile("3.13.1", "Python-3.13.1.tar.xz")
+	cached := e.fetched()
 	os.Chown(cached, 65534, 65534)
 	if out, err := exec.Command("chattr", "+i", cached).CombinedOutput(); err != nil {
 		t.Skipf("chattr +i not supported here: %v %s", err, out)
@@ -407,9 +404,7 @@ func TestForeignCachedArtifactThatStays(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "installed 3.13.1") || !strings.Contains(stderr, "downloading a private copy") {
 		t.Fatalf("exit %d %q %q", code, stdout, stderr)
 	}
-	if rc := readReceipt(t, filepath.Join(e.home, "versions", "3.13.1")); rc["from_cache"] != false {
-		t.Errorf("installed from the foreign file: %v", rc)
-	}
+	e.assertDownloaded()
 	ents, _ := os.ReadDir(filepath.Join(e.home, "cache", "3.13.1"))
 	for _, en := range ents {
 		if strings.HasPrefix(en.Name(), ".private") || strings.HasSuffix(en.Name(), ".part") {
@@ -457,6 +452,22 @@ func TestSharedFoldersWherePyfetchRenames(t *testing.T) {
 					}
 				}
 			}
+		})
+	}
+}
+
+// forEachInterrupt runs f as a parallel subtest for SIGINT (Ctrl-C) and
+// for SIGTERM; it spawns processes, so -short skips it.
+func forEachInterrupt(t *testing.T, f func(t *testing.T, sig syscall.Signal)) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("spawns processes; skipped with -short")
+	}
+	t.Parallel()
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			f(t, sig)
 		})
 	}
 }
