@@ -172,6 +172,15 @@ func TestPythonVersionFile(t *testing.T) {
 		!strings.Contains(errb.String(), "using 3.13 3.12.8 from "+filepath.Join(project, ".python-version")) {
 		t.Fatalf("%v\nstdout %q\nstderr %q", err, out.String(), errb.String())
 	}
+	// A symlinked .python-version (projects link it) is followed.
+	os.Symlink(filepath.Join(project, ".python-version"), filepath.Join(sub, ".python-version"))
+	cmd = exec.Command(binary(t), "install", "--json")
+	cmd.Dir = sub
+	cmd.Env = e.binaryEnv()
+	if b, err := cmd.Output(); err != nil || !strings.Contains(string(b), `"already_installed": true`) {
+		t.Errorf("symlinked .python-version: %v %s", err, b)
+	}
+	os.Remove(filepath.Join(sub, ".python-version"))
 	os.WriteFile(filepath.Join(sub, ".python-version"), []byte("three-thirteen\n"), 0o644)
 	cmd = exec.Command(binary(t), "install")
 	cmd.Dir = sub

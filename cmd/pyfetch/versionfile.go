@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -27,7 +28,7 @@ func findVersionFile() (string, []string, error) {
 	}
 	for {
 		p := filepath.Join(dir, versionFileName)
-		data, err := safefile.ReadRegular(p, 64<<10)
+		data, err := readVersionFile(p)
 		if err == nil {
 			specs, err := parseVersionFile(p, string(data))
 			return p, specs, err
@@ -63,4 +64,16 @@ func parseVersionFile(path, content string) ([]string, error) {
 		return nil, fmt.Errorf("%w: %s names no version (expected a line such as 3.13 or 3.13.5)", errUsage, path)
 	}
 	return specs, nil
+}
+
+// readVersionFile reads a project's .python-version. It is the user's own
+// file, so a symlink is followed (projects link it), but a FIFO or device
+// is refused without blocking, and only the first 64 KiB count.
+func readVersionFile(p string) ([]byte, error) {
+	f, err := safefile.OpenNamed(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, 64<<10))
 }
