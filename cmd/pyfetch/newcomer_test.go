@@ -278,3 +278,26 @@ func TestNoSuchRelease(t *testing.T) {
 		t.Errorf("exit %d %q", code, stderr)
 	}
 }
+
+// TestProgressInAPipe: in a pipe (a CI log) a download says when it
+// starts and ends, then the steps after it; a cache-only --force says its
+// steps too instead of running silent; --quiet says none of it.
+func TestProgressInAPipe(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
+	_, _, stderr := e.run("install", "3.13.1")
+	for _, want := range []string{"downloading Python-3.13.1.tar.xz (", "downloaded Python-3.13.1.tar.xz (", "verifying Python-3.13.1.tar.xz\n", "unpacking Python-3.13.1.tar.xz\n"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("first install: stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	_, _, stderr = e.run("install", "--force", "3.13.1")
+	if !strings.Contains(stderr, "verifying the cached Python-3.13.1.tar.xz\n") || !strings.Contains(stderr, "unpacking Python-3.13.1.tar.xz\n") {
+		t.Errorf("--force from the cache: stderr %q", stderr)
+	}
+	_, _, stderr = e.run("install", "--force", "--quiet", "3.13.1")
+	if strings.Contains(stderr, "verifying") || strings.Contains(stderr, "unpacking") {
+		t.Errorf("--quiet: stderr %q", stderr)
+	}
+}
