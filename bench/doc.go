@@ -1,3 +1,5 @@
-// Package bench holds the install benchmark (report_test.go, build tag
-// "bench"): pyfetch against curl | tar and friends. Run it with make bench.
+// Package bench holds the benchmarks behind the README's figures, built
+// only with the tag "bench": report_test.go (pyfetch against curl | tar
+// and friends) and build_test.go (install --build against the same build
+// by hand, phase by phase). Run them with make bench.
 package bench
