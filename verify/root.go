@@ -123,16 +123,38 @@ func fetchTUF(ctx context.Context, o RootOptions) ([]byte, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	tufDir := filepath.Join(o.CacheDir, "tuf")
-	if err := scrubTUFCache(tufDir); err != nil {
-		return nil, err
-	}
 	opts := tuf.DefaultOptions()
 	opts.Root = embeddedTUFRoot
 	if o.TUFRoot != nil {
 		opts.Root = o.TUFRoot
 	}
-	opts.CachePath = tufDir
+	tufDir := filepath.Join(o.CacheDir, "tuf")
+	cleanup := func() {}
+	if err := privateTUFCache(o.CacheDir, tufDir); err != nil {
+		if !errors.Is(err, safefile.ErrSharedDir) {
+			return nil, err
+		}
+		// go-tuf reads and writes its cache by plain paths: another user
+		// who may change these folders could swap a file between the
+		// clean-up and go-tuf's use. Such a cache is not used at all.
+		if o.Offline {
+			return nil, fmt.Errorf("the TUF cache is not used: %w", err)
+		}
+		// (go-tuf's DisableLocalCache would still read metadata from a
+		// path relative to the working folder: a fresh private folder it
+		// is, removed once go-tuf is done with it.)
+		tmp, terr := os.MkdirTemp("", "pyfetch-tuf-")
+		if terr != nil {
+			return nil, terr
+		}
+		cleanup = func() { os.RemoveAll(tmp) }
+		opts.CachePath = tmp
+		if o.Notify != nil {
+			o.Notify(fmt.Sprintf("note: the TUF cache is not used (%s); the TUF metadata is fetched afresh into a private temp folder", oneLine(err)))
+		}
+	} else {
+		opts.CachePath = tufDir
+	}
 	// Refresh the TUF metadata at most daily: an install should not pay a
 	// round trip to the TUF CDN every time (go-tuf still refreshes early
 	// when the cached metadata has expired).
@@ -155,6 +177,7 @@ func fetchTUF(ctx context.Context, o RootOptions) ([]byte, error) {
 	// go-tuf's fetcher takes no context for every request; run it aside so
 	// a hung network cannot outlive the timeout.
 	go func() {
+		defer cleanup()
 		c, err := tuf.New(opts)
 		if err != nil {
 			ch <- answer{nil, err}
@@ -184,12 +207,26 @@ func (offlineFetcher) DownloadFile(urlPath string, _ int64, _ time.Duration) ([]
 	return nil, fmt.Errorf("offline: not downloading %s", urlPath)
 }
 
+// privateTUFCache checks that the cache folder is this user's alone
+// (ErrSharedDir otherwise; it is created if missing) and scrubs the TUF
+// cache in it.
+func privateTUFCache(cacheDir, tufDir string) error {
+	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
+		return err
+	}
+	if err := safefile.CheckPrivateDir(cacheDir); err != nil {
+		return err
+	}
+	return scrubTUFCache(tufDir)
+}
+
 // scrubTUFCache makes the TUF cache safe for go-tuf, which reads and
 // writes plain paths: a symlink planted as the folder (or anything in
 // it) would send metadata writes elsewhere, and a FIFO would hang a read.
-// Anything but real folders and private regular files is removed, and a
-// cache folder that is itself a symlink is removed (the link only) and
-// started afresh. TUF re-verifies whatever remains.
+// Anything but private folders and private regular files is removed, and
+// a cache folder that is itself a symlink is removed (the link only) and
+// started afresh; what cannot be removed makes it ErrSharedDir. TUF
+// re-verifies whatever remains.
 func scrubTUFCache(dir string) error {
 	fi, err := os.Lstat(dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -208,8 +245,15 @@ func scrubTUFCache(dir string) error {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() {
-			return nil // WalkDir reports symlinks as such, never as dirs
+		if d.IsDir() { // WalkDir reports symlinks as such, never as dirs
+			perr := safefile.CheckPrivateDir(p)
+			if perr == nil {
+				return nil
+			}
+			if err := os.RemoveAll(p); err != nil {
+				return fmt.Errorf("%w; removing it: %v", perr, err)
+			}
+			return filepath.SkipDir
 		}
 		info, err := d.Info()
 		if err != nil {

@@ -104,3 +104,91 @@ func TestTUFRootMustChain(t *testing.T) {
 		t.Fatalf("source %q, err %v", src, err)
 	}
 }
+
+// TestTUFCacheOthersMayWrite: go-tuf uses its cache by plain paths, so a
+// cache folder another user may write is never used: online the metadata
+// is fetched into a private temp folder (nothing is written into the
+// shared one), offline the embedded root is used and the reason said. A
+// folder inside a private cache that others may write is removed and
+// fetched afresh.
+func TestTUFCacheOthersMayWrite(t *testing.T) {
+	t.Parallel()
+	ss := pyfetchtest.NewSigstore(t)
+	rootJSON, _ := os.ReadFile(ss.RootFile)
+	repo := pyfetchtest.NewTUFRepo(t, rootJSON)
+	ctx := context.Background()
+	load := func(cache string, offline bool) (string, []string, error) {
+		var notes []string
+		_, src, err := verify.LoadTrustedRoot(ctx, verify.RootOptions{CacheDir: cache, TUFURL: repo.URL(), TUFRoot: repo.Root, Offline: offline, Notify: func(s string) { notes = append(notes, s) }})
+		return src, notes, err
+	}
+
+	t.Run("shared cache folder", func(t *testing.T) {
+		cache := t.TempDir()
+		// Filled while private, then opened to everyone.
+		if src, notes, err := load(cache, false); err != nil || src != verify.SourceTUF || len(notes) != 0 {
+			t.Fatalf("private cache: source %q, err %v, notes %q", src, err, notes)
+		}
+		if err := os.Chmod(cache, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		os.RemoveAll(filepath.Join(cache, "tuf"))
+		src, notes, err := load(cache, false)
+		if err != nil || src != verify.SourceTUF {
+			t.Fatalf("online: source %q, err %v, notes %q", src, err, notes)
+		}
+		if !strings.Contains(strings.Join(notes, "\n"), "the TUF cache is not used") {
+			t.Errorf("not said: %q", notes)
+		}
+		if _, err := os.Lstat(filepath.Join(cache, "tuf")); err == nil {
+			t.Error("go-tuf wrote into a folder others may write")
+		}
+	})
+
+	t.Run("shared cache folder offline", func(t *testing.T) {
+		cache := t.TempDir()
+		if src, _, err := load(cache, false); err != nil || src != verify.SourceTUF {
+			t.Fatalf("private cache: source %q, err %v", src, err)
+		}
+		// Valid metadata, but anyone could have swapped it: not used.
+		if err := os.Chmod(cache, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		src, notes, err := load(cache, true)
+		if err != nil || src != verify.SourceEmbedded {
+			t.Fatalf("offline: source %q, err %v", src, err)
+		}
+		if !strings.Contains(strings.Join(notes, "\n"), "the TUF cache is not used") {
+			t.Errorf("not said: %q", notes)
+		}
+	})
+
+	t.Run("shared folder inside a private cache", func(t *testing.T) {
+		cache := t.TempDir()
+		if src, _, err := load(cache, false); err != nil || src != verify.SourceTUF {
+			t.Fatalf("private cache: source %q, err %v", src, err)
+		}
+		dirs, _ := filepath.Glob(filepath.Join(cache, "tuf", "*", "targets"))
+		if len(dirs) != 1 {
+			t.Fatalf("targets folders: %v", dirs)
+		}
+		os.Chmod(dirs[0], 0o777)
+		planted := filepath.Join(dirs[0], "planted")
+		os.WriteFile(planted, []byte("x"), 0o600)
+		// Offline, the removed metadata cannot come back: embedded.
+		if src, _, err := load(cache, true); err != nil || src != verify.SourceEmbedded {
+			t.Fatalf("offline: source %q, err %v", src, err)
+		}
+		if _, err := os.Lstat(planted); err == nil {
+			t.Error("a folder others may write was kept")
+		}
+		src, notes, err := load(cache, false)
+		if err != nil || src != verify.SourceTUF || len(notes) != 0 {
+			t.Fatalf("online: source %q, err %v, notes %q", src, err, notes)
+		}
+		fi, err := os.Lstat(dirs[0])
+		if err != nil || fi.Mode().Perm()&0o022 != 0 {
+			t.Errorf("targets folder after the refresh: %v, %v", fi, err)
+		}
+	})
+}
