@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -273,5 +275,60 @@ func TestTerminalProgress(t *testing.T) {
 	want := []string{"downloaded Python-3.12.8.tar.xz", "downloaded Python-3.13.10.tar.xz", "downloading Python-3.12.8.tar.xz", "downloading Python-3.13.10.tar.xz"}
 	if !slices.Equal(progress, want) {
 		t.Errorf("progress lines %q, want %q\n%s", progress, want, text)
+	}
+}
+
+// TestTerminalBar: one download on a pseudo-terminal draws a progress bar
+// (name, percentage, rate) once barDelay has passed, with a rate
+// of the order the mirror actually serves (never the "79 GB/s" a first
+// frame drawn at once showed), and the install completes.
+func TestTerminalBar(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes; skipped with -short")
+	}
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip("script (util-linux) not installed; cannot make a terminal")
+	}
+	t.Parallel()
+	e := newEnv(t)
+	rel := e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
+	// The artifact in ten pieces over about 1.5 s.
+	e.mirror.Fault(func(w http.ResponseWriter, r *http.Request, _ int) bool {
+		if !strings.HasSuffix(r.URL.Path, ".tar.xz") {
+			return false
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(rel.Artifact)))
+		w.WriteHeader(http.StatusOK)
+		step := (len(rel.Artifact) + 9) / 10
+		for i := 0; i < len(rel.Artifact); i += step {
+			w.Write(rel.Artifact[i:min(i+step, len(rel.Artifact))])
+			w.(http.Flusher).Flush()
+			time.Sleep(150 * time.Millisecond)
+		}
+		return true
+	})
+	cmdline := "env -i " + strings.Join(e.binaryEnv(), " ") + " " + binary(t) + " install 3.13.1"
+	out, err := exec.Command("script", "-qec", cmdline, "/dev/null").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	text := string(out)
+	frame := regexp.MustCompile(`Python-3\.13\.1\.tar\.xz\s+\d+% \|[^|]*\| \(([0-9.]+) ([kMG]?B)/s\)`)
+	frames := frame.FindAllStringSubmatch(text, -1)
+	if len(frames) == 0 {
+		t.Fatalf("no progress bar drawn (artifact %d bytes):\n%q", len(rel.Artifact), text)
+	}
+	// The mirror serves the artifact over ~1.5 s: no frame may claim more
+	// than ten times that rate.
+	limit := float64(len(rel.Artifact)) / 1.5 * 10
+	unit := map[string]float64{"B": 1, "kB": 1e3, "MB": 1e6, "GB": 1e9}
+	for _, f := range frames {
+		v, _ := strconv.ParseFloat(f[1], 64)
+		if v*unit[f[2]] > limit {
+			t.Errorf("frame %q claims %s %s/s for %d bytes served over 1.5 s", f[0], f[1], f[2], len(rel.Artifact))
+		}
+	}
+	if !slices.Contains(e.versions(), "3.13.1") {
+		t.Errorf("not installed: %v\n%s", e.versions(), text)
 	}
 }

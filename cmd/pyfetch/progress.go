@@ -33,7 +33,7 @@ func (a *app) progress(parallel bool) func(string, int64) io.WriteCloser {
 		}
 	}
 	return func(name string, total int64) io.WriteCloser {
-		return &delayedBar{name: name, total: total, out: f, start: time.Now()}
+		return newDelayedBar(f, name, total)
 	}
 }
 
@@ -110,40 +110,52 @@ func rate(n int64, d time.Duration) string {
 	return fmt.Sprintf("%.1f MB/s", float64(n)/1e6/d.Seconds())
 }
 
-// delayedBar starts its progress bar only after barDelay: the bar's rate
-// is bytes over elapsed time, and a first frame drawn a millisecond in
-// reads "79 GB/s". Bytes before that are added at once when it starts.
+// delayedBar draws its progress bar only after barDelay, and the bar's
+// clock starts with the download: progressbar's rate is bytes over the
+// time since its start, so a bar started late reads "12 MB/s" for its
+// first frame, and one drawn a millisecond in reads "79 GB/s". Bytes
+// that arrive before the first frame are added at once when it is drawn.
 type delayedBar struct {
 	name    string
-	total   int64
-	out     *os.File
+	out     io.Writer
 	start   time.Time
 	pending int64
+	shown   bool
 	bar     *progressbar.ProgressBar
 }
 
 const barDelay = 300 * time.Millisecond
 
+func newDelayedBar(out *os.File, name string, total int64) *delayedBar {
+	bar := progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(out),
+		progressbar.OptionSetDescription(name),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+		// No timer redraws (a size unknown makes a spinner): only Add
+		// draws, so nothing shows before barDelay.
+		progressbar.OptionSetSpinnerChangeInterval(0),
+	)
+	bar.StartWithoutRender()
+	return &delayedBar{name: name, out: out, start: time.Now(), bar: bar}
+}
+
 func (d *delayedBar) Write(p []byte) (int, error) {
-	if d.bar == nil {
-		d.pending += int64(len(p))
-		if time.Since(d.start) < barDelay {
-			return len(p), nil
-		}
-		d.bar = progressbar.NewOptions64(d.total,
-			progressbar.OptionSetWriter(d.out),
-			progressbar.OptionSetDescription(d.name),
-			progressbar.OptionShowBytes(true),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionClearOnFinish(),
-		)
-		return len(p), d.bar.Add64(d.pending)
+	if d.shown {
+		return len(p), d.bar.Add64(int64(len(p)))
 	}
-	return len(p), d.bar.Add64(int64(len(p)))
+	d.pending += int64(len(p))
+	if time.Since(d.start) < barDelay {
+		return len(p), nil
+	}
+	d.shown = true
+	return len(p), d.bar.Add64(d.pending)
 }
 
 func (d *delayedBar) Close() error {
-	if d.bar == nil {
+	if !d.shown {
+		d.bar.Exit()
 		fmt.Fprintf(d.out, "downloaded %s (%.1f MB)\n", d.name, float64(d.pending)/1e6)
 		return nil
 	}

@@ -29,9 +29,10 @@ func TestPipeProgress(t *testing.T) {
 	}
 }
 
-// TestDelayedBar: the terminal bar is not drawn in the first moments (its
-// rate would be bytes over a millisecond: "79 GB/s"); bytes from then on
-// are counted once it is.
+// TestDelayedBar: the terminal bar is not drawn in the first moments,
+// its clock starts with the download (so its first frame's rate is bytes
+// over the time since then, not over a millisecond), and bytes from
+// before it is drawn are counted.
 func TestDelayedBar(t *testing.T) {
 	t.Parallel()
 	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
@@ -39,15 +40,20 @@ func TestDelayedBar(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer null.Close()
-	d := &delayedBar{name: "x", total: 3000, out: null, start: time.Now()}
+	d := newDelayedBar(null, "x", 3000)
 	d.Write(make([]byte, 1000))
-	if d.bar != nil {
+	if d.shown || d.bar.State().CurrentNum != 0 {
 		t.Fatal("bar drawn at once")
 	}
-	d.start = time.Now().Add(-time.Second)
+	time.Sleep(barDelay)
 	d.Write(make([]byte, 1000))
-	if d.bar == nil || d.bar.State().CurrentNum != 2000 {
-		t.Fatalf("bar after the delay: %+v", d.bar)
+	st := d.bar.State()
+	if !d.shown || st.CurrentNum != 2000 {
+		t.Fatalf("bar after the delay: %+v", st)
+	}
+	// 2000 bytes over at least barDelay: at most 2000/0.3 B/s.
+	if st.SecondsSince < barDelay.Seconds() || st.KBsPerSecond > 2/barDelay.Seconds() {
+		t.Errorf("first frame: %.3f s since the start, %.1f kB/s; want ≥ %.1f s and ≤ %.1f kB/s", st.SecondsSince, st.KBsPerSecond, barDelay.Seconds(), 2/barDelay.Seconds())
 	}
 	d.Write(make([]byte, 1000))
 	if d.bar.State().CurrentNum != 3000 {
