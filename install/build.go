@@ -82,6 +82,9 @@ func buildInto(ctx context.Context, src io.Reader, art releases.Artifact, name s
 			return err
 		}
 	}
+	if o.Build.Phase != nil {
+		defer o.Build.Phase(name, "")
+	}
 	res, err := build.Run(ctx, build.Options{
 		Source:        source,
 		Prefix:        prefix,

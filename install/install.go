@@ -55,7 +55,8 @@ type BuildOptions struct {
 	// KeepSource keeps the unpacked source folder after the build.
 	KeepSource bool
 	// Phase is told when each build phase starts (configure, compile,
-	// install, checks).
+	// install, checks), and with phase "" when the build has ended,
+	// either way.
 	Phase func(version, phase string)
 }
 

@@ -4,7 +4,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -30,9 +32,11 @@ func (a *app) buildFlagSet(fs *flag.FlagSet, bf *buildFlags) {
 
 // buildOptions turns the flags into install's BuildOptions (nil without
 // --build) and the function that ends the phase display. In a pipe (a CI
-// log) each phase is one line, with the time the previous one took; on a
-// terminal, for one version, the current phase's line also shows its
-// elapsed time, updated every second.
+// log) each phase is one line, with the time the previous one took, and a
+// phase that runs long says so every minute, so that a log never sits
+// silent long enough for a CI's no-output timeout; on a terminal, for one
+// version, the current phase's line also shows its elapsed time, updated
+// every second.
 func (a *app) buildOptions(bf *buildFlags, versions int) (*install.BuildOptions, func(), error) {
 	if !bf.build {
 		if bf.keepSource || bf.optimize || bf.freethreaded || bf.configureOpts != "" {
@@ -43,11 +47,13 @@ func (a *app) buildOptions(bf *buildFlags, versions int) (*install.BuildOptions,
 	if bf.makeJobs < 1 {
 		return nil, func() {}, fmt.Errorf("%w: --make-jobs must be at least 1, got %d", errUsage, bf.makeJobs)
 	}
-	d := &phaseDisplay{out: a.stderr, started: map[string]time.Time{}}
-	if _, tty := a.isTerminal(); tty && versions == 1 {
-		d.live = make(chan struct{})
-		go d.tick()
+	_, tty := a.isTerminal()
+	live := tty && versions == 1
+	every := pipeHeartbeat
+	if live {
+		every = time.Second
 	}
+	d := newPhaseDisplay(a.stderr, live, every)
 	return &install.BuildOptions{
 		ConfigureArgs: strings.Fields(bf.configureOpts),
 		Optimize:      bf.optimize,
@@ -58,64 +64,103 @@ func (a *app) buildOptions(bf *buildFlags, versions int) (*install.BuildOptions,
 	}, d.stop, nil
 }
 
+// pipeHeartbeat is how often a pipe hears of a phase still running.
+const pipeHeartbeat = time.Minute
+
 // phaseDisplay shows build phases on stderr.
 type phaseDisplay struct {
 	mu      sync.Mutex
 	out     io.Writer
-	started map[string]time.Time
-	current string // "building 3.13.5: compile", for the live line
-	since   time.Time
-	live    chan struct{} // nil in a pipe; closed by stop
+	live    bool                 // one redrawn line (a terminal, one version)
+	phases  map[string]string    // version → the phase in progress
+	started map[string]time.Time // version → when that phase started
+	last    map[string]time.Time // version → when its previous phase started (pipe)
+	done    chan struct{}        // closed by stop
 	stopped bool
 }
 
+// newPhaseDisplay starts the ticker (unless every is 0) that redraws the
+// live line, or in a pipe writes a line for each phase still running.
+func newPhaseDisplay(out io.Writer, live bool, every time.Duration) *phaseDisplay {
+	d := &phaseDisplay{out: out, live: live, phases: map[string]string{}, started: map[string]time.Time{}, last: map[string]time.Time{}, done: make(chan struct{})}
+	if every > 0 {
+		go d.tick(every)
+	}
+	return d
+}
+
+// phase records that version's build entered phase ("" when it ended).
 func (d *phaseDisplay) phase(version, phase string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.stopped {
+		return
+	}
 	now := time.Now()
+	if d.live {
+		d.endLive(version, now)
+	}
+	if phase == "" {
+		delete(d.phases, version)
+		return
+	}
 	msg := fmt.Sprintf("building %s: %s", version, phase)
-	if d.live != nil {
-		if d.current != "" {
-			fmt.Fprintf(d.out, "\r%s, done in %s\n", d.current, now.Sub(d.since).Round(time.Second))
-		}
-		d.current, d.since = msg, now
+	d.phases[version], d.started[version] = phase, now
+	if d.live {
 		fmt.Fprintf(d.out, "\r%s", msg)
 		return
 	}
-	if t, ok := d.started[version]; ok {
+	if t, ok := d.last[version]; ok {
 		msg += fmt.Sprintf(" (previous step took %s)", now.Sub(t).Round(time.Second))
 	}
-	d.started[version] = now
+	d.last[version] = now
 	fmt.Fprintln(d.out, msg)
 }
 
-func (d *phaseDisplay) tick() {
-	t := time.NewTicker(time.Second)
+// endLive finishes the live line of version's phase, if one is shown.
+func (d *phaseDisplay) endLive(version string, now time.Time) {
+	if p, ok := d.phases[version]; ok {
+		fmt.Fprintf(d.out, "\rbuilding %s: %s, done in %s\n", version, p, now.Sub(d.started[version]).Round(time.Second))
+	}
+}
+
+func (d *phaseDisplay) tick(every time.Duration) {
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
-		case <-d.live:
+		case <-d.done:
 			return
 		case <-t.C:
 			d.mu.Lock()
-			if d.current != "" && !d.stopped {
-				fmt.Fprintf(d.out, "\r%s (%s)", d.current, time.Since(d.since).Round(time.Second))
+			now := time.Now()
+			for _, v := range slices.Sorted(maps.Keys(d.phases)) {
+				took := now.Sub(d.started[v]).Round(time.Second)
+				if d.live {
+					fmt.Fprintf(d.out, "\rbuilding %s: %s (%s)", v, d.phases[v], took)
+				} else {
+					fmt.Fprintf(d.out, "building %s: %s, still running after %s\n", v, d.phases[v], took)
+				}
 			}
 			d.mu.Unlock()
 		}
 	}
 }
 
-// stop ends the live line (if any); the display says nothing more.
+// stop ends the display: the live line (if any) is finished, and nothing
+// more is written.
 func (d *phaseDisplay) stop() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.live == nil || d.stopped {
+	if d.stopped {
 		return
 	}
 	d.stopped = true
-	close(d.live)
-	if d.current != "" {
-		fmt.Fprintf(d.out, "\r%s, done in %s\n", d.current, time.Since(d.since).Round(time.Second))
+	close(d.done)
+	if d.live {
+		for v := range d.phases {
+			d.endLive(v, time.Now())
+		}
 	}
+	clear(d.phases)
 }

@@ -278,18 +278,58 @@ func TestBuildFromEnvironment(t *testing.T) {
 }
 
 // TestPhaseDisplayOnATerminal: the live line shows each phase and, when
-// it ends, how long it took.
+// it ends (the next phase, the build's end, or stop), how long it took.
 func TestPhaseDisplayOnATerminal(t *testing.T) {
 	t.Parallel()
 	var out strings.Builder
-	d := &phaseDisplay{out: &out, started: map[string]time.Time{}, live: make(chan struct{})}
+	d := newPhaseDisplay(&out, true, 0)
 	d.phase("3.13.5", "configure")
 	d.phase("3.13.5", "compile")
+	d.phase("3.13.5", "")
+	d.phase("3.13.6", "configure")
 	d.stop()
 	d.stop()
-	want := "\rbuilding 3.13.5: configure\rbuilding 3.13.5: configure, done in 0s\n\rbuilding 3.13.5: compile\rbuilding 3.13.5: compile, done in 0s\n"
+	d.phase("3.13.6", "compile") // after stop: nothing
+	want := "\rbuilding 3.13.5: configure\rbuilding 3.13.5: configure, done in 0s\n\rbuilding 3.13.5: compile\rbuilding 3.13.5: compile, done in 0s\n" +
+		"\rbuilding 3.13.6: configure\rbuilding 3.13.6: configure, done in 0s\n"
 	if out.String() != want {
 		t.Errorf("got %q\nwant %q", out.String(), want)
+	}
+}
+
+// TestPhaseDisplayHeartbeat: in a pipe, a phase still running is named
+// again at each tick (a CI log never sits silent for long), a build that
+// has ended is not, and nothing is written after stop.
+func TestPhaseDisplayHeartbeat(t *testing.T) {
+	t.Parallel()
+	var out strings.Builder
+	d := newPhaseDisplay(&out, false, 10*time.Millisecond)
+	text := func() string {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return out.String()
+	}
+	d.phase("3.13.5", "compile")
+	d.phase("3.12.8", "configure")
+	waitFor(t, func() bool {
+		s := text()
+		return strings.Contains(s, "building 3.13.5: compile, still running after") && strings.Contains(s, "building 3.12.8: configure, still running after")
+	})
+	d.phase("3.13.5", "")
+	time.Sleep(20 * time.Millisecond) // a tick in flight may still name it
+	before := strings.Count(text(), "3.13.5: compile, still running")
+	time.Sleep(50 * time.Millisecond)
+	if after := strings.Count(text(), "3.13.5: compile, still running"); after != before {
+		t.Errorf("an ended build is still reported:\n%s", text())
+	}
+	d.stop()
+	n := len(text())
+	time.Sleep(50 * time.Millisecond)
+	if len(text()) != n {
+		t.Errorf("written after stop:\n%s", text())
+	}
+	if !strings.HasPrefix(text(), "building 3.13.5: compile\nbuilding 3.12.8: configure\n") {
+		t.Errorf("phase lines:\n%s", text())
 	}
 }
 
