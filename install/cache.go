@@ -3,6 +3,7 @@ package install
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -120,10 +121,24 @@ type PruneOptions struct {
 type PruneResult struct {
 	Removed []CacheEntry `json:"removed"`
 	Kept    []CacheEntry `json:"kept"`
+	// Build logs (cache/logs) go by the same rule as artifacts: the log
+	// of an installed build is in use.
+	RemovedLogs []BuildLog `json:"removed_logs"`
+	KeptLogs    []BuildLog `json:"kept_logs"`
 }
 
-func (o PruneOptions) selects(e CacheEntry) bool {
-	age := o.Now.Sub(e.LastUsed)
+// BuildLog is one build log in the cache.
+type BuildLog struct {
+	Path     string    `json:"path"`
+	Size     int64     `json:"size"`
+	LastUsed time.Time `json:"last_used"`
+	InUse    bool      `json:"in_use"` // an installed build's receipt names it
+}
+
+func (o PruneOptions) selects(e CacheEntry) bool { return o.selectsAged(e.LastUsed, e.InUse) }
+
+func (o PruneOptions) selectsAged(lastUsed time.Time, inUse bool) bool {
+	age := o.Now.Sub(lastUsed)
 	switch {
 	case o.All:
 		return true
@@ -134,12 +149,41 @@ func (o PruneOptions) selects(e CacheEntry) bool {
 	if keep <= 0 {
 		keep = DefaultKeepRecent
 	}
-	return !e.InUse && age > keep
+	return !inUse && age > keep
 }
 
-// CachePrune removes the cached artifacts (with their bundles) that o
-// selects, each under its download lock; stale .part files a day old go
-// too (all of them with All). A dry run selects the same way and
+// buildLogs lists the build logs in h's cache: regular files named as
+// buildInto names them (never a link, nothing else that lies there).
+func buildLogs(h Home) ([]BuildLog, error) {
+	used := map[string]bool{}
+	if inst, err := List(h); err == nil {
+		for _, in := range inst {
+			if in.Receipt != nil && in.Receipt.Build != nil {
+				used[filepath.Base(in.Receipt.Build.Log)] = true
+			}
+		}
+	}
+	if safefile.IsPlainDir(h.LogDir()) != nil {
+		return nil, nil // none, or a link pyfetch never lists through
+	}
+	names, err := filepath.Glob(filepath.Join(h.LogDir(), "build-*.log"))
+	if err != nil {
+		return nil, err
+	}
+	var out []BuildLog
+	for _, p := range names {
+		fi, err := os.Lstat(p)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		out = append(out, BuildLog{Path: p, Size: fi.Size(), LastUsed: fi.ModTime().UTC(), InUse: used[fi.Name()]})
+	}
+	return out, nil
+}
+
+// CachePrune removes the cached artifacts (with their bundles) and the
+// build logs that o selects, each artifact under its download lock; stale
+// .part files a day old go too (all of them with All). A dry run selects the same way and
 // removes nothing.
 func CachePrune(ctx context.Context, h Home, o PruneOptions) (PruneResult, error) {
 	if o.Now.IsZero() {
@@ -149,7 +193,29 @@ func CachePrune(ctx context.Context, h Home, o PruneOptions) (PruneResult, error
 	if err != nil {
 		return PruneResult{}, err
 	}
-	res := PruneResult{Removed: []CacheEntry{}, Kept: []CacheEntry{}}
+	logs, err := buildLogs(h)
+	if err != nil {
+		return PruneResult{}, err
+	}
+	res := PruneResult{Removed: []CacheEntry{}, Kept: []CacheEntry{}, RemovedLogs: []BuildLog{}, KeptLogs: []BuildLog{}}
+	for _, l := range logs {
+		if !o.selectsAged(l.LastUsed, l.InUse) {
+			res.KeptLogs = append(res.KeptLogs, l)
+			continue
+		}
+		if !o.DryRun {
+			err := safefile.Remove(l.Path)
+			if errors.Is(err, fs.ErrPermission) {
+				// Another user's log in a shared cache: theirs to prune.
+				res.KeptLogs = append(res.KeptLogs, l)
+				continue
+			}
+			if err != nil {
+				return res, err
+			}
+		}
+		res.RemovedLogs = append(res.RemovedLogs, l)
+	}
 	for _, e := range entries {
 		if !o.selects(e) {
 			res.Kept = append(res.Kept, e)

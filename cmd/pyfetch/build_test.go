@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -316,7 +317,7 @@ func TestPhaseDisplayHeartbeat(t *testing.T) {
 		return strings.Contains(s, "building 3.13.5: compile, still running after") && strings.Contains(s, "building 3.12.8: configure, still running after")
 	})
 	d.phase("3.13.5", "")
-	time.Sleep(20 * time.Millisecond) // a tick in flight may still name it
+	// A tick reads the phases under the lock: none names it from here on.
 	before := strings.Count(text(), "3.13.5: compile, still running")
 	time.Sleep(50 * time.Millisecond)
 	if after := strings.Count(text(), "3.13.5: compile, still running"); after != before {
@@ -354,5 +355,77 @@ func TestBuildReplacesSourceInstall(t *testing.T) {
 	// A plain install does not downgrade a build to a source tree.
 	if code, stdout, _ := e.run("install", "3.13.5"); code != 0 || !strings.Contains(stdout, "already installed") {
 		t.Errorf("plain install over a build: %d %q", code, stdout)
+	}
+}
+
+// TestCachePruneBuildLogs: build logs in cache/logs go by the artifacts'
+// rule: prune removes those unused for 30 days unless an installed
+// build's receipt names them, clean removes every one; a link planted
+// among them (or as the folder) is never followed.
+func TestCachePruneBuildLogs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, pyfetchtest.BuildableSource("3.13.5", pyfetchtest.BuildSpec{}))
+	if code, _, stderr := e.run("install", "--build", "3.13.5"); code != 0 {
+		t.Fatal(stderr)
+	}
+	rc, err := install.ReadReceipt(filepath.Join(e.home, "versions", "3.13.5"))
+	if err != nil || rc.Build == nil {
+		t.Fatalf("receipt %+v %v", rc, err)
+	}
+	logs := filepath.Join(e.home, "cache", "logs")
+	old := time.Now().Add(-40 * 24 * time.Hour)
+	installed := rc.Build.Log
+	stale := filepath.Join(logs, "build-3.12.8-20260101T000000Z-1.log")
+	fresh := filepath.Join(logs, "build-3.12.8-20261101T000000Z-2.log")
+	outside := filepath.Join(t.TempDir(), "precious")
+	for _, p := range []string{stale, fresh, outside} {
+		if err := os.WriteFile(p, []byte("log\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link := filepath.Join(logs, "build-evil-20260101T000000Z-3.log")
+	os.Symlink(outside, link)
+	for _, p := range []string{installed, stale, outside} {
+		os.Chtimes(p, old, old)
+	}
+
+	code, stdout, stderr := e.run("cache", "prune")
+	if code != 0 || !strings.Contains(stdout, "removed build log "+filepath.Base(stale)) || !strings.Contains(stderr, "and 1 of 3 build logs") {
+		t.Fatalf("prune: exit %d %q %q", code, stdout, stderr)
+	}
+	for p, want := range map[string]bool{installed: true, stale: false, fresh: true, outside: true, link: true} {
+		if _, err := os.Lstat(p); (err == nil) != want {
+			t.Errorf("after prune, %s exists: %v, want %v", p, err == nil, want)
+		}
+	}
+
+	code, stdout, _ = e.run("cache", "clean", "--json")
+	var res struct {
+		Removed []struct{ Path string } `json:"removed_logs"`
+		Kept    []struct{ Path string } `json:"kept_logs"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &res) != nil || len(res.Removed) != 2 || len(res.Kept) != 0 {
+		t.Fatalf("clean: exit %d %q", code, stdout)
+	}
+	if _, err := os.Stat(outside); err != nil {
+		t.Errorf("a file outside the cache went through a planted link: %v", err)
+	}
+	if _, err := os.Lstat(installed); err == nil {
+		t.Error("clean kept the installed build's log")
+	}
+
+	// The logs folder itself a link: nothing is listed through it.
+	elsewhere := t.TempDir()
+	decoy := filepath.Join(elsewhere, "build-x-20260101T000000Z-4.log")
+	os.WriteFile(decoy, []byte("x"), 0o644)
+	os.Chtimes(decoy, old, old)
+	os.RemoveAll(logs)
+	os.Symlink(elsewhere, logs)
+	if code, _, stderr := e.run("cache", "clean"); code != 0 {
+		t.Fatal(stderr)
+	}
+	if _, err := os.Stat(decoy); err != nil {
+		t.Errorf("cleaned through a linked logs folder: %v", err)
 	}
 }

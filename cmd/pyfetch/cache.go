@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -65,16 +66,26 @@ func (a *app) cache(ctx context.Context, args []string) error {
 		verb = "would remove"
 	}
 	if c.jsonOut {
-		return a.printJSON(map[string]any{strings.ReplaceAll(verb, " ", "_"): res.Removed, "kept": res.Kept})
+		key := strings.ReplaceAll(verb, " ", "_")
+		return a.printJSON(map[string]any{key: res.Removed, "kept": res.Kept, key + "_logs": res.RemovedLogs, "kept_logs": res.KeptLogs})
 	}
 	for _, e := range res.Removed {
 		fmt.Fprintf(a.stdout, "%s %s (%.1f MB)\n", verb, e.Artifact, float64(e.Size)/1e6)
+	}
+	var logBytes int64
+	for _, l := range res.RemovedLogs {
+		fmt.Fprintf(a.stdout, "%s build log %s (%.1f MB)\n", verb, filepath.Base(l.Path), float64(l.Size)/1e6)
+		logBytes += l.Size
 	}
 	why := ""
 	if sub == "prune" && *older == 0 {
 		why = fmt.Sprintf(" (prune keeps what an install came from and what was fetched or used in the last %d days; cache clean removes everything)", int(install.DefaultKeepRecent.Hours()/24))
 	}
-	fmt.Fprintf(a.stderr, "%s %d artifacts (%.1f MB); %d remain (%.1f MB) in %s%s\n", verb, len(res.Removed), mbOf(res.Removed), len(res.Kept), mbOf(res.Kept), h.CacheRoot(), why)
+	logs := ""
+	if n := len(res.RemovedLogs) + len(res.KeptLogs); n > 0 {
+		logs = fmt.Sprintf(" and %d of %d build logs (%.1f MB)", len(res.RemovedLogs), n, float64(logBytes)/1e6)
+	}
+	fmt.Fprintf(a.stderr, "%s %d artifacts (%.1f MB)%s; %d artifacts remain (%.1f MB) in %s%s\n", verb, len(res.Removed), mbOf(res.Removed), logs, len(res.Kept), mbOf(res.Kept), h.CacheRoot(), why)
 	return nil
 }
 

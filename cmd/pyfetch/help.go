@@ -33,7 +33,7 @@ var commandHelp = map[string]struct {
 	"uninstall": {"uninstall [flags] VERSION...", "Remove installed versions atomically. A line (3.13) works when one install matches.",
 		[]string{"pyfetch uninstall 3.13.1", "pyfetch uninstall 3.12"}},
 	"cache": {"cache ls | cache prune [--older-than 30d] [--dry-run] | cache clean [--dry-run]",
-		"Inspect or trim the download cache. prune keeps what an install came from and\nwhat was fetched or used in the last 30 days; clean removes everything.",
+		"Inspect or trim the download cache. prune keeps what an install came from and\nwhat was fetched or used in the last 30 days (build logs alike: an installed\nbuild's log is kept); clean removes everything.",
 		[]string{"pyfetch cache ls", "pyfetch cache prune --older-than 90d --dry-run", "pyfetch cache clean"}},
 	"mirror": {"mirror export [flags] DIR [SPEC...]",
 		"Write a python.org-shaped mirror from the cache (re-verified), plus the trusted root.",
