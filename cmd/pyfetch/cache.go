@@ -54,7 +54,7 @@ func (a *app) cache(ctx context.Context, args []string) error {
 			}
 			fmt.Fprintf(a.stdout, "%-28s %8.1f MB  last used %s%s\n", e.Artifact, float64(e.Size)/1e6, e.LastUsed.Format("2006-01-02"), use)
 		}
-		fmt.Fprintf(a.stderr, "%d artifacts, %.1f MB in %s\n", len(rows), mbOf(rows), h.CacheRoot())
+		fmt.Fprintf(a.stderr, "%s, %.1f MB in %s\n", plural(len(rows), "artifact"), mbOf(rows), h.CacheRoot())
 		return nil
 	}
 	res, err := install.CachePrune(ctx, h, install.PruneOptions{OlderThan: *older, All: sub == "clean", DryRun: *dry})
@@ -83,9 +83,13 @@ func (a *app) cache(ctx context.Context, args []string) error {
 	}
 	logs := ""
 	if n := len(res.RemovedLogs) + len(res.KeptLogs); n > 0 {
-		logs = fmt.Sprintf(" and %d of %d build logs (%.1f MB)", len(res.RemovedLogs), n, float64(logBytes)/1e6)
+		logs = fmt.Sprintf(" and %d of %s (%.1f MB)", len(res.RemovedLogs), plural(n, "build log"), float64(logBytes)/1e6)
 	}
-	fmt.Fprintf(a.stderr, "%s %d artifacts (%.1f MB)%s; %d artifacts remain (%.1f MB) in %s%s\n", verb, len(res.Removed), mbOf(res.Removed), logs, len(res.Kept), mbOf(res.Kept), h.CacheRoot(), why)
+	remain := "remain"
+	if len(res.Kept) == 1 {
+		remain = "remains"
+	}
+	fmt.Fprintf(a.stderr, "%s %s (%.1f MB)%s; %s %s (%.1f MB) in %s%s\n", verb, plural(len(res.Removed), "artifact"), mbOf(res.Removed), logs, plural(len(res.Kept), "artifact"), remain, mbOf(res.Kept), h.CacheRoot(), why)
 	return nil
 }
 
@@ -95,4 +99,12 @@ func mbOf(rows []install.CacheEntry) float64 {
 		total += e.Size
 	}
 	return float64(total) / 1e6
+}
+
+// plural says "1 artifact", "2 artifacts".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -118,7 +118,7 @@ func TestCacheLsPrune(t *testing.T) {
 	os.Chtimes(filepath.Join(e.home, "cache", "3.12.8", "Python-3.12.8.tar.xz"), long, long)
 	code, dryOut, _ := e.run("cache", "prune", "--dry-run")
 	code2, stdout, stderr := e.run("cache", "prune")
-	if code != 0 || code2 != 0 || stdout != "removed Python-3.12.8.tar.xz (0.0 MB)\n" || dryOut != "would remove Python-3.12.8.tar.xz (0.0 MB)\n" || !strings.Contains(stderr, "1 artifacts remain") {
+	if code != 0 || code2 != 0 || stdout != "removed Python-3.12.8.tar.xz (0.0 MB)\n" || dryOut != "would remove Python-3.12.8.tar.xz (0.0 MB)\n" || !strings.Contains(stderr, "1 artifact remains") {
 		t.Errorf("prune: exit %d/%d %q %q %q", code, code2, dryOut, stdout, stderr)
 	}
 	if _, err := os.Stat(filepath.Join(e.home, "cache", "3.12.8", "Python-3.12.8.tar.xz.sigstore")); !os.IsNotExist(err) {
