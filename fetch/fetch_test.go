@@ -541,3 +541,23 @@ func TestRedirectToOtherSchemes(t *testing.T) {
 		}
 	}
 }
+
+// TestGivingUpCountsAttempts: a body that keeps breaking ends with how
+// many attempts were made, and a client told not to retry never claims
+// "after 1 attempts".
+func TestGivingUpCountsAttempts(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { cut(w, payload, 10) }))
+	defer srv.Close()
+	for _, tc := range []struct {
+		retries int
+		want    string
+	}{{-1, ""}, {2, "giving up after 3 attempts"}} {
+		c := client()
+		c.Retries = tc.retries
+		_, _, err := c.Download(context.Background(), srv.URL+"/f.tgz", filepath.Join(t.TempDir(), "f.tgz"), 0, nil)
+		if err == nil || strings.Contains(err.Error(), "attempts") != (tc.want != "") || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("retries %d: %v, want %q", tc.retries, err, tc.want)
+		}
+	}
+}

@@ -61,7 +61,10 @@ func (s *stream) run(ctx context.Context) error {
 		}
 		lastErr = err
 	}
-	return fmt.Errorf("giving up after %d attempts: %w", s.c.retries()+1, lastErr)
+	if n := s.c.retries() + 1; n > 1 {
+		return fmt.Errorf("giving up after %d attempts: %w", n, lastErr)
+	}
+	return lastErr
 }
 
 // permanent marks an error that another attempt cannot fix.
