@@ -85,6 +85,21 @@ func buildInto(ctx context.Context, src io.Reader, art releases.Artifact, name s
 	if o.Build.Phase != nil {
 		defer o.Build.Phase(name, "")
 	}
+	if g := o.Build.Gate; g != nil {
+		select {
+		case g <- struct{}{}:
+		default:
+			if o.Build.Phase != nil {
+				o.Build.Phase(name, "waiting for another build to finish")
+			}
+			select {
+			case g <- struct{}{}:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		defer func() { <-g }()
+	}
 	res, err := build.Run(ctx, build.Options{
 		Source:        source,
 		Prefix:        prefix,

@@ -58,6 +58,12 @@ type BuildOptions struct {
 	// install, checks), and with phase "" when the build has ended,
 	// either way.
 	Phase func(version, phase string)
+	// Gate, when set, lets at most cap(Gate) builds of this process run at
+	// once (configure to checks), each with all its make jobs: several
+	// versions download, verify and unpack in parallel, then build in
+	// turn rather than oversubscribe the CPUs. A build that waits says so
+	// through Phase.
+	Gate chan struct{}
 }
 
 // obtainFormat obtains v's artifact in o.Format or, with o.AnyFormat,

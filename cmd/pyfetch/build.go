@@ -61,6 +61,7 @@ func (a *app) buildOptions(bf *buildFlags, versions int) (*install.BuildOptions,
 		Jobs:          bf.makeJobs,
 		KeepSource:    bf.keepSource,
 		Phase:         d.phase,
+		Gate:          make(chan struct{}, 1),
 	}, d.stop, nil
 }
 

@@ -429,3 +429,24 @@ func TestCachePruneBuildLogs(t *testing.T) {
 		t.Errorf("cleaned through a linked logs folder: %v", err)
 	}
 }
+
+// TestSeveralBuildsTakeTurns: several versions with --build download and
+// unpack in parallel but build one at a time (each with all the make
+// jobs): two makes that overlap would both find the shared marker
+// folder, and one would fail. The one that waits says so.
+func TestSeveralBuildsTakeTurns(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	busy := filepath.Join(t.TempDir(), "busy")
+	spec := pyfetchtest.BuildSpec{Make: "mkdir " + busy + " && sleep 1 && rmdir " + busy}
+	for _, v := range []string{"3.12.8", "3.13.5"} {
+		e.mirror.Publish(t, e.ss, v, "tar.xz", thomas, google, pyfetchtest.BuildableSource(v, spec))
+	}
+	code, stdout, stderr := e.run("install", "--build", "--jobs", "2", "3.12.8", "3.13.5")
+	if code != 0 || strings.Count(stdout, "built 3.1") != 2 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, ": waiting for another build to finish") {
+		t.Errorf("the wait is not said:\n%s", stderr)
+	}
+}
