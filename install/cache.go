@@ -183,8 +183,8 @@ func buildLogs(h Home) ([]BuildLog, error) {
 
 // CachePrune removes the cached artifacts (with their bundles) and the
 // build logs that o selects, each artifact under its download lock; stale
-// .part files a day old go too (all of them with All). A dry run selects the same way and
-// removes nothing.
+// .part files a day old go too (all of them with All). A dry run selects
+// the same way and removes nothing.
 func CachePrune(ctx context.Context, h Home, o PruneOptions) (PruneResult, error) {
 	if o.Now.IsZero() {
 		o.Now = time.Now()
