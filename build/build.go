@@ -291,23 +291,33 @@ func Advice(modules []string, osRelease map[string]string) string {
 	if len(pkgs) == 0 {
 		return "  install the development packages for: " + strings.Join(modules, ", ") + ", then rebuild with --force"
 	}
-	return "  to fix it, run: " + installCommand(kind, pkgs) + "\n  then rebuild with pyfetch install --build --force"
+	return "  to fix it, run: " + installCommand(kind, pkgs, isRoot()) + "\n  then rebuild with pyfetch install --build --force"
 }
 
-func installCommand(kind string, pkgs []string) string {
+// installCommand is the one line that installs pkgs on a kind of system:
+// with sudo unless root (CI containers run as root and often have no
+// sudo), and on Debian/Ubuntu after apt-get update (a fresh container
+// has no package lists).
+func installCommand(kind string, pkgs []string, root bool) string {
 	p := strings.Join(pkgs, " ")
+	sudo := "sudo "
+	if root {
+		sudo = ""
+	}
 	switch kind {
 	case "debian":
-		return "sudo apt-get install -y " + p
+		return sudo + "apt-get update && " + sudo + "apt-get install -y " + p
 	case "fedora":
-		return "sudo dnf install -y " + p
+		return sudo + "dnf install -y " + p
 	case "alpine":
-		return "sudo apk add " + p
+		return sudo + "apk add " + p
 	case "macos":
 		return "brew install " + p
 	}
 	return p
 }
+
+func isRoot() bool { return os.Geteuid() == 0 }
 
 // Platform names the package family of the running system: debian,
 // fedora, alpine, macos, or "" when unknown.
@@ -359,18 +369,17 @@ func Preflight(env []string) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	var cmd string
-	switch Platform(ReadOSRelease()) {
+	kind := Platform(ReadOSRelease())
+	cmd := "install a C compiler (cc) and make"
+	switch kind {
 	case "debian":
-		cmd = "sudo apt-get install -y build-essential"
+		cmd = installCommand(kind, []string{"build-essential"}, isRoot())
 	case "fedora":
-		cmd = "sudo dnf install -y gcc make"
+		cmd = installCommand(kind, []string{"gcc", "make"}, isRoot())
 	case "alpine":
-		cmd = "sudo apk add build-base"
+		cmd = installCommand(kind, []string{"build-base"}, isRoot())
 	case "macos":
 		cmd = "xcode-select --install"
-	default:
-		cmd = "install a C compiler (cc) and make"
 	}
 	return fmt.Errorf("%w: %s not found on PATH (expected a C compiler and make to build CPython); to fix it, run: %s", ErrToolchain, strings.Join(missing, " and "), cmd)
 }

@@ -25,15 +25,38 @@ func TestAdvice(t *testing.T) {
 		osRelease map[string]string
 		want      string
 	}{
-		{map[string]string{"ID": "debian"}, "sudo apt-get install -y libssl-dev tk-dev"},
-		{map[string]string{"ID": "pop", "ID_LIKE": "ubuntu debian"}, "sudo apt-get install -y libssl-dev tk-dev"},
-		{map[string]string{"ID": "rocky", "ID_LIKE": "rhel centos fedora"}, "sudo dnf install -y openssl-devel tk-devel"},
-		{map[string]string{"ID": "alpine"}, "sudo apk add openssl-dev tk-dev"},
+		{map[string]string{"ID": "debian"}, "apt-get install -y libssl-dev tk-dev"},
+		{map[string]string{"ID": "pop", "ID_LIKE": "ubuntu debian"}, "apt-get install -y libssl-dev tk-dev"},
+		{map[string]string{"ID": "rocky", "ID_LIKE": "rhel centos fedora"}, "dnf install -y openssl-devel tk-devel"},
+		{map[string]string{"ID": "alpine"}, "apk add openssl-dev tk-dev"},
 		{map[string]string{"ID": "plan9"}, "install the development packages for: ssl, tkinter"},
 	}
 	for _, tc := range tests {
 		if got := Advice([]string{"ssl", "tkinter"}, tc.osRelease); !strings.Contains(got, tc.want) {
 			t.Errorf("Advice(%v) = %q, want %q", tc.osRelease, got, tc.want)
+		}
+	}
+}
+
+func TestInstallCommand(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		kind string
+		root bool
+		want string
+	}{
+		{"debian", false, "sudo apt-get update && sudo apt-get install -y a b"},
+		{"debian", true, "apt-get update && apt-get install -y a b"},
+		{"fedora", false, "sudo dnf install -y a b"},
+		{"fedora", true, "dnf install -y a b"},
+		{"alpine", true, "apk add a b"},
+		{"macos", false, "brew install a b"},
+		{"macos", true, "brew install a b"},
+		{"", false, "a b"},
+	}
+	for _, tc := range tests {
+		if got := installCommand(tc.kind, []string{"a", "b"}, tc.root); got != tc.want {
+			t.Errorf("installCommand(%q, root %v) = %q, want %q", tc.kind, tc.root, got, tc.want)
 		}
 	}
 }
