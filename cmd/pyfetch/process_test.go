@@ -247,20 +247,33 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 }
 
-// TestTerminalProgress runs pyfetch on a pseudo-terminal (util-linux's
-// script): several installs print one line per artifact download, and
-// bundles and listings print none.
-func TestTerminalProgress(t *testing.T) {
+// needTerminal skips unless a pseudo-terminal can be made (util-linux's
+// script) and processes may be spawned.
+func needTerminal(t *testing.T) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("spawns processes; skipped with -short")
 	}
 	if _, err := exec.LookPath("script"); err != nil {
 		t.Skip("script (util-linux) not installed; cannot make a terminal")
 	}
+}
+
+// onTerminal runs the pyfetch binary with args on a pseudo-terminal, in
+// the test env's variables only, and returns what the terminal showed.
+func (e *env) onTerminal(t *testing.T, args ...string) ([]byte, error) {
+	cmdline := "env -i " + strings.Join(e.binaryEnv(), " ") + " " + binary(t) + " " + strings.Join(args, " ")
+	return exec.Command("script", "-qec", cmdline, "/dev/null").CombinedOutput()
+}
+
+// TestTerminalProgress runs pyfetch on a pseudo-terminal (util-linux's
+// script): several installs print one line per artifact download, and
+// bundles and listings print none.
+func TestTerminalProgress(t *testing.T) {
+	needTerminal(t)
 	t.Parallel()
 	e := releaseMirror(t)
-	cmdline := "env -i " + strings.Join(e.binaryEnv(), " ") + " " + binary(t) + " install 3.12 3.13"
-	out, err := exec.Command("script", "-qec", cmdline, "/dev/null").CombinedOutput()
+	out, err := e.onTerminal(t, "install", "3.12", "3.13")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
@@ -283,12 +296,7 @@ func TestTerminalProgress(t *testing.T) {
 // of the order the mirror actually serves (never the "79 GB/s" a first
 // frame drawn at once showed), and the install completes.
 func TestTerminalBar(t *testing.T) {
-	if testing.Short() {
-		t.Skip("spawns processes; skipped with -short")
-	}
-	if _, err := exec.LookPath("script"); err != nil {
-		t.Skip("script (util-linux) not installed; cannot make a terminal")
-	}
+	needTerminal(t)
 	t.Parallel()
 	e := newEnv(t)
 	rel := e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
@@ -307,8 +315,7 @@ func TestTerminalBar(t *testing.T) {
 		}
 		return true
 	})
-	cmdline := "env -i " + strings.Join(e.binaryEnv(), " ") + " " + binary(t) + " install 3.13.1"
-	out, err := exec.Command("script", "-qec", cmdline, "/dev/null").CombinedOutput()
+	out, err := e.onTerminal(t, "install", "3.13.1")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
