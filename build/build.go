@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -85,6 +86,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	phase("configure")
 	if err := o.run(ctx, "./configure", args...); err != nil {
 		return nil, fmt.Errorf("%w: configure: %w", ErrBuild, err)
+	}
+	// CPython 3.11+ configure decides which extension modules it can
+	// build and writes its verdicts into the Makefile: a required one it
+	// cannot build fails now, not after minutes of compiling.
+	if req := requiredNotConfigured(filepath.Join(o.Source, "Makefile")); len(req) > 0 {
+		return nil, fmt.Errorf("%w: configure found nothing to build %s with, so the new interpreter could not import it\n%s", ErrRequiredModule, strings.Join(req, " or "), Advice(req, ReadOSRelease()))
 	}
 	phase("compile")
 	if err := o.run(ctx, "make", fmt.Sprintf("-j%d", o.Jobs)); err != nil {
@@ -255,6 +262,29 @@ func Check(ctx context.Context, python, home string, env []string) (missing []st
 	return opt, nil
 }
 
+// moduleStates maps configure's Makefile variables to required modules.
+var moduleStates = map[string]string{"MODULE__SSL_STATE": "ssl", "MODULE_ZLIB_STATE": "zlib"}
+
+// requiredNotConfigured reads the Makefile configure wrote and returns
+// the required modules whose state is set to anything but "yes"
+// (missing, disabled, n/a). A Makefile without these variables (CPython
+// before 3.11) says nothing; the checks after the build still run.
+func requiredNotConfigured(makefile string) []string {
+	data, err := os.ReadFile(makefile)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
+		if m, known := moduleStates[k]; ok && known && strings.TrimSpace(v) != "yes" && !slices.Contains(out, m) {
+			out = append(out, m)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 func isRequired(m string) bool {
 	for _, r := range Required {
 		if r.Import == m {
@@ -419,13 +449,20 @@ func lastLine(s string) string {
 
 func lastLineBytes(b []byte) []byte { return []byte(lastLine(string(b))) }
 
-// Tail returns the last n lines of a log file, for a failed build's error.
-func Tail(path string, n int) string {
+// Tail returns the last n lines of a log file, for a failed build's
+// error; with words (lower case), only the lines holding one of them.
+func Tail(path string, n int, words ...string) string {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return ""
 	}
 	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	if len(words) > 0 {
+		lines = slices.DeleteFunc(lines, func(l string) bool {
+			l = strings.ToLower(l)
+			return !slices.ContainsFunc(words, func(w string) bool { return strings.Contains(l, w) })
+		})
+	}
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}

@@ -38,6 +38,51 @@ func TestAdvice(t *testing.T) {
 	}
 }
 
+func TestRequiredNotConfigured(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		makefile string
+		want     string
+	}{
+		{"MODULE__SSL_STATE=yes\nMODULE_ZLIB_STATE=yes\n", ""},
+		{"MODULE__SSL_STATE=missing\nMODULE_ZLIB_STATE=yes\n", "ssl"},
+		{"MODULE_ZLIB_STATE=disabled\nMODULE__SSL_STATE=missing\n", "ssl zlib"},
+		{"MODULE__LZMA_STATE=missing\n", ""},    // optional: reported after the build
+		{"all:\n\tcc -o python python.c\n", ""}, // before 3.11: no verdicts
+	}
+	for _, tc := range tests {
+		mk := filepath.Join(t.TempDir(), "Makefile")
+		os.WriteFile(mk, []byte(tc.makefile), 0o644)
+		if got := strings.Join(requiredNotConfigured(mk), " "); got != tc.want {
+			t.Errorf("%q: %q, want %q", tc.makefile, got, tc.want)
+		}
+	}
+	if got := requiredNotConfigured(filepath.Join(t.TempDir(), "none")); got != nil {
+		t.Errorf("no Makefile: %v", got)
+	}
+}
+
+func TestTail(t *testing.T) {
+	t.Parallel()
+	log := filepath.Join(t.TempDir(), "log")
+	os.WriteFile(log, []byte("a\nchecking for OpenSSL... no\nb\nchecking zlib... yes\nc\n"), 0o644)
+	tests := []struct {
+		n     int
+		words []string
+		want  string
+	}{
+		{2, nil, "checking zlib... yes\nc"},
+		{10, []string{"ssl", "zlib"}, "checking for OpenSSL... no\nchecking zlib... yes"},
+		{1, []string{"ssl", "zlib"}, "checking zlib... yes"},
+		{10, []string{"lzma"}, ""},
+	}
+	for _, tc := range tests {
+		if got := Tail(log, tc.n, tc.words...); got != tc.want {
+			t.Errorf("Tail(%d, %v) = %q, want %q", tc.n, tc.words, got, tc.want)
+		}
+	}
+}
+
 func TestInstallCommand(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -119,6 +119,11 @@ func buildInto(ctx context.Context, src io.Reader, art releases.Artifact, name s
 		if errors.Is(err, context.Canceled) {
 			return err
 		}
+		if errors.Is(err, build.ErrRequiredModule) {
+			// The tail of make install says nothing of it; configure's
+			// findings about the required modules do.
+			return fmt.Errorf("%w\n--- what configure found (from %s) ---\n%s\n--- full log: %s", err, logPath, build.Tail(logPath, 20, "ssl", "zlib"), logPath)
+		}
 		return fmt.Errorf("%w\n--- last lines of %s ---\n%s\n--- full log: %s", err, logPath, build.Tail(logPath, 30), logPath)
 	}
 	// The staged prefix replaces the (empty) temp folder: one rename on

@@ -150,6 +150,29 @@ func TestRealBuild(t *testing.T) {
 	}
 }
 
+// TestRealBuildStopsWithoutSSL: the genuine 3.13.5 configured so that
+// it finds no OpenSSL fails right after configure (exit 7, the install
+// command, nothing installed), not after minutes of compiling. Runs with
+// PYFETCH_REAL_BUILD=1 (about 30 s: configure only).
+func TestRealBuildStopsWithoutSSL(t *testing.T) {
+	if os.Getenv("PYFETCH_REAL_BUILD") != "1" {
+		t.Skip("set PYFETCH_REAL_BUILD=1 to configure the real CPython 3.13.5")
+	}
+	real, mirror := realMirror(t)
+	rootFile, _ := filepath.Abs(filepath.Join(real, "public-good-trusted_root.json"))
+	home := t.TempDir()
+	env := []string{"HOME=" + t.TempDir(), "PYFETCH_HOME=" + home, "PATH=" + os.Getenv("PATH")}
+	code, stdout, stderr := runBinary(t, env, "install", "--build", "--offline", "--trusted-root", rootFile, "--format", "tar.xz", "--mirror", "file://"+mirror,
+		"--configure-opts", "--with-openssl=/nonexistent", "3.13.5")
+	if code != exitBuild || !strings.Contains(stderr, "configure found nothing to build ssl with") || !strings.Contains(stderr, "to fix it, run:") ||
+		!strings.Contains(stderr, "checking for stdlib extension module _ssl... missing") || strings.Contains(stderr, "building 3.13.5: compile") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(home, "versions")); len(ents) > 1 { // the lock file may stay
+		t.Errorf("versions/ after the failure: %v", ents)
+	}
+}
+
 // realMirror is a file:// mirror holding the genuine 3.13.5 tar.xz and its
 // genuine bundle (links into ../shared/fixtures/real, which it returns).
 func realMirror(t *testing.T) (real, mirror string) {

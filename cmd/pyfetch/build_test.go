@@ -24,6 +24,7 @@ func TestInstallBuild(t *testing.T) {
 		spec     pyfetchtest.BuildSpec
 		code     int
 		stderr   []string
+		absent   []string // never on stderr
 		missing  []string
 		extraArg []string
 	}{
@@ -36,6 +37,12 @@ func TestInstallBuild(t *testing.T) {
 			stderr: []string{"build failed: make", "Modules/foo.c:1: boom"}},
 		{name: "ssl missing", spec: pyfetchtest.BuildSpec{Missing: `["ssl"]`}, code: exitBuild,
 			stderr: []string{"cannot import ssl", "rebuild with"}},
+		// CPython 3.11+ configure says which modules it can build: a
+		// required one it cannot fails before the compile.
+		{name: "configure finds no ssl", spec: pyfetchtest.BuildSpec{Makefile: "MODULE_ZLIB_STATE=yes\nMODULE__SSL_STATE=missing"}, code: exitBuild,
+			stderr: []string{"configure found nothing to build ssl with", "rebuild with", "what configure found"}, absent: []string{"building 3.13.5: compile"}},
+		{name: "configure finds both", spec: pyfetchtest.BuildSpec{Makefile: "MODULE_ZLIB_STATE=yes\nMODULE__SSL_STATE=yes"}, code: 0,
+			stderr: []string{"building 3.13.5: compile"}, extraArg: []string{"--configure-opts", "--with-foo --without-bar"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -52,6 +59,11 @@ func TestInstallBuild(t *testing.T) {
 			for _, want := range tc.stderr {
 				if !strings.Contains(stderr, want) {
 					t.Errorf("stderr lacks %q:\n%s", want, stderr)
+				}
+			}
+			for _, not := range tc.absent {
+				if strings.Contains(stderr, not) {
+					t.Errorf("stderr has %q:\n%s", not, stderr)
 				}
 			}
 			if ents, _ := os.ReadDir(filepath.Join(e.home, "build")); len(ents) != 0 {

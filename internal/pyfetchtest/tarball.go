@@ -113,6 +113,9 @@ type BuildSpec struct {
 	// Missing is the JSON list of modules the fake interpreter reports as
 	// not importable, e.g. `["ssl"]` ("[]" when empty).
 	Missing string
+	// Makefile is appended to the Makefile configure writes, as CPython's
+	// configure adds "MODULE__SSL_STATE=missing" and the like.
+	Makefile string
 }
 
 // BuildableSource is SourceTree plus a configure script, a fake python3
@@ -128,6 +131,9 @@ func BuildableSource(version string, spec BuildSpec) []Entry {
 	configure := "#!/bin/sh\nprefix=\nfor a in \"$@\"; do case \"$a\" in --prefix=*) prefix=\"${a#--prefix=}\";; esac; done\n" +
 		"echo \"configure $*\"\n" + spec.Configure + "\n" +
 		"printf 'PREFIX=%s\\nall:\\n\\t%s\\ninstall:\\n\\tmkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib\\n\\tcp fake/python3 fake/pip3 $(DESTDIR)$(PREFIX)/bin/\\n' \"$prefix\" '" + strings.ReplaceAll(spec.Make, "'", `'\''`) + "' > Makefile\n"
+	if spec.Makefile != "" {
+		configure += "cat >> Makefile <<'EOF'\n" + spec.Makefile + "\nEOF\n"
+	}
 	var out []Entry
 	for _, e := range SourceTree(version) {
 		if e.Name == top+"configure" {
