@@ -122,14 +122,8 @@ func TestRealInstallOffline(t *testing.T) {
 // minutes on 2 cores, so it runs only with PYFETCH_REAL_BUILD=1 (set by
 // .ci/run and `make test-build`).
 func TestRealBuild(t *testing.T) {
-	if os.Getenv("PYFETCH_REAL_BUILD") != "1" {
-		t.Skip("set PYFETCH_REAL_BUILD=1 to build the real CPython 3.13.5 (minutes; needs build-essential and the -dev packages)")
-	}
-	real, mirror := realMirror(t)
-	rootFile, _ := filepath.Abs(filepath.Join(real, "public-good-trusted_root.json"))
-	home := t.TempDir()
-	env := []string{"HOME=" + t.TempDir(), "PYFETCH_HOME=" + home, "PATH=" + os.Getenv("PATH")}
-	code, stdout, stderr := runBinary(t, env, "install", "--build", "--offline", "--trusted-root", rootFile, "--format", "tar.xz", "--mirror", "file://"+mirror, "3.13.5")
+	home, build := realBuild(t)
+	code, stdout, stderr := build("3.13.5")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -155,21 +149,33 @@ func TestRealBuild(t *testing.T) {
 // command, nothing installed), not after minutes of compiling. Runs with
 // PYFETCH_REAL_BUILD=1 (about 30 s: configure only).
 func TestRealBuildStopsWithoutSSL(t *testing.T) {
-	if os.Getenv("PYFETCH_REAL_BUILD") != "1" {
-		t.Skip("set PYFETCH_REAL_BUILD=1 to configure the real CPython 3.13.5")
-	}
-	real, mirror := realMirror(t)
-	rootFile, _ := filepath.Abs(filepath.Join(real, "public-good-trusted_root.json"))
-	home := t.TempDir()
-	env := []string{"HOME=" + t.TempDir(), "PYFETCH_HOME=" + home, "PATH=" + os.Getenv("PATH")}
-	code, stdout, stderr := runBinary(t, env, "install", "--build", "--offline", "--trusted-root", rootFile, "--format", "tar.xz", "--mirror", "file://"+mirror,
-		"--configure-opts", "--with-openssl=/nonexistent", "3.13.5")
+	home, build := realBuild(t)
+	code, stdout, stderr := build("--configure-opts", "--with-openssl=/nonexistent", "3.13.5")
 	if code != exitBuild || !strings.Contains(stderr, "configure found nothing to build ssl with") || !strings.Contains(stderr, "to fix it, run:") ||
 		!strings.Contains(stderr, "checking for stdlib extension module _ssl... missing") || strings.Contains(stderr, "building 3.13.5: compile") {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	if ents, _ := os.ReadDir(filepath.Join(home, "versions")); len(ents) > 1 { // the lock file may stay
 		t.Errorf("versions/ after the failure: %v", ents)
+	}
+}
+
+// realBuild skips unless PYFETCH_REAL_BUILD=1; otherwise it returns a
+// fresh home and a function running `install --build` of the genuine
+// 3.13.5 tar.xz into it, offline, from a file:// mirror, with the
+// public-good root, plus args.
+func realBuild(t *testing.T) (home string, install func(args ...string) (int, string, string)) {
+	t.Helper()
+	if os.Getenv("PYFETCH_REAL_BUILD") != "1" {
+		t.Skip("set PYFETCH_REAL_BUILD=1 to build the real CPython 3.13.5 (minutes; needs build-essential and the -dev packages)")
+	}
+	real, mirror := realMirror(t)
+	rootFile, _ := filepath.Abs(filepath.Join(real, "public-good-trusted_root.json"))
+	home = t.TempDir()
+	env := []string{"HOME=" + t.TempDir(), "PYFETCH_HOME=" + home, "PATH=" + os.Getenv("PATH")}
+	return home, func(args ...string) (int, string, string) {
+		base := []string{"install", "--build", "--offline", "--trusted-root", rootFile, "--format", "tar.xz", "--mirror", "file://" + mirror}
+		return runBinary(t, env, append(base, args...)...)
 	}
 }
 
