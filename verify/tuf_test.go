@@ -122,13 +122,17 @@ func TestTUFCacheOthersMayWrite(t *testing.T) {
 		_, src, err := verify.LoadTrustedRoot(ctx, verify.RootOptions{CacheDir: cache, TUFURL: repo.URL(), TUFRoot: repo.Root, Offline: offline, Notify: func(s string) { notes = append(notes, s) }})
 		return src, notes, err
 	}
-
-	t.Run("shared cache folder", func(t *testing.T) {
+	// filled is a private cache that TUF filled, without a word.
+	filled := func(t *testing.T) string {
 		cache := t.TempDir()
-		// Filled while private, then opened to everyone.
 		if src, notes, err := load(cache, false); err != nil || src != verify.SourceTUF || len(notes) != 0 {
 			t.Fatalf("private cache: source %q, err %v, notes %q", src, err, notes)
 		}
+		return cache
+	}
+
+	t.Run("shared cache folder", func(t *testing.T) {
+		cache := filled(t) // then opened to everyone
 		if err := os.Chmod(cache, 0o777); err != nil {
 			t.Fatal(err)
 		}
@@ -146,10 +150,7 @@ func TestTUFCacheOthersMayWrite(t *testing.T) {
 	})
 
 	t.Run("shared cache folder offline", func(t *testing.T) {
-		cache := t.TempDir()
-		if src, _, err := load(cache, false); err != nil || src != verify.SourceTUF {
-			t.Fatalf("private cache: source %q, err %v", src, err)
-		}
+		cache := filled(t)
 		// Valid metadata, but anyone could have swapped it: not used.
 		if err := os.Chmod(cache, 0o777); err != nil {
 			t.Fatal(err)
@@ -164,10 +165,7 @@ func TestTUFCacheOthersMayWrite(t *testing.T) {
 	})
 
 	t.Run("shared folder inside a private cache", func(t *testing.T) {
-		cache := t.TempDir()
-		if src, _, err := load(cache, false); err != nil || src != verify.SourceTUF {
-			t.Fatalf("private cache: source %q, err %v", src, err)
-		}
+		cache := filled(t)
 		dirs, _ := filepath.Glob(filepath.Join(cache, "tuf", "*", "targets"))
 		if len(dirs) != 1 {
 			t.Fatalf("targets folders: %v", dirs)

@@ -75,7 +75,6 @@ type phaseDisplay struct {
 	live    bool                 // one redrawn line (a terminal, one version)
 	phases  map[string]string    // version → the phase in progress
 	started map[string]time.Time // version → when that phase started
-	last    map[string]time.Time // version → when its previous phase started (pipe)
 	done    chan struct{}        // closed by stop
 	stopped bool
 }
@@ -83,7 +82,7 @@ type phaseDisplay struct {
 // newPhaseDisplay starts the ticker (unless every is 0) that redraws the
 // live line, or in a pipe writes a line for each phase still running.
 func newPhaseDisplay(out io.Writer, live bool, every time.Duration) *phaseDisplay {
-	d := &phaseDisplay{out: out, live: live, phases: map[string]string{}, started: map[string]time.Time{}, last: map[string]time.Time{}, done: make(chan struct{})}
+	d := &phaseDisplay{out: out, live: live, phases: map[string]string{}, started: map[string]time.Time{}, done: make(chan struct{})}
 	if every > 0 {
 		go d.tick(every)
 	}
@@ -106,15 +105,15 @@ func (d *phaseDisplay) phase(version, phase string) {
 		return
 	}
 	msg := fmt.Sprintf("building %s: %s", version, phase)
+	prev, hadPrev := d.started[version]
 	d.phases[version], d.started[version] = phase, now
 	if d.live {
 		fmt.Fprintf(d.out, "\r%s", msg)
 		return
 	}
-	if t, ok := d.last[version]; ok {
-		msg += fmt.Sprintf(" (previous step took %s)", now.Sub(t).Round(time.Second))
+	if hadPrev {
+		msg += fmt.Sprintf(" (previous step took %s)", now.Sub(prev).Round(time.Second))
 	}
-	d.last[version] = now
 	fmt.Fprintln(d.out, msg)
 }
 

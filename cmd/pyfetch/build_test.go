@@ -335,6 +335,10 @@ func TestPhaseDisplayHeartbeat(t *testing.T) {
 	if after := strings.Count(text(), "3.13.5: compile, still running"); after != before {
 		t.Errorf("an ended build is still reported:\n%s", text())
 	}
+	d.phase("3.12.8", "install")
+	if !strings.Contains(text(), "building 3.12.8: install (previous step took ") {
+		t.Errorf("the next phase does not say how long the previous took:\n%s", text())
+	}
 	d.stop()
 	n := len(text())
 	time.Sleep(50 * time.Millisecond)
