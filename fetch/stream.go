@@ -15,6 +15,7 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 	"github.com/pyfetch/pyfetch/internal/safefile"
+	"github.com/pyfetch/pyfetch/internal/textsafe"
 )
 
 // stream is one download in progress: the file, the running hash and how
@@ -184,7 +185,7 @@ func (s *stream) open(ctx context.Context) (io.ReadCloser, int64, int64, error) 
 			if rerr := s.reset(); rerr != nil {
 				return nil, 0, 0, permanent{rerr}
 			}
-			return nil, 0, 0, fmt.Errorf("bad Content-Range %q for offset %d", resp.Header.Get("Content-Range"), asked)
+			return nil, 0, 0, fmt.Errorf("bad Content-Range %q for offset %d", cut(resp.Header.Get("Content-Range")), asked)
 		}
 		return resp.Body, start, total, nil
 	case http.StatusRequestedRangeNotSatisfiable:
@@ -195,11 +196,11 @@ func (s *stream) open(ctx context.Context) (io.ReadCloser, int64, int64, error) 
 		return nil, 0, 0, fmt.Errorf("server refused resuming (416)")
 	case http.StatusNotFound, http.StatusGone:
 		resp.Body.Close()
-		return nil, 0, 0, permanent{fmt.Errorf("%w: %s answered %s", ErrNotFound, s.url, resp.Status)}
+		return nil, 0, 0, permanent{fmt.Errorf("%w: %s answered %s", ErrNotFound, s.url, textsafe.Escape(resp.Status))}
 	default:
 		// 5xx and 429 reach here only once retryablehttp gave up on them.
 		resp.Body.Close()
-		return nil, 0, 0, permanent{fmt.Errorf("%s answered %s", s.url, resp.Status)}
+		return nil, 0, 0, permanent{fmt.Errorf("%s answered %s", s.url, textsafe.Escape(resp.Status))}
 	}
 }
 
@@ -230,26 +231,26 @@ func openFile(u *url.URL, offset int64) (io.ReadCloser, int64, int64, error) {
 func parseContentRange(v string) (start, total int64, err error) {
 	rest, ok := strings.CutPrefix(v, "bytes ")
 	if !ok {
-		return 0, 0, fmt.Errorf("bad Content-Range %q", v)
+		return 0, 0, fmt.Errorf("bad Content-Range %q", cut(v))
 	}
 	rng, tot, ok := strings.Cut(rest, "/")
 	if !ok {
-		return 0, 0, fmt.Errorf("bad Content-Range %q", v)
+		return 0, 0, fmt.Errorf("bad Content-Range %q", cut(v))
 	}
 	a, b, ok := strings.Cut(rng, "-")
 	if !ok {
-		return 0, 0, fmt.Errorf("bad Content-Range %q", v)
+		return 0, 0, fmt.Errorf("bad Content-Range %q", cut(v))
 	}
 	start, err1 := strconv.ParseInt(a, 10, 64)
 	end, err2 := strconv.ParseInt(b, 10, 64)
 	if err1 != nil || err2 != nil || start < 0 || end < start {
-		return 0, 0, fmt.Errorf("bad Content-Range %q", v)
+		return 0, 0, fmt.Errorf("bad Content-Range %q", cut(v))
 	}
 	total = -1
 	if tot != "*" {
 		total, err = strconv.ParseInt(tot, 10, 64)
 		if err != nil || total <= end {
-			return 0, 0, fmt.Errorf("bad Content-Range %q", v)
+			return 0, 0, fmt.Errorf("bad Content-Range %q", cut(v))
 		}
 	}
 	return start, total, nil
@@ -307,4 +308,12 @@ func baseName(rawURL string) string {
 		return rawURL[i+1:]
 	}
 	return rawURL
+}
+
+// cut bounds a header value quoted in an error (%q escapes it).
+func cut(v string) string {
+	if len(v) > 100 {
+		return v[:100] + "…"
+	}
+	return v
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,6 +14,7 @@ import (
 	"github.com/pyfetch/pyfetch/build"
 	"github.com/pyfetch/pyfetch/internal/atomicfile"
 	"github.com/pyfetch/pyfetch/internal/safefile"
+	"github.com/pyfetch/pyfetch/internal/textsafe"
 	"github.com/pyfetch/pyfetch/releases"
 )
 
@@ -100,11 +102,14 @@ func (r *Receipt) write(dir string) error {
 }
 
 // ReadReceipt reads and checks the receipt of the install in dir: it must
-// be a regular file (never a symlink or FIFO) holding a receipt for the
-// version the folder is named after, with a SHA-256 and a signer. Only a
-// tree with such a receipt is ever handed out as an install.
+// be a regular file with one link that you (or root) own and nobody else
+// may write (never a symlink or FIFO), holding a receipt for the version
+// the folder is named after, with a SHA-256 and a signer, and no control
+// character in any field (its text reaches logs and GITHUB_OUTPUT). Only
+// a tree with such a receipt is ever handed out as an install; callers
+// check the folders first (checkInstallDir).
 func ReadReceipt(dir string) (*Receipt, error) {
-	data, err := safefile.ReadRegular(filepath.Join(dir, ReceiptName), 1<<20)
+	data, err := safefile.ReadFile(filepath.Join(dir, ReceiptName), 1<<20)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +123,81 @@ func ReadReceipt(dir string) (*Receipt, error) {
 	if len(r.SHA256) != 64 || strings.Trim(r.SHA256, "0123456789abcdef") != "" || r.Signer == "" || r.Artifact == "" {
 		return nil, fmt.Errorf("receipt %s: incomplete (expected artifact, sha256 and signer)", dir)
 	}
+	var raw any
+	if err := json.Unmarshal(data, &raw); err != nil || !cleanStrings(raw) {
+		return nil, fmt.Errorf("receipt %s: a field holds a control character or line break (pyfetch never writes one)", dir)
+	}
 	return &r, nil
+}
+
+// cleanStrings reports whether every string in a decoded JSON value
+// prints as itself.
+func cleanStrings(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return textsafe.Clean(v)
+	case []any:
+		for _, e := range v {
+			if !cleanStrings(e) {
+				return false
+			}
+		}
+	case map[string]any:
+		for k, e := range v {
+			if !textsafe.Clean(k) || !cleanStrings(e) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// checkVersions returns an error unless versions/ is a folder itself (not
+// a link), owned by you (or root) and writable by nobody else: everything
+// found there is believed to be your own install, so nobody else may be
+// able to put anything there. A missing folder is fs.ErrNotExist.
+func (h Home) checkVersions() error {
+	err := safefile.CheckPrivateDir(h.Versions())
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, fs.ErrNotExist):
+		return err
+	case errors.Is(err, safefile.ErrSymlink):
+		return fmt.Errorf("%w: versions folder %s is a symlink; pyfetch never follows it (remove the link: rm %s)", ErrUntrustedInstall, h.Versions(), h.Versions())
+	}
+	return fmt.Errorf("%w: versions folder: %w", ErrUntrustedInstall, err)
+}
+
+// checkInstallDir returns an error unless dir, an install folder in
+// versions/, is a folder itself owned by you (or root) that nobody else
+// may write: a receipt in it is believed only then.
+func checkInstallDir(dir string) error {
+	if err := safefile.CheckPrivateDir(dir); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return fmt.Errorf("%w: %w", ErrUntrustedInstall, err)
+	}
+	return nil
+}
+
+// ErrUntrustedInstall means a folder in the home that is meant to hold
+// your installs could have been written by someone else (a link, another
+// user's folder, one others may write): nothing in it is believed.
+var ErrUntrustedInstall = fmt.Errorf("%w: install folder", safefile.ErrUntrusted)
+
+// readInstall returns the receipt of the install named name, checking
+// versions/, then the install folder, then the receipt.
+func (h Home) readInstall(name string) (*Receipt, error) {
+	if err := h.checkVersions(); err != nil {
+		return nil, err
+	}
+	dir := h.VersionDir(name)
+	if err := checkInstallDir(dir); err != nil {
+		return nil, err
+	}
+	return ReadReceipt(dir)
 }
 
 // Installed is one install found by List.
@@ -133,10 +212,12 @@ type Installed struct {
 // versions (temp dirs, locks) are skipped; a version dir without a valid
 // receipt is listed with a Problem.
 func List(h Home) ([]Installed, error) {
-	ents, err := os.ReadDir(h.Versions())
-	if errors.Is(err, os.ErrNotExist) {
+	if err := h.checkVersions(); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
+	} else if err != nil {
+		return nil, err
 	}
+	ents, err := os.ReadDir(h.Versions())
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +233,7 @@ func List(h Home) ([]Installed, error) {
 		}
 		dir := h.VersionDir(e.Name())
 		in := Installed{Version: e.Name(), Path: dir}
-		if rc, err := ReadReceipt(dir); err != nil {
+		if rc, err := h.readInstall(e.Name()); err != nil {
 			in.Problem = "no valid pyfetch receipt: " + err.Error()
 		} else {
 			in.Receipt = rc

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"time"
 
@@ -11,7 +12,6 @@ import (
 	"github.com/pyfetch/pyfetch/fetch"
 	"github.com/pyfetch/pyfetch/internal/atomicdir"
 	"github.com/pyfetch/pyfetch/internal/lock"
-	"github.com/pyfetch/pyfetch/internal/safefile"
 	"github.com/pyfetch/pyfetch/releases"
 	"github.com/pyfetch/pyfetch/verify"
 )
@@ -174,21 +174,26 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 	}
 	name := InstallName(v, o.Build)
 	dir := o.Home.VersionDir(name)
+	// Install trees are renamed into place by path, and whatever is found
+	// there is believed to be an install: nobody else may be able to
+	// change this folder. Checked before anything in it is read.
+	if err := o.Home.checkVersions(); errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(o.Home.Versions(), 0o755); err != nil {
+			return nil, err
+		}
+		if err := o.Home.checkVersions(); err != nil {
+			return nil, err
+		}
+	} else if err != nil {
+		return nil, err
+	}
 	if _, err := os.Lstat(dir); err == nil && !o.Force {
-		out, err := alreadyInstalled(dir)
+		out, err := o.alreadyInstalled(name)
 		if err != nil || !o.replacesSource(out.Receipt) {
 			return out, err
 		}
 		o.notify("note: %s is installed as a source tree; replacing it with a build", name)
 		o.Force = true
-	}
-	if err := os.MkdirAll(o.Home.Versions(), 0o755); err != nil {
-		return nil, err
-	}
-	// Install trees are renamed into place by path: nobody else may be
-	// able to change this folder.
-	if err := safefile.CheckPrivateDir(o.Home.Versions()); err != nil {
-		return nil, fmt.Errorf("versions folder: %w", err)
 	}
 	cleanStale(o.Home, &o)
 	l, err := lock.Acquire(ctx, o.Home.lockPath(name), func() {
@@ -200,7 +205,7 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 	defer l.Unlock()
 	// Re-check under the lock: another process may have just finished.
 	if _, err := os.Lstat(dir); err == nil && !o.Force {
-		if out, err := alreadyInstalled(dir); err != nil || !o.replacesSource(out.Receipt) {
+		if out, err := o.alreadyInstalled(name); err != nil || !o.replacesSource(out.Receipt) {
 			return out, err
 		}
 		o.Force = true
@@ -264,7 +269,7 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 	if errors.Is(err, atomicdir.ErrExists) {
 		// Cannot happen under the lock unless someone bypassed it; the
 		// tree that is there is a complete install either way.
-		return alreadyInstalled(dir)
+		return o.alreadyInstalled(name)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("install %s: %w", name, err)
@@ -307,8 +312,9 @@ func (o *Options) replacesSource(rc *Receipt) bool {
 	return o.Build != nil && rc != nil && rc.Kind != KindBuild
 }
 
-func alreadyInstalled(dir string) (*Outcome, error) {
-	rc, err := ReadReceipt(dir)
+func (o *Options) alreadyInstalled(name string) (*Outcome, error) {
+	dir := o.Home.VersionDir(name)
+	rc, err := o.Home.readInstall(name)
 	if err != nil {
 		return nil, fmt.Errorf("%s exists but has no readable pyfetch receipt (remove it or use --force): %w", dir, err)
 	}

@@ -6,9 +6,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/pyfetch/pyfetch/internal/atomicdir"
 	"github.com/pyfetch/pyfetch/internal/lock"
@@ -34,11 +36,15 @@ func Uninstall(ctx context.Context, h Home, version string) (string, error) {
 	}
 	v := installName(name)
 	dir := h.VersionDir(name)
+	// Never through a link or in a folder others may write: the rename
+	// and delete below go by path.
+	if err := h.checkVersions(); errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("%w: %s is not in %s", ErrNotInstalled, v, h.Versions())
+	} else if err != nil {
+		return "", err
+	}
 	l, err := lock.Acquire(ctx, h.lockPath(name), nil)
 	if err != nil {
-		if _, serr := os.Stat(h.Versions()); os.IsNotExist(serr) {
-			return "", fmt.Errorf("%w: %s is not in %s", ErrNotInstalled, v, h.Versions())
-		}
 		return "", err
 	}
 	defer l.Unlock()
@@ -49,11 +55,19 @@ func Uninstall(ctx context.Context, h Home, version string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		return "", fmt.Errorf("%w: %s is a symlink, not an install; leaving what it points to alone (remove the link: rm %s)", ErrUntrustedInstall, dir, dir)
+	}
 	if !fi.IsDir() {
 		return "", fmt.Errorf("uninstall %s: %s is not a directory; leaving it alone", v, dir)
 	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() && st.Uid != 0 {
+		return "", fmt.Errorf("%w: %s belongs to uid %d, not to you; leaving it alone", ErrUntrustedInstall, dir, st.Uid)
+	}
 	var rnd [6]byte
-	rand.Read(rnd[:])
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return "", err
+	}
 	// The trash name is a temp folder's, so a crash before the delete
 	// finishes is cleaned by a later install.
 	trash := filepath.Join(h.Versions(), atomicdir.TempPrefix+name+"-uninstall-"+hex.EncodeToString(rnd[:]))

@@ -15,6 +15,8 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	sgverify "github.com/sigstore/sigstore-go/pkg/verify"
+
+	"github.com/pyfetch/pyfetch/internal/textsafe"
 )
 
 // Sentinel errors. Every verification failure wraps ErrVerification, and
@@ -48,7 +50,12 @@ type Identity struct {
 	Issuer string `json:"issuer"`
 }
 
-func (i Identity) String() string { return i.SAN + " via " + i.Issuer }
+// String names the identity for messages. Both parts may come from a
+// certificate nobody vouched for yet, so they are escaped: a SAN holding
+// a line break cannot add a line to a log.
+func (i Identity) String() string {
+	return textsafe.Escape(i.SAN) + " via " + textsafe.Escape(i.Issuer)
+}
 
 // Result is what a successful verification established.
 type Result struct {
@@ -193,5 +200,5 @@ func bundleIdentity(b *bundle.Bundle) (Identity, error) {
 
 // oneLine keeps library errors to a single line of output.
 func oneLine(err error) string {
-	return strings.Join(strings.Fields(err.Error()), " ")
+	return textsafe.Escape(strings.Join(strings.Fields(err.Error()), " "))
 }

@@ -2,14 +2,18 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/pyfetch/pyfetch/build"
 	"github.com/pyfetch/pyfetch/install"
 	"github.com/pyfetch/pyfetch/internal/parallel"
+	"github.com/pyfetch/pyfetch/internal/textsafe"
 	"github.com/pyfetch/pyfetch/releases"
 )
 
@@ -95,7 +99,9 @@ func (a *app) install(ctx context.Context, args []string) error {
 
 // githubOutputs appends to $GITHUB_OUTPUT and $GITHUB_PATH when set, so a
 // workflow step can use the install. With several versions the last one
-// written wins for each key.
+// written wins for each key. A value holding a line break is written with
+// GitHub's multi-line delimiter syntax, so it can never add a key; a
+// folder with a line break in its path is never put on GITHUB_PATH.
 func (a *app) githubOutputs(out *install.Outcome) error {
 	if p := a.getenv("GITHUB_OUTPUT"); p != "" {
 		r := out.Receipt
@@ -105,22 +111,51 @@ func (a *app) githubOutputs(out *install.Outcome) error {
 		if r.Kind == install.KindBuild {
 			pyPath = filepath.Join(out.Dir, "bin", "python3")
 		}
-		lines := fmt.Sprintf("python-version=%s\npython-path=%s\npython-home=%s\nsha256=%s\nsigner=%s\n", r.Version, pyPath, out.Dir, r.SHA256, r.Signer)
+		var b strings.Builder
+		kv := [][2]string{{"python-version", r.Version}, {"python-path", pyPath}, {"python-home", out.Dir}, {"sha256", r.SHA256}, {"signer", r.Signer}}
 		if r.Build != nil {
-			lines += "cache-key=" + r.Build.CacheKey + "\n"
+			kv = append(kv, [2]string{"cache-key", r.Build.CacheKey})
 		}
-		if err := appendFile(p, lines); err != nil {
+		for _, e := range kv {
+			if err := writeOutput(&b, e[0], e[1]); err != nil {
+				return fmt.Errorf("write GITHUB_OUTPUT: %w", err)
+			}
+		}
+		if err := appendFile(p, b.String()); err != nil {
 			return fmt.Errorf("write GITHUB_OUTPUT: %w", err)
 		}
 	}
 	if p := a.getenv("GITHUB_PATH"); p != "" {
 		bin := filepath.Join(out.Dir, "bin")
-		if fi, err := os.Stat(bin); err == nil && fi.IsDir() {
+		if strings.ContainsAny(bin, "\r\n") {
+			return fmt.Errorf("write GITHUB_PATH: the folder %s holds a line break; not adding it", textsafe.Escape(bin))
+		}
+		if fi, err := os.Lstat(bin); err == nil && fi.IsDir() {
 			if err := appendFile(p, bin+"\n"); err != nil {
 				return fmt.Errorf("write GITHUB_PATH: %w", err)
 			}
 		}
 	}
+	return nil
+}
+
+// writeOutput writes one GITHUB_OUTPUT entry: name=value, or, when value
+// holds a line break, GitHub's documented name<<DELIMITER form with a
+// random delimiter that the value does not contain.
+func writeOutput(b *strings.Builder, name, value string) error {
+	if !strings.ContainsAny(value, "\r\n") {
+		fmt.Fprintf(b, "%s=%s\n", name, value)
+		return nil
+	}
+	var rnd [16]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return err
+	}
+	delim := "ghadelimiter_" + hex.EncodeToString(rnd[:])
+	if strings.Contains(value, delim) {
+		return fmt.Errorf("%s: value holds its own delimiter", name)
+	}
+	fmt.Fprintf(b, "%s<<%s\n%s\n%s\n", name, delim, value, delim)
 	return nil
 }
 

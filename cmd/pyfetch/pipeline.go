@@ -66,7 +66,8 @@ func (a *app) prepare(ctx context.Context, name string, args []string, extra fun
 		return nil, err
 	}
 	if len(pos) == 0 {
-		file, specs, err := findVersionFile()
+		wd, _ := os.Getwd()
+		file, specs, err := findVersionFile(wd, a.warn)
 		if err != nil {
 			return nil, err
 		}

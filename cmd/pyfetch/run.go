@@ -13,6 +13,7 @@ import (
 	"github.com/pyfetch/pyfetch/extract"
 	"github.com/pyfetch/pyfetch/fetch"
 	"github.com/pyfetch/pyfetch/install"
+	"github.com/pyfetch/pyfetch/internal/textsafe"
 	"github.com/pyfetch/pyfetch/releases"
 	"github.com/pyfetch/pyfetch/verify"
 )
@@ -88,7 +89,11 @@ type app struct {
 	envErrs []error
 }
 
-func (a *app) warn(msg string) { fmt.Fprintln(a.stderr, msg) }
+// warn prints a diagnostic. Messages quote outside text (a mirror's
+// answer, a certificate, a file name) escaped where it is quoted; as a
+// last guard, no control character but a line feed or tab reaches the
+// terminal or the CI log.
+func (a *app) warn(msg string) { fmt.Fprintln(a.stderr, textsafe.Lines(msg)) }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) (code int) {
 	a := &app{stdout: stdout, stderr: &lockedWriter{w: stderr}, rawStderr: stderr, getenv: getenv}
@@ -179,7 +184,7 @@ func (a *app) report(err error) { a.reportFor("", err) }
 // reportFor is report for one version of several: "nothing changed" is
 // said of that version only, since others may have been installed.
 func (a *app) reportFor(version string, err error) {
-	msg := err.Error()
+	msg := textsafe.Lines(err.Error())
 	nothing := "Nothing was installed or changed."
 	if version != "" {
 		nothing = "Nothing was installed or changed for " + version + "."

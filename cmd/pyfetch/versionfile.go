@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -9,8 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/pyfetch/pyfetch/internal/safefile"
+	"github.com/pyfetch/pyfetch/internal/textsafe"
 	"github.com/pyfetch/pyfetch/releases"
 )
 
@@ -18,22 +19,32 @@ import (
 // python-version-file read.
 const versionFileName = ".python-version"
 
-// findVersionFile returns the nearest .python-version (the current
-// folder, then its parents) and the versions it names, one per line;
-// blank lines and # comments are skipped. No file is not an error.
-func findVersionFile() (string, []string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
+// maxVersionFile caps what is read of a .python-version: real ones are a
+// few bytes. A repository's file is hostile input (it may be a link to
+// /proc/self/environ or a credentials file), so its bytes are never
+// echoed either (see parseVersionFile).
+const maxVersionFile = 4 << 10
+
+// findVersionFile returns the nearest .python-version (dir, then its
+// parents) and the versions it names, one per line; blank lines and #
+// comments are skipped. No file is not an error. A file in a folder that
+// another user owns (neither you nor root), or that such a user owns, is
+// not used, as git refuses a repository another user owns: it is said
+// through warn and the search goes on upwards.
+func findVersionFile(dir string, warn func(string)) (string, []string, error) {
+	if dir == "" {
 		return "", nil, nil
 	}
 	for {
 		p := filepath.Join(dir, versionFileName)
 		data, err := readVersionFile(p)
-		if err == nil {
-			specs, err := parseVersionFile(p, string(data))
+		switch {
+		case err == nil:
+			specs, err := parseVersionFile(p, data)
 			return p, specs, err
-		}
-		if !errors.Is(err, fs.ErrNotExist) {
+		case errors.Is(err, errForeignVersionFile):
+			warn(fmt.Sprintf("note: not using %s: %v", p, err))
+		case !errors.Is(err, fs.ErrNotExist):
 			return "", nil, fmt.Errorf("%w: %s: %v", errUsage, p, err)
 		}
 		parent := filepath.Dir(dir)
@@ -44,11 +55,18 @@ func findVersionFile() (string, []string, error) {
 	}
 }
 
-func parseVersionFile(path, content string) ([]string, error) {
+// specChars are the characters a version spec can contain (3.13.5,
+// 3.15.0a1, 3.13t, latest, python3.13, cpython-3.13, py3.13, v3.13): the
+// only ones an error may show of a rejected line.
+const specChars = "0123456789.-abcehilnoprstvy"
+
+// parseVersionFile reads the specs in a .python-version's content. A line
+// that is not a spec is named by its number with at most a short prefix
+// made only of characters a spec can contain, never its bytes.
+func parseVersionFile(path string, content []byte) ([]string, error) {
 	var specs []string
-	sc := bufio.NewScanner(strings.NewReader(content))
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
+	for n, line := range strings.Split(string(content), "\n") {
+		line = strings.TrimSpace(line)
 		if i := strings.IndexByte(line, '#'); i >= 0 {
 			line = strings.TrimSpace(line[:i])
 		}
@@ -56,24 +74,65 @@ func parseVersionFile(path, content string) ([]string, error) {
 			continue
 		}
 		if _, err := releases.ParseSpec(line); err != nil {
-			return nil, fmt.Errorf("%w: %s line %d: %v", errUsage, path, n, err)
+			shown := ""
+			if k := strings.IndexFunc(line, func(r rune) bool { return !strings.ContainsRune(specChars, r) }); k != 0 {
+				if k < 0 || k > 10 {
+					k = min(len(line), 10)
+				}
+				shown = fmt.Sprintf(", starting %q", line[:k])
+			}
+			return nil, fmt.Errorf("%w: %s line %d is not a version spec%s (expected a line such as 3.13 or 3.13.5; the line is not shown)", errUsage, textsafe.Escape(path), n+1, shown)
 		}
 		specs = append(specs, line)
 	}
 	if len(specs) == 0 {
-		return nil, fmt.Errorf("%w: %s names no version (expected a line such as 3.13 or 3.13.5)", errUsage, path)
+		return nil, fmt.Errorf("%w: %s names no version (expected a line such as 3.13 or 3.13.5)", errUsage, textsafe.Escape(path))
 	}
 	return specs, nil
 }
 
-// readVersionFile reads a project's .python-version. It is the user's own
-// file, so a symlink is followed (projects link it), but a FIFO or device
-// is refused without blocking, and only the first 64 KiB count.
+// errForeignVersionFile: the file, or the folder it is in, belongs to
+// another user.
+var errForeignVersionFile = errors.New("it belongs to another user")
+
+// readVersionFile reads a project's .python-version. A symlink is
+// followed (projects link it), but only to a small regular file: a FIFO
+// or device is refused without blocking, and no more than
+// maxVersionFile bytes are read. The folder and the file must belong to
+// you or root.
 func readVersionFile(p string) ([]byte, error) {
+	if err := ownedByUsOrRoot(filepath.Dir(p)); err != nil {
+		if _, serr := os.Lstat(p); serr != nil {
+			return nil, serr // no file there: nothing to say
+		}
+		return nil, fmt.Errorf("%w: the folder %v", errForeignVersionFile, err)
+	}
 	f, err := safefile.OpenNamed(p)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, 64<<10))
+	if err := ownedByUsOrRoot(p); err != nil {
+		return nil, fmt.Errorf("%w: %v", errForeignVersionFile, err)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxVersionFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxVersionFile {
+		return nil, fmt.Errorf("larger than %d bytes; a .python-version names a few versions", maxVersionFile)
+	}
+	return data, nil
+}
+
+// ownedByUsOrRoot checks who owns path (after links).
+func ownedByUsOrRoot(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() && st.Uid != 0 {
+		return fmt.Errorf("is owned by uid %d, you are %d (as git's safe.directory, pyfetch reads no other user's version file)", st.Uid, os.Geteuid())
+	}
+	return nil
 }

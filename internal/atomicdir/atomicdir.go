@@ -59,9 +59,11 @@ func (d *Dir) Discard() error { return os.RemoveAll(d.Path) }
 // is not a folder (a planted symlink, a stray file) is never followed:
 // with replace it is removed (the link itself), without, Commit fails.
 func (d *Dir) Commit(replace bool) error {
-	// os.MkdirTemp makes 0700; an install tree is for everyone the umask
-	// allows, as tar would make it (0755 under umask 022).
-	if err := os.Chmod(d.Path, 0o777&^Umask()); err != nil {
+	// os.MkdirTemp makes 0700; an install tree is for everyone to read
+	// as the umask allows, as tar would make it (0755 under umask 022),
+	// but never writable by anyone else, even under umask 002: a folder
+	// others may write is never handed out as an install.
+	if err := os.Chmod(d.Path, 0o777&^Umask()&^0o022); err != nil {
 		return err
 	}
 	// Durable before visible: one syncfs for the whole file system
