@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/mholt/archives"
+
+	"github.com/pyfetch/pyfetch/internal/textsafe"
 )
 
 var (
@@ -40,14 +42,34 @@ type Limits struct {
 	MaxBytes      int64 // total of all file sizes (default 2 GiB)
 	MaxEntryBytes int64 // one file (default 512 MiB)
 	MaxEntries    int   // entries of every kind (default 50 000)
+	// MaxDepth caps the folders in one path (default 64) and MaxPathBytes
+	// a path's or link target's length (default 1024), checked before
+	// anything is kept per entry: a few deep paths would otherwise cost
+	// memory quadratic in their depth.
+	MaxDepth     int
+	MaxPathBytes int
 }
 
-// Default caps: a CPython source release has ~5 000 entries and ~120 MB.
+// Default caps: a CPython source release has ~5 000 entries and ~120 MB,
+// paths at most 10 folders deep and under 120 bytes long.
 const (
 	DefaultMaxBytes      = 2 << 30
 	DefaultMaxEntryBytes = 512 << 20
 	DefaultMaxEntries    = 50_000
+	DefaultMaxDepth      = 64
+	DefaultMaxPathBytes  = 1024
 )
+
+// tailSlack is how much the decompressed stream may hold after the tar's
+// end-of-archive marker (tar pads its last record to 10 KiB; some tools
+// pad more): anything beyond it is refused, so an archive cannot keep the
+// decompressor busy after the tar has ended.
+const tailSlack = 1 << 20
+
+// headerSlack bounds what one entry's headers and padding add to the
+// decompressed stream beyond its file bytes (a 512-byte header, a PAX or
+// GNU long-name record, padding to 512).
+const headerSlack = 8 << 10
 
 func (l Limits) withDefaults() Limits {
 	if l.MaxBytes <= 0 {
@@ -58,6 +80,12 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxEntries <= 0 {
 		l.MaxEntries = DefaultMaxEntries
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = DefaultMaxDepth
+	}
+	if l.MaxPathBytes <= 0 {
+		l.MaxPathBytes = DefaultMaxPathBytes
 	}
 	return l
 }
@@ -78,7 +106,16 @@ type Options struct {
 type Stats struct {
 	Files, Dirs, Links int
 	Bytes              int64
+	// Decoder names what decompressed the stream: DecoderSystemXZ or
+	// DecoderGo.
+	Decoder string
 }
+
+// Decoders Stats.Decoder names.
+const (
+	DecoderSystemXZ = "system xz"
+	DecoderGo       = "go"
+)
 
 // Extract unpacks a compressed tarball from r into dir, which must exist
 // and should be empty. Every write is relative to a folder descriptor
@@ -111,11 +148,27 @@ func Extract(ctx context.Context, r io.Reader, dir string, opts Options) (Stats,
 		traversed: map[string]bool{},
 	}
 	x.w = newWriter(root)
+	handle := func(ctx context.Context, f archives.FileInfo) error {
+		if err := x.handle(ctx, f); err != nil {
+			x.err = err
+			return err
+		}
+		return nil
+	}
+	// What the decompressed stream may hold: the files' bytes, each
+	// entry's headers, and the slack after the end-of-archive marker.
+	budget := x.lim.MaxBytes + int64(x.lim.MaxEntries)*headerSlack + tailSlack
 	if opts.Compression == XZ && systemXZ != "" && !opts.NoExternal {
-		err = extractWithSystemXZ(ctx, r, x.handle)
+		x.stats.Decoder = DecoderSystemXZ
+		err = extractWithSystemXZ(ctx, r, budget, handle)
 	} else {
-		ca := archives.CompressedArchive{Compression: comp, Extraction: archives.Tar{}}
-		err = ca.Extract(ctx, r, x.handle)
+		x.stats.Decoder = DecoderGo
+		err = extractWith(ctx, comp, r, budget, handle)
+	}
+	if x.err != nil {
+		// The handler's own error, not the library's wrapping of it,
+		// which quotes the entry's whole name unescaped.
+		err = x.err
 	}
 	if werr := x.w.close(); err == nil {
 		err = werr
@@ -158,6 +211,7 @@ type extractor struct {
 	traversed map[string]bool
 	dirMod    []dirTime
 	w         *writer
+	err       error // the first error handle returned
 }
 
 type dirTime struct {
@@ -204,8 +258,19 @@ func (x *extractor) handle(ctx context.Context, f archives.FileInfo) error {
 // relPath validates an archive path and returns it relative to the strip
 // prefix, or "." for the prefix itself.
 func (x *extractor) relPath(name string) (string, error) {
+	if len(name) > x.lim.MaxPathBytes {
+		return "", fmt.Errorf("%w: a path of %d bytes (cap %d) starting %q", ErrLimit, len(name), x.lim.MaxPathBytes, name[:64])
+	}
+	if depth := strings.Count(name, "/"); depth > x.lim.MaxDepth {
+		return "", fmt.Errorf("%w: a path %d folders deep (cap %d) starting %q", ErrLimit, depth, x.lim.MaxDepth, name[:min(len(name), 64)])
+	}
 	if name == "" || strings.ContainsRune(name, 0) {
 		return "", fmt.Errorf("%w: empty or NUL-containing name %q", ErrUnsafePath, name)
+	}
+	// No source tree has a name with a control character or line break;
+	// refusing them means every path an error quotes prints as itself.
+	if !textsafe.Clean(name) {
+		return "", fmt.Errorf("%w: the name %q holds a control character or line break", ErrUnsafe, name)
 	}
 	if strings.HasPrefix(name, "/") || strings.Contains(name, `\`) || (len(name) > 1 && name[1] == ':') {
 		return "", fmt.Errorf("%w: absolute path %q", ErrUnsafePath, name)
@@ -359,7 +424,10 @@ func (x *extractor) count(rel string, n, declared int64) error {
 
 func (x *extractor) symlink(rel string, hdr *tar.Header) error {
 	target := hdr.Linkname
-	if target == "" || strings.ContainsRune(target, 0) || path.IsAbs(target) || strings.Contains(target, `\`) {
+	if len(target) > x.lim.MaxPathBytes || strings.Count(target, "/") > x.lim.MaxDepth {
+		return fmt.Errorf("%w: symlink %q has a target of %d bytes (caps: %d bytes, %d folders)", ErrLimit, rel, len(target), x.lim.MaxPathBytes, x.lim.MaxDepth)
+	}
+	if target == "" || !textsafe.Clean(target) || path.IsAbs(target) || strings.Contains(target, `\`) {
 		return fmt.Errorf("%w: symlink %q points to %q (expected a relative path inside the tree)", ErrUnsafePath, rel, target)
 	}
 	if err := x.checkLinkTarget(rel, target); err != nil {

@@ -278,10 +278,13 @@ func TestExtractRefusesWithoutPrefix(t *testing.T) {
 	}
 }
 
-// TestExtractXZBothDecoders: the system's xz (when present) and the Go
-// decoder unpack the same tree.
+// TestExtractXZBothDecoders: the system's xz and the Go decoder unpack
+// the same tree, and each run says which decoder it used.
 func TestExtractXZBothDecoders(t *testing.T) {
 	t.Parallel()
+	if extract.SystemXZ() == "" {
+		t.Skip("no /usr/bin/xz or /bin/xz: only the Go decoder can be tested (apt-get install xz-utils)")
+	}
 	data := pyfetchtest.XZ(t, pyfetchtest.Tar(t, pyfetchtest.SourceTree("3.13.1")))
 	for _, goOnly := range []bool{false, true} {
 		o := opts()
@@ -291,8 +294,96 @@ func TestExtractXZBothDecoders(t *testing.T) {
 		if err != nil || st.Files != 6 {
 			t.Fatalf("Go decoder only %v: %+v %v", goOnly, st, err)
 		}
+		if want := map[bool]string{false: extract.DecoderSystemXZ, true: extract.DecoderGo}[goOnly]; st.Decoder != want {
+			t.Errorf("Go decoder only %v: decoded by %q, want %q", goOnly, st.Decoder, want)
+		}
 		if b, err := os.ReadFile(filepath.Join(dir, "Include", "patchlevel.h")); err != nil || !strings.Contains(string(b), "3.13.1") {
 			t.Errorf("Go decoder only %v: patchlevel.h %q %v", goOnly, b, err)
+		}
+	}
+}
+
+// TestExtractDeepAndLongPaths: a path far deeper or longer than any
+// source tree's is refused before anything is kept for it.
+func TestExtractDeepAndLongPaths(t *testing.T) {
+	t.Parallel()
+	type E = pyfetchtest.Entry
+	deep := top + strings.Repeat("d/", 100) + "f"
+	long := top + strings.Repeat("x", 2000)
+	for _, tc := range []struct {
+		name    string
+		entries []E
+		want    string
+	}{
+		{"100 folders deep", []E{{Name: deep, Body: "x"}}, "folders deep"},
+		{"a 2000-byte name", []E{{Name: long, Body: "x"}}, "a path of"},
+		{"a deep symlink target", []E{{Name: top + "l", Linkname: strings.Repeat("a/", 100) + "b", Type: tar.TypeSymlink}}, "has a target of"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			data := pyfetchtest.Gzip(t, pyfetchtest.Tar(t, tc.entries))
+			dir := t.TempDir()
+			_, err := extract.Extract(context.Background(), bytes.NewReader(data), dir, opts())
+			if !errors.Is(err, extract.ErrLimit) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want ErrLimit saying %q", err, tc.want)
+			}
+			if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+				t.Errorf("wrote %d entries", len(ents))
+			}
+		})
+	}
+}
+
+// TestExtractStopsAtTheTarEnd: data after the tar's end-of-archive marker
+// (an xz stream of zeros far larger than the archive) is refused within
+// a small slack, by both xz decoders and gzip, instead of being
+// decompressed to its end.
+func TestExtractStopsAtTheTarEnd(t *testing.T) {
+	t.Parallel()
+	raw := append(pyfetchtest.Tar(t, pyfetchtest.SourceTree("3.13.1")), make([]byte, 8<<20)...)
+	for _, tc := range []struct {
+		name   string
+		comp   extract.Compression
+		goOnly bool
+	}{{"system xz", extract.XZ, false}, {"Go xz", extract.XZ, true}, {"gzip", extract.Gzip, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if tc.name == "system xz" && extract.SystemXZ() == "" {
+				t.Skip("no system xz")
+			}
+			data := pyfetchtest.Gzip(t, raw)
+			if tc.comp == extract.XZ {
+				data = pyfetchtest.XZ(t, raw)
+			}
+			o := opts()
+			o.Compression, o.NoExternal = tc.comp, tc.goOnly
+			_, err := extract.Extract(context.Background(), bytes.NewReader(data), t.TempDir(), o)
+			if !errors.Is(err, extract.ErrLimit) || !strings.Contains(err.Error(), "after the tar archive's end") {
+				t.Fatalf("got %v, want ErrLimit for data after the end", err)
+			}
+		})
+	}
+	// Padding within the slack (tar's own 10 KiB records) is fine.
+	ok := append(pyfetchtest.Tar(t, pyfetchtest.SourceTree("3.13.1")), make([]byte, 64<<10)...)
+	if _, err := extract.Extract(context.Background(), bytes.NewReader(pyfetchtest.XZ(t, ok)), t.TempDir(), extract.Options{Compression: extract.XZ, StripPrefix: "Python-3.13.1"}); err != nil {
+		t.Errorf("64 KiB of padding: %v", err)
+	}
+}
+
+// TestExtractNamesWithControlCharacters: a name or link target with a
+// line break or escape is refused, so no error quotes one.
+func TestExtractNamesWithControlCharacters(t *testing.T) {
+	t.Parallel()
+	type E = pyfetchtest.Entry
+	for _, e := range []E{
+		{Name: top + "a\n::warning::b", Body: "x"},
+		{Name: top + "a\x1b[2Jb", Body: "x"},
+		{Name: top + "l", Linkname: "a\nb", Type: tar.TypeSymlink},
+	} {
+		data := pyfetchtest.Gzip(t, pyfetchtest.Tar(t, []E{e}))
+		_, err := extract.Extract(context.Background(), bytes.NewReader(data), t.TempDir(), opts())
+		if !errors.Is(err, extract.ErrUnsafe) || strings.ContainsAny(err.Error(), "\n\x1b") {
+			t.Errorf("%q: got %v, want ErrUnsafe with the name escaped", e.Name, err)
 		}
 	}
 }

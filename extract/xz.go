@@ -2,6 +2,7 @@ package extract
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -24,10 +25,26 @@ var systemXZ = func() string {
 	return ""
 }()
 
+// SystemXZ is the system xz Extract runs for .xz ("" when there is none).
+func SystemXZ() string { return systemXZ }
+
+// extractWith decodes r in-process and unpacks the tar stream, reading at
+// most budget decompressed bytes and stopping at the tar's end.
+func extractWith(ctx context.Context, comp archives.Decompressor, r io.Reader, budget int64, handle archives.FileHandler) error {
+	dec, err := comp.OpenReader(r)
+	if err != nil {
+		return err
+	}
+	defer dec.Close()
+	return untar(ctx, &capped{r: dec, left: budget}, handle)
+}
+
 // extractWithSystemXZ decodes r with the system's xz in a child process
-// and reads the tar stream from its output. The child is killed when
-// extraction stops early; a decoding failure is ErrCorrupt.
-func extractWithSystemXZ(ctx context.Context, r io.Reader, handle archives.FileHandler) error {
+// and unpacks the tar stream from its output, reading at most budget
+// bytes of it. The child is killed when extraction stops early (an
+// error, the budget, data past the tar's end); a decoding failure is
+// ErrCorrupt.
+func extractWithSystemXZ(ctx context.Context, r io.Reader, budget int64, handle archives.FileHandler) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, systemXZ, "--decompress", "--stdout")
@@ -41,14 +58,11 @@ func extractWithSystemXZ(ctx context.Context, r io.Reader, handle archives.FileH
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	err = archives.Tar{}.Extract(ctx, out, handle)
-	if err != nil {
+	if err := untar(ctx, &capped{r: out, left: budget}, handle); err != nil {
 		cancel() // stop xz; the tar error is the one to report
 		cmd.Wait()
 		return err
 	}
-	// Drain what xz still writes (tar padding), then its verdict.
-	io.Copy(io.Discard, out)
 	if werr := cmd.Wait(); werr != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -56,6 +70,50 @@ func extractWithSystemXZ(ctx context.Context, r io.Reader, handle archives.FileH
 		return fmt.Errorf("%w: xz: %s", ErrCorrupt, strings.TrimSpace(firstLine(stderr.String(), werr)))
 	}
 	return nil
+}
+
+// untar unpacks the tar stream, then reads what follows its end-of-archive
+// marker up to tailSlack and refuses more: the decompressor is never left
+// to run on after the tar has ended.
+func untar(ctx context.Context, r *capped, handle archives.FileHandler) error {
+	if err := (archives.Tar{}).Extract(ctx, r, handle); err != nil {
+		return err
+	}
+	r.left = min(r.left, tailSlack)
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		if errors.Is(err, errBudget) {
+			return fmt.Errorf("%w: more than %d bytes after the tar archive's end", ErrLimit, tailSlack)
+		}
+		return err
+	}
+	return nil
+}
+
+var errBudget = fmt.Errorf("%w: the decompressed stream is larger than the archive's caps allow", ErrLimit)
+
+// capped reads at most left bytes, then fails with errBudget.
+type capped struct {
+	r    io.Reader
+	left int64
+}
+
+func (c *capped) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		// One more byte would exceed the budget: is there one?
+		var one [1]byte
+		if n, err := c.r.Read(one[:]); n > 0 {
+			return 0, errBudget
+		} else if err != nil {
+			return 0, err
+		}
+		return 0, nil
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
 }
 
 func firstLine(s string, err error) string {

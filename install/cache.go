@@ -7,9 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
-	"github.com/pyfetch/pyfetch/internal/lock"
 	"github.com/pyfetch/pyfetch/internal/safefile"
 	"github.com/pyfetch/pyfetch/releases"
 	"github.com/pyfetch/pyfetch/verify"
@@ -222,7 +222,7 @@ func CachePrune(ctx context.Context, h Home, o PruneOptions) (PruneResult, error
 			continue
 		}
 		if !o.DryRun {
-			l, err := lock.Acquire(ctx, e.Path+".lock", nil)
+			l, err := h.lock(ctx, e.Path+".lock", "using "+e.Artifact, nil)
 			if err != nil {
 				return res, err
 			}
@@ -237,8 +237,7 @@ func CachePrune(ctx context.Context, h Home, o PruneOptions) (PruneResult, error
 	if o.DryRun {
 		return res, nil
 	}
-	parts, _ := filepath.Glob(filepath.Join(h.CacheRoot(), "*", "*.part"))
-	for _, p := range parts {
+	for _, p := range partFiles(h) {
 		if fi, err := os.Lstat(p); err == nil && (o.All || o.Now.Sub(fi.ModTime()) > 24*time.Hour) {
 			safefile.Remove(p)
 		}
@@ -247,4 +246,35 @@ func CachePrune(ctx context.Context, h Home, o PruneOptions) (PruneResult, error
 		safefile.Remove(filepath.Join(h.CacheRoot(), "index.json"))
 	}
 	return res, nil
+}
+
+// partFiles lists the .part files of interrupted downloads in the cache's
+// release folders, never through a link: a folder link planted in the
+// cache (cache/x -> ~/Downloads) is not walked, so prune and clean never
+// delete anything outside the cache.
+func partFiles(h Home) []string {
+	var out []string
+	folders, err := os.ReadDir(h.CacheRoot())
+	if err != nil {
+		return nil
+	}
+	for _, d := range folders {
+		if d.Type() != fs.ModeDir { // a link, a file: not walked
+			continue
+		}
+		dir := filepath.Join(h.CacheRoot(), d.Name())
+		if safefile.IsPlainDir(dir) != nil {
+			continue
+		}
+		names, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		for _, n := range names {
+			if n.Type().IsRegular() && strings.HasSuffix(n.Name(), ".part") {
+				out = append(out, filepath.Join(dir, n.Name()))
+			}
+		}
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package install
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/pyfetch/pyfetch/build"
 	"github.com/pyfetch/pyfetch/internal/atomicfile"
+	"github.com/pyfetch/pyfetch/internal/lock"
 	"github.com/pyfetch/pyfetch/internal/safefile"
 	"github.com/pyfetch/pyfetch/internal/textsafe"
 	"github.com/pyfetch/pyfetch/releases"
@@ -24,6 +26,29 @@ import (
 type Home struct {
 	Root  string
 	Cache string // defaults to Root/cache
+	// LockTimeout bounds every wait for another process's lock
+	// (lock.DefaultTimeout when zero).
+	LockTimeout time.Duration
+}
+
+// lock takes the lock at path, private (0600) when its folder is one only
+// you can write (the home, a private cache), shared (0644) in a cache
+// other users write too. what names the wait ("installing 3.13.5").
+func (h Home) lock(ctx context.Context, path, what string, notify func(string)) (*lock.Lock, error) {
+	private := safefile.CheckPrivateDir(filepath.Dir(path)) == nil
+	return lock.Acquire(ctx, path, lock.Options{Private: private, Timeout: h.LockTimeout, OnWait: func(holder string) {
+		if notify == nil {
+			return
+		}
+		if holder != "" {
+			holder = " (" + holder + ")"
+		}
+		to := h.LockTimeout
+		if to <= 0 {
+			to = lock.DefaultTimeout
+		}
+		notify(fmt.Sprintf("waiting for another pyfetch %s%s; giving up after %s (--lock-timeout)", what, holder, to))
+	}})
 }
 
 // Versions is the folder install trees live in.

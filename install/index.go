@@ -20,6 +20,18 @@ import (
 	"github.com/pyfetch/pyfetch/releases"
 )
 
+// Bounds on what a mirror's listings may cost one run: each listing is
+// capped in bytes and names (releases.MaxListingBytes, MaxListingNames);
+// these cap how many one resolution reads and how many names in all.
+const (
+	maxResolveListings  = 64
+	maxReleasesListings = 1000
+	maxNamesPerRun      = 100_000
+)
+
+// maxIndexBytes caps index.json: each listing in it is capped too.
+const maxIndexBytes = 16 << 20
+
 // DefaultIndexTTL is how long a mirror's directory listings are reused.
 const DefaultIndexTTL = 10 * time.Minute
 
@@ -39,6 +51,7 @@ type Resolver struct {
 	mu    sync.Mutex
 	index *indexFile
 	dirty bool
+	names int // names read from the mirror's listings this run
 }
 
 // indexFile is index.json: per mirror, per folder ("" is the root), the
@@ -67,8 +80,10 @@ func (r *Resolver) load() *indexFile {
 	}
 	r.index = &indexFile{Mirrors: map[string]map[string]listing{}}
 	// The index only chooses which version to fetch, never what to trust,
-	// but a FIFO planted there must not hang pyfetch.
-	if data, err := safefile.ReadRegular(r.indexPath(), 64<<20); err == nil {
+	// but it decides what "newest" means until it goes stale: only your
+	// own file is read (another user's could pin an old release), and a
+	// FIFO planted there must not hang pyfetch.
+	if data, err := safefile.ReadFile(r.indexPath(), maxIndexBytes); err == nil {
 		var f indexFile
 		if json.Unmarshal(data, &f) == nil && f.Mirrors != nil {
 			r.index = &f
@@ -106,8 +121,9 @@ func (r *Resolver) list(ctx context.Context, rel string) ([]string, error) {
 	idx := r.load()
 	cached, ok := idx.Mirrors[r.Mirror][rel]
 	r.mu.Unlock()
+	// A listing "fetched" in the future is stale, not fresh forever.
 	age := r.now().Sub(cached.FetchedAt)
-	if ok && (r.Offline || age < ttl) {
+	if ok && (r.Offline || age >= 0 && age < ttl) {
 		if r.Offline && rel == "" && r.Notify != nil {
 			r.Notify(fmt.Sprintf("offline: using the release index cached %s ago", age.Round(time.Second)))
 		}
@@ -129,7 +145,13 @@ func (r *Resolver) list(ctx context.Context, rel string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", u, err)
 	}
+	names = releases.KeepRelevant(names)
 	r.mu.Lock()
+	r.names += len(names)
+	if r.names > maxNamesPerRun {
+		r.mu.Unlock()
+		return nil, fmt.Errorf("list %s: %w: the mirror's listings name more than %d entries in all (python.org's hold about 20 000)", u, releases.ErrListingTooLarge, maxNamesPerRun)
+	}
 	if idx.Mirrors[r.Mirror] == nil {
 		idx.Mirrors[r.Mirror] = map[string]listing{}
 	}
@@ -172,9 +194,13 @@ func (r *Resolver) Resolve(ctx context.Context, spec releases.Spec, formats []re
 		return releases.Version{}, err
 	}
 	var seen, prereleases []string
+	listed := 0
 	for _, folder := range releases.Folders(root) {
 		if !spec.MatchesFolder(folder) {
 			continue
+		}
+		if listed++; listed > maxResolveListings {
+			return releases.Version{}, fmt.Errorf("%w: resolving %q read %d folder listings on %s without finding a signed release; giving up", releases.ErrListingTooLarge, spec.Raw, maxResolveListings, r.Mirror)
 		}
 		names, err := r.list(ctx, folder.String())
 		if err != nil {
@@ -325,6 +351,9 @@ func (r *Resolver) Releases(ctx context.Context, spec *releases.Spec, pre bool) 
 		if spec == nil || spec.MatchesFolder(f) {
 			folders = append(folders, f)
 		}
+	}
+	if len(folders) > maxReleasesListings {
+		return nil, fmt.Errorf("%w: the mirror %s lists %d release folders, more than the %d pyfetch reads (python.org has about 400); name a line, e.g. pyfetch releases 3.13", releases.ErrListingTooLarge, r.Mirror, len(folders), maxReleasesListings)
 	}
 	const jobs = 8 // parallel listing requests
 	results := make([][]string, len(folders))

@@ -196,9 +196,7 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 		o.Force = true
 	}
 	cleanStale(o.Home, &o)
-	l, err := lock.Acquire(ctx, o.Home.lockPath(name), func() {
-		o.notify("waiting for another pyfetch installing %s", name)
-	})
+	l, err := o.Home.lock(ctx, o.Home.lockPath(name), "installing "+name, o.Notify)
 	if err != nil {
 		return nil, err
 	}
@@ -286,7 +284,7 @@ func cleanStale(h Home, o *Options) {
 		return
 	}
 	for _, st := range stale {
-		l, ok, err := lock.TryAcquire(h.lockPath(st.Name))
+		l, ok, err := lock.TryAcquire(h.lockPath(st.Name), true)
 		if err != nil || !ok {
 			continue
 		}

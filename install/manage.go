@@ -13,7 +13,6 @@ import (
 	"syscall"
 
 	"github.com/pyfetch/pyfetch/internal/atomicdir"
-	"github.com/pyfetch/pyfetch/internal/lock"
 	"github.com/pyfetch/pyfetch/releases"
 )
 
@@ -43,7 +42,7 @@ func Uninstall(ctx context.Context, h Home, version string) (string, error) {
 	} else if err != nil {
 		return "", err
 	}
-	l, err := lock.Acquire(ctx, h.lockPath(name), nil)
+	l, err := h.lock(ctx, h.lockPath(name), "installing "+name, nil)
 	if err != nil {
 		return "", err
 	}

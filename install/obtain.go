@@ -17,7 +17,6 @@ import (
 	"github.com/pyfetch/pyfetch/extract"
 	"github.com/pyfetch/pyfetch/fetch"
 	"github.com/pyfetch/pyfetch/internal/atomicfile"
-	"github.com/pyfetch/pyfetch/internal/lock"
 	"github.com/pyfetch/pyfetch/internal/safefile"
 	"github.com/pyfetch/pyfetch/releases"
 	"github.com/pyfetch/pyfetch/verify"
@@ -69,9 +68,7 @@ func Obtain(ctx context.Context, art releases.Artifact, want verify.Identity, o 
 		return nil, fmt.Errorf("cache folder %s is not a plain directory (a symlink?); refusing to use it: %w", cdir, err)
 	}
 	artPath := filepath.Join(cdir, art.Name())
-	l, err := lock.Acquire(ctx, artPath+".lock", func() {
-		o.notify("waiting for another pyfetch downloading %s", art.Name())
-	})
+	l, err := o.Home.lock(ctx, artPath+".lock", "downloading "+art.Name(), o.Notify)
 	if err != nil {
 		return nil, err
 	}

@@ -15,8 +15,16 @@ import (
 // ErrBadSpec is returned for a version spec pyfetch cannot read.
 var ErrBadSpec = errors.New("not a version spec")
 
-// MaxListingBytes caps a directory listing page (python.org's is ~60 KB).
-const MaxListingBytes = 8 << 20
+// Caps on one directory listing page: python.org's largest (the root)
+// is about 60 KB with some 400 entries, a release folder under 200.
+const (
+	MaxListingBytes = 1 << 20
+	MaxListingNames = 10_000
+)
+
+// ErrListingTooLarge means a listing exceeds MaxListingBytes or
+// MaxListingNames, or a resolution would read more listings than its cap.
+var ErrListingTooLarge = errors.New("listing exceeds a cap")
 
 // ParseListing reads an HTML directory listing (nginx autoindex, Apache,
 // Python's http.server, S3-style index pages) and returns the names of the
@@ -34,6 +42,7 @@ func ParseListing(r io.Reader, base string) ([]string, error) {
 	seen := map[string]bool{}
 	var names []string
 	z := html.NewTokenizer(io.LimitReader(r, MaxListingBytes))
+	z.SetMaxBuf(64 << 10) // one token (a tag, a run of text) at most 64 KiB
 	for {
 		tt := z.Next()
 		if tt == html.ErrorToken {
@@ -53,6 +62,9 @@ func ParseListing(r io.Reader, base string) ([]string, error) {
 			k, v, more := z.TagAttr()
 			if string(k) == "href" {
 				if n, ok := childName(bu, string(v)); ok && !seen[n] {
+					if len(names) == MaxListingNames {
+						return nil, fmt.Errorf("%w: more than %d entries", ErrListingTooLarge, MaxListingNames)
+					}
 					seen[n] = true
 					names = append(names, n)
 				}
@@ -94,7 +106,9 @@ func childName(base *url.URL, href string) (string, bool) {
 	if dir {
 		rest += "/"
 	}
-	return rest, true
+	// A copy: rest is a slice of the resolved URL's path, whose larger
+	// allocation would otherwise stay alive as long as the name.
+	return strings.Clone(rest), true
 }
 
 // Spec is what a user asks to install: an exact version, a release line
@@ -233,5 +247,24 @@ func FolderReleases(names []string) []Available {
 		out = append(out, *a)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Version.Compare(out[j].Version) > 0 })
+	return out
+}
+
+// KeepRelevant returns the names pyfetch can use from a listing: version
+// folders ("3.13.1/"), source artifacts and their bundles. A hostile
+// mirror's other entries cost nothing beyond the listing's own cap.
+func KeepRelevant(names []string) []string {
+	var out []string // never a slice of names: that would keep them all alive
+	for _, n := range names {
+		if f, ok := strings.CutSuffix(n, "/"); ok {
+			if _, err := ParseVersion(f); err == nil {
+				out = append(out, n)
+			}
+			continue
+		}
+		if _, ok := ParseArtifactName(strings.TrimSuffix(n, ".sigstore")); ok {
+			out = append(out, n)
+		}
+	}
 	return out
 }

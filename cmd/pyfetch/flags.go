@@ -15,6 +15,7 @@ import (
 
 	"github.com/pyfetch/pyfetch/fetch"
 	"github.com/pyfetch/pyfetch/install"
+	"github.com/pyfetch/pyfetch/internal/lock"
 	"github.com/pyfetch/pyfetch/releases"
 	"github.com/pyfetch/pyfetch/verify"
 	"github.com/sigstore/sigstore-go/pkg/root"
@@ -27,6 +28,7 @@ type common struct {
 	identity, issuer                         string
 	signersFile                              string
 	offline, jsonOut, quiet                  bool
+	lockTimeout                              time.Duration
 }
 
 func (a *app) env(name, def string) string {
@@ -79,6 +81,16 @@ func (a *app) flags(name string, c *common, groups flagGroup) *flag.FlagSet {
 	fs.BoolVar(&c.jsonOut, "json", false, "print one JSON document on stdout")
 	if groups&homeFlags != 0 {
 		fs.StringVar(&c.home, "home", c.home, "pyfetch's data folder (env PYFETCH_HOME)")
+		c.lockTimeout = lock.DefaultTimeout
+		if v := a.getenv("PYFETCH_LOCK_TIMEOUT"); v != "" {
+			d, err := parseDuration(v)
+			if err != nil || d == 0 {
+				a.envErrs = append(a.envErrs, fmt.Errorf("%w: PYFETCH_LOCK_TIMEOUT=%q: expected a duration above zero such as 30m", errUsage, v))
+			} else {
+				c.lockTimeout = d
+			}
+		}
+		fs.Var(durationFlag{&c.lockTimeout}, "lock-timeout", "give up waiting for another pyfetch's lock after this long, exit 8 (env PYFETCH_LOCK_TIMEOUT)")
 	}
 	if groups&cacheFlags != 0 {
 		fs.StringVar(&c.cache, "cache", c.cache, "download cache (env PYFETCH_CACHE; default HOME/cache)")
@@ -177,7 +189,7 @@ func (c *common) homeDirs() (install.Home, error) {
 	if c.home == "" {
 		return install.Home{}, fmt.Errorf("%w: cannot tell where pyfetch's data goes: set PYFETCH_HOME or HOME", errUsage)
 	}
-	return install.Home{Root: c.home, Cache: c.cache}, nil
+	return install.Home{Root: c.home, Cache: c.cache, LockTimeout: c.lockTimeout}, nil
 }
 
 // verifier loads the trusted root the flags ask for and builds the

@@ -2,12 +2,21 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/pyfetch/pyfetch/install"
+	"github.com/pyfetch/pyfetch/internal/pyfetchtest"
 )
 
 // The perimeter around the signature: files pyfetch reads that someone
@@ -296,4 +305,225 @@ func TestHostileCertificateText(t *testing.T) {
 	if !strings.Contains(stderr, `found:    mallory@evil.example\n::warning::ok\ninstalled`) {
 		t.Errorf("the SAN is not shown escaped:\n%s", stderr)
 	}
+}
+
+// cache prune and clean never walk a link planted in the cache: a link
+// cache/x -> ~/Downloads must not cost the user their own .part files.
+func TestCachePruneNeverFollowsLinks(t *testing.T) {
+	t.Parallel()
+	for _, cmd := range [][]string{{"cache", "clean"}, {"cache", "prune", "--older-than", "1s"}} {
+		t.Run(cmd[1], func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.fetched()
+			downloads := t.TempDir()
+			own := filepath.Join(downloads, "movie.mkv.part")
+			os.WriteFile(own, []byte("mine"), 0o644)
+			old := time.Now().Add(-72 * time.Hour)
+			os.Chtimes(own, old, old)
+			os.Symlink(downloads, filepath.Join(e.home, "cache", "x"))
+			os.Symlink(downloads, filepath.Join(e.home, "cache", "3.13.2"))
+			// A stale .part of pyfetch's own still goes.
+			stale := e.cacheFile("3.13.1", "Python-3.13.1.tgz.part")
+			os.WriteFile(stale, []byte("half"), 0o600)
+			os.Chtimes(stale, old, old)
+			if code, _, stderr := e.run(cmd...); code != 0 {
+				t.Fatal(stderr)
+			}
+			if _, err := os.Stat(own); err != nil {
+				t.Errorf("%v deleted a file behind a link: %v", cmd, err)
+			}
+			if _, err := os.Lstat(stale); err == nil {
+				t.Errorf("%v kept the cache's own stale .part", cmd)
+			}
+		})
+	}
+}
+
+// A listing index "fetched" in the future is stale, not fresh forever,
+// and another user's index.json is not read.
+func TestIndexFromTheFutureOrAnotherUser(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		root bool
+		edit func(path string)
+	}{
+		{"fetched_at in the future", false, func(p string) {
+			data, _ := os.ReadFile(p)
+			future := time.Now().Add(24 * 365 * time.Hour).UTC().Format(time.RFC3339)
+			data = regexp.MustCompile(`"fetched_at":"[^"]*"`).ReplaceAll(data, []byte(`"fetched_at":"`+future+`"`))
+			os.WriteFile(p, data, 0o644)
+		}},
+		{"another user's file", true, func(p string) { os.Chown(p, otherUID, otherUID) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.root {
+				needRoot(t)
+			}
+			t.Parallel()
+			e := releaseMirror(t)
+			if code, stdout, stderr := e.run("releases", "3.13"); code != 0 || strings.Contains(stdout, "3.13.12") {
+				t.Fatal(stdout, stderr)
+			}
+			tc.edit(filepath.Join(e.home, "cache", "index.json"))
+			// A newer release appears; the index must not hide it.
+			e.mirror.Publish(t, e.ss, "3.13.12", "tar.xz", thomas, google, nil)
+			if code, stdout, stderr := e.run("releases", "3.13"); code != 0 || !strings.Contains(stdout, "3.13.12") {
+				t.Errorf("releases after %s: exit %d, %q %q", tc.name, code, stdout, stderr)
+			}
+		})
+	}
+}
+
+// A lock held by someone else is waited for within --lock-timeout, with
+// the holder named, then the run ends with exit 8; a home lock is 0600.
+func TestLockTimeout(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("flock"); err != nil {
+		t.Skip("flock(1) is not installed")
+	}
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
+	os.MkdirAll(filepath.Join(e.home, "versions"), 0o755)
+	lockFile := filepath.Join(e.home, "versions", ".3.13.1.lock")
+	ready := filepath.Join(t.TempDir(), "ready")
+	holder := exec.Command("flock", lockFile, "sh", "-c", "touch "+ready+"; exec sleep 60")
+	// Its own group, so that killing it ends the sleep that inherited
+	// the locked descriptor too.
+	holder.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stop := func() { syscall.Kill(-holder.Process.Pid, syscall.SIGKILL); holder.Wait() }
+	defer stop()
+	waitFor(t, func() bool { _, err := os.Stat(ready); return err == nil })
+	code, _, stderr := e.run("install", "--lock-timeout", "200ms", "3.13.1")
+	if code != exitBusy || !strings.Contains(stderr, "waiting for another pyfetch installing 3.13.1") ||
+		!strings.Contains(stderr, fmt.Sprintf("pid %d", holder.Process.Pid)) || !strings.Contains(stderr, "--lock-timeout") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	stop()
+	if code, _, stderr := e.run("install", "3.13.1"); code != 0 {
+		t.Fatal(stderr)
+	}
+	if fi, err := os.Stat(lockFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("home lock file: %v %v, want mode 0600", fi.Mode(), err)
+	}
+}
+
+// peakRSS runs the built pyfetch under GNU time and returns its exit
+// code, stderr and peak resident memory in MB. Not the rusage of a child
+// of this test process: Linux carries the parent's high-water mark into
+// a child across exec, so a child of a large (race-instrumented) test
+// reports the test's peak, not its own.
+func peakRSS(t *testing.T, env []string, args ...string) (int, string, float64) {
+	t.Helper()
+	timeBin := "/usr/bin/time"
+	if _, err := os.Stat(timeBin); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("/usr/bin/time is missing (.ci/run installs the time package)")
+		}
+		t.Skip("/usr/bin/time (GNU time) is not installed: apt-get install time")
+	}
+	report := filepath.Join(t.TempDir(), "rss")
+	cmd := exec.Command(timeBin, append([]string{"-f", "%M", "-o", report, binary(t)}, args...)...)
+	cmd.Env = env
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	err := cmd.Run()
+	if _, ok := err.(*exec.ExitError); err != nil && !ok {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := strings.Fields(string(data))
+	kb, err := strconv.Atoi(fields[len(fields)-1])
+	if err != nil {
+		t.Fatalf("GNU time wrote %q", data)
+	}
+	return cmd.ProcessState.ExitCode(), errb.String(), float64(kb) / 1024
+}
+
+// What a validly signed or hostile input may cost is bounded: deep paths
+// and huge listings are refused with peak RSS under 64 MB (the README's
+// promise for every shape of archive), measured on the real binary.
+func TestBoundsKeepMemoryFlat(t *testing.T) {
+	t.Parallel()
+	type E = pyfetchtest.Entry
+	t.Run("deep paths in a signed tarball", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		var entries []E
+		for i := range 3 {
+			entries = append(entries, E{Name: "Python-3.13.1/" + strings.Repeat(fmt.Sprintf("d%d/", i), 1600) + "f", Body: "x"})
+		}
+		e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, entries)
+		code, stderr, mb := peakRSS(t, e.binaryEnv(), "install", "3.13.1")
+		if code != exitUnsafe || !strings.Contains(stderr, "exceeds a cap") {
+			t.Errorf("exit %d, stderr %q", code, stderr)
+		}
+		if mb >= 64 {
+			t.Errorf("peak RSS %.1f MB, want under 64", mb)
+		}
+		t.Logf("peak RSS %.1f MB", mb)
+	})
+	t.Run("huge listings", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		var root strings.Builder
+		for i := 1; i <= 100; i++ {
+			fmt.Fprintf(&root, "<a href=\"3.13.%d/\">3.13.%d/</a>\n", i, i)
+		}
+		// Each folder's listing: just under the 1 MiB cap, 9 000 links
+		// to nothing pyfetch wants.
+		var folder strings.Builder
+		for i := range 9000 {
+			fmt.Fprintf(&folder, "<a href=\"junk-%06d-%s\">x</a>\n", i, strings.Repeat("z", 80))
+		}
+		listings := 0
+		var mu sync.Mutex
+		e.mirror.Fault(func(w http.ResponseWriter, r *http.Request, n int) bool {
+			if r.URL.Path == "/" {
+				w.Write([]byte(root.String()))
+				return true
+			}
+			mu.Lock()
+			listings++
+			mu.Unlock()
+			w.Write([]byte(folder.String()))
+			return true
+		})
+		code, stderr, mb := peakRSS(t, e.binaryEnv(), "install", "3.13")
+		if code == 0 || !strings.Contains(stderr, "exceeds a cap") {
+			t.Errorf("exit %d, stderr %q", code, stderr)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if listings > 64 {
+			t.Errorf("read %d folder listings, want at most 64", listings)
+		}
+		if mb >= 64 {
+			t.Errorf("peak RSS %.1f MB, want under 64", mb)
+		}
+		t.Logf("%d listings, peak RSS %.1f MB", listings, mb)
+	})
+	t.Run("a listing over the cap", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		big := strings.Repeat("<p>padding</p>\n", 600_000) // 9 MB
+		e.mirror.Fault(func(w http.ResponseWriter, r *http.Request, n int) bool {
+			w.Write([]byte(big))
+			return true
+		})
+		code, stderr, mb := peakRSS(t, e.binaryEnv(), "install", "3.13")
+		if code == 0 || !strings.Contains(stderr, "larger than allowed") {
+			t.Errorf("exit %d, stderr %q", code, stderr)
+		}
+		if mb >= 64 {
+			t.Errorf("peak RSS %.1f MB, want under 64", mb)
+		}
+	})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/pyfetch/pyfetch/extract"
 	"github.com/pyfetch/pyfetch/fetch"
 	"github.com/pyfetch/pyfetch/install"
+	"github.com/pyfetch/pyfetch/internal/lock"
 	"github.com/pyfetch/pyfetch/internal/textsafe"
 	"github.com/pyfetch/pyfetch/releases"
 	"github.com/pyfetch/pyfetch/verify"
@@ -28,6 +29,7 @@ const (
 	exitUnsafe      = 5 // archive refused by the extractor
 	exitUnsigned    = 6 // no signer known, or release predates signing
 	exitBuild       = 7 // install --build: no toolchain, configure/make failed, ssl or zlib missing
+	exitBusy        = 8 // another process held a lock past --lock-timeout
 	exitInterrupted = 130
 )
 
@@ -42,6 +44,8 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted
+	case errors.Is(err, lock.ErrTimeout):
+		return exitBusy
 	case errors.Is(err, verify.ErrVerification):
 		return exitVerify
 	case errors.Is(err, extract.ErrUnsafe):

@@ -1,6 +1,7 @@
 // Package lock provides cross-process advisory file locks that die with
 // their process: a lock held by a killed pyfetch is released by the kernel,
-// so a crash never wedges later runs.
+// so a crash never wedges later runs. A wait is bounded and says who holds
+// the lock, so a lock held by someone else forever cannot wedge one either.
 package lock
 
 import (
@@ -14,6 +15,28 @@ import (
 	"github.com/pyfetch/pyfetch/internal/safefile"
 )
 
+// ErrTimeout means the lock stayed busy for the whole wait allowed.
+var ErrTimeout = errors.New("timed out waiting for a lock")
+
+// DefaultTimeout bounds a wait when Options.Timeout is zero: long enough
+// for another pyfetch to finish a build of the same version, short of a
+// CI job's own limit.
+const DefaultTimeout = 30 * time.Minute
+
+// Options say how to take a lock.
+type Options struct {
+	// Private creates the lock file 0600 and narrows an existing one of
+	// yours to 0600: nobody else can open it, so nobody else can hold
+	// it. For locks under the private home. A lock in a cache shared by
+	// several users stays 0644.
+	Private bool
+	// Timeout bounds the wait (DefaultTimeout when zero).
+	Timeout time.Duration
+	// OnWait, if set, is called once when the lock is found busy, with
+	// who holds it ("pid 123, user bob") when that can be told.
+	OnWait func(holder string)
+}
+
 // Lock is a held lock; Unlock releases it.
 type Lock struct{ f *os.File }
 
@@ -23,31 +46,44 @@ type Lock struct{ f *os.File }
 const pollInterval = 20 * time.Millisecond
 
 // Acquire takes an exclusive lock on path (creating the file), waiting
-// until it is free or ctx is done. onWait, if non-nil, is called once when
-// the lock is found busy.
-func Acquire(ctx context.Context, path string, onWait func()) (*Lock, error) {
-	f, err := safefile.OpenLock(path)
+// until it is free, ctx is done or o.Timeout has passed (ErrTimeout,
+// naming the holder when known).
+func Acquire(ctx context.Context, path string, o Options) (*Lock, error) {
+	f, err := open(path, o.Private)
 	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", path, err)
+		return nil, err
 	}
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
 	waited := false
 	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return &Lock{f: f}, nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
+		ok, err := try(f)
+		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
-		if !waited && onWait != nil {
-			onWait()
+		if ok {
+			return &Lock{f: f}, nil
+		}
+		if !waited && o.OnWait != nil {
+			o.OnWait(Holder(f))
 		}
 		waited = true
 		select {
 		case <-ctx.Done():
 			f.Close()
 			return nil, fmt.Errorf("lock %s: %w", path, ctx.Err())
+		case <-deadline.C:
+			who := Holder(f)
+			f.Close()
+			if who == "" {
+				who = "another process"
+			}
+			return nil, fmt.Errorf("%w: %s held by %s for over %s (raise --lock-timeout, or stop that process)", ErrTimeout, path, who, timeout)
 		case <-time.After(pollInterval):
 		}
 	}
@@ -55,19 +91,43 @@ func Acquire(ctx context.Context, path string, onWait func()) (*Lock, error) {
 
 // TryAcquire takes the lock only if it is free now; ok is false when
 // another process holds it.
-func TryAcquire(path string) (l *Lock, ok bool, err error) {
-	f, err := safefile.OpenLock(path)
+func TryAcquire(path string, private bool) (l *Lock, ok bool, err error) {
+	f, err := open(path, private)
 	if err != nil {
-		return nil, false, fmt.Errorf("lock %s: %w", path, err)
+		return nil, false, err
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	ok, err = try(f)
+	if err != nil || !ok {
 		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) || errors.Is(err, syscall.EINTR) {
-			return nil, false, nil
+		if err != nil {
+			err = fmt.Errorf("lock %s: %w", path, err)
 		}
-		return nil, false, fmt.Errorf("lock %s: %w", path, err)
+		return nil, false, err
 	}
 	return &Lock{f: f}, true, nil
+}
+
+func open(path string, private bool) (*os.File, error) {
+	mode := os.FileMode(0o644)
+	if private {
+		mode = 0o600
+	}
+	f, err := safefile.OpenLock(path, mode)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return f, nil
+}
+
+func try(f *os.File) (bool, error) {
+	err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	if err == nil {
+		return true, nil
+	}
+	if errors.Is(err, syscall.EWOULDBLOCK) || errors.Is(err, syscall.EINTR) {
+		return false, nil
+	}
+	return false, err
 }
 
 // Unlock releases the lock. The lock file stays: removing it would race

@@ -172,17 +172,27 @@ func OpenNamed(path string) (*os.File, error) {
 	return f, nil
 }
 
-// OpenLock opens (creating if needed) a lock file: never through a
-// symlink, never blocking on a FIFO. A lock file carries no data, so it
-// may belong to another user of a shared cache; it only has to be a
-// regular file. A symlink or other non-file planted at path is removed
-// (the link, not its target) and replaced.
-func OpenLock(path string) (*os.File, error) {
+// OpenLock opens (creating with mode if needed) a lock file: never through
+// a symlink, never blocking on a FIFO. A lock file carries no data, so in
+// a shared cache it may belong to another user; it only has to be a
+// regular file. With a private mode (0600), an existing lock file of yours
+// that others could open is narrowed to it, so that nobody else can open
+// it and hold the lock. A symlink or other non-file planted at path is
+// removed (the link, not its target) and replaced.
+func OpenLock(path string, mode os.FileMode) (*os.File, error) {
 	for attempt := 0; ; attempt++ {
-		f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0o644)
+		f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, mode)
 		if err == nil {
 			fi, serr := f.Stat()
 			if serr == nil && fi.Mode().IsRegular() {
+				if fi.Mode().Perm()&^mode != 0 {
+					if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) == os.Geteuid() {
+						if err := f.Chmod(mode); err != nil {
+							f.Close()
+							return nil, err
+						}
+					}
+				}
 				return f, nil
 			}
 			f.Close()
