@@ -34,9 +34,13 @@ type VerifyFileRequest struct {
 }
 
 // VerifyFile verifies an artifact (or a bare digest) against its bundle.
-// The artifact is read once, through SHA-256; a source tarball must also
-// be the release its name says (CheckRelease). It returns the artifact's
-// name, from Path or, for a bare digest, from the bundle's name.
+// The artifact is read once, through SHA-256. The expected signer and the
+// check of which release a source tarball holds come from one parse of
+// one name (releases.ParseFileName): the artifact's, or, when that names
+// no version, the bundle's. A tarball is checked to be the release that
+// name says (CheckRelease); a bare digest of one cannot be, so its result
+// is named by the digest and Unchecked says why. It returns the name the
+// result is for.
 func VerifyFile(ctx context.Context, req VerifyFileRequest, v *verify.Verifier) (name string, res *verify.Result, err error) {
 	digest := req.Digest
 	var file *os.File
@@ -58,16 +62,28 @@ func VerifyFile(ctx context.Context, req VerifyFileRequest, v *verify.Verifier) 
 		}
 		name = strings.TrimSuffix(filepath.Base(req.Bundle), ".sigstore")
 	}
+	// One parse of one name gives both the signer's release line and the
+	// release a source tarball must hold: the artifact's name, or, when
+	// that names no version at all, the bundle's.
+	var nf releases.NamedFile
+	named, perr := "", releases.ErrNoVersionInName
+	if req.Path != "" {
+		named = filepath.Base(req.Path)
+		nf, perr = releases.ParseFileName(named)
+		if perr != nil && !errors.Is(perr, releases.ErrNoVersionInName) {
+			return name, nil, fmt.Errorf("%w; rename it to python.org's name", perr)
+		}
+	}
+	if perr != nil {
+		named = strings.TrimSuffix(filepath.Base(req.Bundle), ".sigstore")
+		nf, perr = releases.ParseFileName(named)
+		if perr != nil && (req.Identity == nil || !errors.Is(perr, releases.ErrNoVersionInName)) {
+			return name, nil, fmt.Errorf("%w: neither the file's name nor the bundle's (%s) is a python.org name that says the release: name the files as python.org does, or pass --cert-identity and --cert-oidc-issuer to name the signer", ErrRequest, filepath.Base(req.Bundle))
+		}
+	}
 	want := req.Identity
 	if want == nil {
-		ver, err := releases.VersionFromFileName(name)
-		if err != nil {
-			ver, err = releases.VersionFromFileName(filepath.Base(req.Bundle))
-		}
-		if err != nil {
-			return name, nil, fmt.Errorf("%w; pass --cert-identity and --cert-oidc-issuer", err)
-		}
-		id, err := ExpectedSigner(ver, name, nil, req.Signers)
+		id, err := ExpectedSigner(nf.Version, named, nil, req.Signers)
 		if err != nil {
 			return name, nil, err
 		}
@@ -83,16 +99,16 @@ func VerifyFile(ctx context.Context, req VerifyFileRequest, v *verify.Verifier) 
 		return name, nil, fmt.Errorf("%s: %w", filepath.Base(req.Bundle), err)
 	}
 	res, err = v.Verify(b, digest, *want)
-	if err != nil || file == nil {
+	if err != nil || nf.Source == nil || file == nil {
+		// Not a tarball, or a bare digest: which release is inside
+		// cannot be seen (the CLI says so).
 		return name, res, err
 	}
-	if art, ok := releases.ParseArtifactName(name); ok {
-		if _, err := file.Seek(0, io.SeekStart); err != nil {
-			return name, nil, err
-		}
-		if err := CheckRelease(ctx, file, art); err != nil {
-			return name, nil, err
-		}
+	if _, err := file.Seek(0, io.SeekStart); err != nil {
+		return name, nil, err
+	}
+	if err := CheckRelease(ctx, file, *nf.Source); err != nil {
+		return name, nil, err
 	}
 	return name, res, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 )
 
 // ErrBadVersion is returned for a string that is not a CPython version.
@@ -94,11 +95,55 @@ func (v Version) Compare(w Version) int {
 var fileVersionRE = regexp.MustCompile(`(?i)^(?:python|windows)-([0-9]+\.[0-9]+\.[0-9]+(?:(?:a|b|rc)[0-9]+)?)(?:[-.]|$)`)
 
 // VersionFromFileName extracts the CPython version from a python.org
-// artifact or bundle file name.
+// artifact or bundle file name (see ParseFileName).
 func VersionFromFileName(name string) (Version, error) {
-	m := fileVersionRE.FindStringSubmatch(name)
+	nf, err := ParseFileName(strings.TrimSuffix(name, ".sigstore"))
+	return nf.Version, err
+}
+
+// NamedFile is what a python.org file name says: the version, and for a
+// source tarball the artifact, whose content can be checked to be that
+// release (install.CheckRelease).
+type NamedFile struct {
+	Version Version
+	// Source is set for a source tarball; nil for the other kinds
+	// (installers, packages, zips, feeds), whose content pyfetch cannot
+	// look into.
+	Source *Artifact
+}
+
+// ErrNoVersionInName: a file name that names no CPython version at all.
+var ErrNoVersionInName = fmt.Errorf("%w in the file name", ErrBadVersion)
+
+// sourceExts are the extensions that make a name a source tarball's.
+var sourceExts = []string{"tgz", "tar.xz", "txz", "tar.gz", "tar.bz2", "tbz", "tbz2", "tar", "xz", "gz"}
+
+// ParseFileName reads a python.org file name. The version comes from the
+// same parse that decides whether the name is a source tarball's: a name
+// shaped like one ("python-3.13.6.tar.XZ", "Python-3.13.6.txz") must be
+// exactly python.org's (Python-3.13.6.tgz or .tar.xz), or it is refused,
+// so no version is ever inferred from a tarball name that then escapes
+// the check of which release is inside.
+func ParseFileName(name string) (NamedFile, error) {
+	m := fileVersionRE.FindStringSubmatchIndex(name)
 	if m == nil {
-		return Version{}, fmt.Errorf("%w: cannot find a version in file name %q (expected a python.org name such as Python-3.13.1.tgz)", ErrBadVersion, name)
+		return NamedFile{}, fmt.Errorf("%w: cannot find a version in file name %q (expected a python.org name such as Python-3.13.1.tgz)", ErrNoVersionInName, name)
 	}
-	return ParseVersion(m[1])
+	v, err := ParseVersion(name[m[2]:m[3]])
+	if err != nil {
+		return NamedFile{}, err
+	}
+	if ext, ok := strings.CutPrefix(name[m[3]:], "."); ok {
+		for _, se := range sourceExts {
+			if !strings.EqualFold(ext, se) {
+				continue
+			}
+			art, ok := ParseArtifactName(name)
+			if !ok {
+				return NamedFile{}, fmt.Errorf("%w: %q is shaped like a source tarball but is not python.org's name for one (expected exactly Python-%s.tgz or Python-%s.tar.xz)", ErrBadVersion, name, v, v)
+			}
+			return NamedFile{Version: v, Source: &art}, nil
+		}
+	}
+	return NamedFile{Version: v}, nil
 }

@@ -527,3 +527,46 @@ func TestBoundsKeepMemoryFlat(t *testing.T) {
 		}
 	})
 }
+
+// verify takes the expected signer and the "is it that release" check
+// from one parse of one name: a genuine 3.13.5 saved under any name that
+// says 3.13.6 is refused, never "OK".
+func TestVerifyRenamedRelease(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	rel := e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, nil)
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		file, bundle string
+		code         int
+	}{
+		{"Python-3.13.6.tar.xz", "", exitVerify},
+		{"python-3.13.6.tar.xz", "", exitUsage},
+		{"Python-3.13.6.tar.XZ", "", exitUsage},
+		{"Python-3.13.6.txz", "", exitUsage},
+		{"Python-3.13.6.tar.gz", "", exitUsage},
+		{"download.bin", "Python-3.13.6.tar.xz.sigstore", exitVerify},
+		{"download.bin", "b.json", exitUsage},
+	} {
+		p := filepath.Join(dir, tc.file)
+		os.WriteFile(p, rel.Artifact, 0o644)
+		bundle := p + ".sigstore"
+		if tc.bundle != "" {
+			bundle = filepath.Join(dir, tc.bundle)
+		}
+		os.WriteFile(bundle, rel.Bundle, 0o644)
+		code, stdout, stderr := e.run("verify", "--bundle", bundle, p)
+		if code != tc.code || strings.Contains(stdout, "OK") {
+			t.Errorf("%s (bundle %s): exit %d, stdout %q, stderr %q; want exit %d", tc.file, filepath.Base(bundle), code, stdout, stderr, tc.code)
+		}
+		os.Remove(p)
+		os.Remove(bundle)
+	}
+	// Its own name is fine.
+	p := filepath.Join(dir, rel.Name)
+	os.WriteFile(p, rel.Artifact, 0o644)
+	os.WriteFile(p+".sigstore", rel.Bundle, 0o644)
+	if code, stdout, stderr := e.run("verify", p); code != 0 || stdout != "OK: Python-3.13.5.tar.xz\n" {
+		t.Errorf("genuine name: exit %d, %q %q", code, stdout, stderr)
+	}
+}

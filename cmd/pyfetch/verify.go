@@ -9,6 +9,8 @@ import (
 
 	"github.com/pyfetch/pyfetch/install"
 	"github.com/pyfetch/pyfetch/internal/safefile"
+	"github.com/pyfetch/pyfetch/internal/textsafe"
+	"github.com/pyfetch/pyfetch/releases"
 )
 
 func (a *app) verify(ctx context.Context, args []string) error {
@@ -75,7 +77,18 @@ func (a *app) verify(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("verify %s: %w", name, err)
 	}
-	fmt.Fprintf(a.stdout, "OK: %s\n", name)
-	fmt.Fprintf(a.stderr, "signed by %s via %s, sha256 %s, Rekor log index %d\n", res.Identity.SAN, res.Identity.Issuer, res.SHA256, res.LogIndex)
+	fmt.Fprintf(a.stdout, "OK: %s\n", textsafe.Escape(name))
+	// Say, on the same line, what a signature cannot establish: it binds
+	// the bytes, not a name.
+	caveat := ""
+	if nf, err := releases.ParseFileName(name); err == nil {
+		switch {
+		case nf.Source != nil && req.Path == "":
+			caveat = "; only the digest was checked, not that it holds " + nf.Version.String() + " (pass the file for that)"
+		case nf.Source == nil:
+			caveat = "; its release (" + nf.Version.String() + ") is taken from its name: pyfetch looks inside source tarballs only"
+		}
+	}
+	fmt.Fprintf(a.stderr, "signed by %s, sha256 %s, Rekor log index %d%s\n", res.Identity, res.SHA256, res.LogIndex, caveat)
 	return nil
 }
