@@ -14,8 +14,9 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/pyfetch/pyfetch/internal/proc"
 )
 
 var (
@@ -129,37 +130,15 @@ func ConfigureArgs(o Options) []string {
 }
 
 // run runs one build command in Source, in its own process group, with
-// its output in the log. A cancelled ctx kills the whole group at once.
+// its output in the log. A cancelled ctx kills the whole group, and run
+// returns only once it is gone; if pyfetch itself is killed, the group
+// dies with it (Linux; see internal/proc).
 func (o Options) run(ctx context.Context, name string, args ...string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	cmd := exec.Command(name, args...)
+	cmd := proc.Command(name, args...)
 	cmd.Dir = o.Source
 	cmd.Env = o.Env
 	cmd.Stdout, cmd.Stderr = o.Log, o.Log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	pgid := cmd.Process.Pid
-	done := make(chan struct{})
-	go func() {
-		select {
-		case <-ctx.Done():
-			// make, the compilers and any child of theirs: all of them.
-			syscall.Kill(-pgid, syscall.SIGKILL)
-		case <-done:
-		}
-	}()
-	err := cmd.Wait()
-	close(done)
-	// Whatever a finished make left behind in its group goes too.
-	syscall.Kill(-pgid, syscall.SIGKILL)
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	return err
+	return proc.Run(ctx, cmd)
 }
 
 // addLinks adds python → python3 and pip → pip3, as setup-python and uv

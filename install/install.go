@@ -12,6 +12,7 @@ import (
 	"github.com/pyfetch/pyfetch/fetch"
 	"github.com/pyfetch/pyfetch/internal/atomicdir"
 	"github.com/pyfetch/pyfetch/internal/lock"
+	"github.com/pyfetch/pyfetch/internal/safefile"
 	"github.com/pyfetch/pyfetch/releases"
 	"github.com/pyfetch/pyfetch/verify"
 )
@@ -275,23 +276,33 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 	return &Outcome{Dir: dir, Receipt: rc, Downloaded: got.Downloaded}, nil
 }
 
-// cleanStale removes temp folders that interrupted installs (of any
-// version) left in versions/ over an hour ago, skipping any version an
+// cleanStale removes what interrupted runs (of any version) left behind:
+// temp folders in versions/ over an hour old, and build folders in build/
+// of any age (a build runs under its version's lock, so an unlocked one
+// is dead, and each holds a whole source tree), skipping any version an
 // install holds the lock of right now.
 func cleanStale(h Home, o *Options) {
-	stale, err := atomicdir.FindStale(h.Versions(), staleAge, time.Now())
-	if err != nil {
-		return
-	}
-	for _, st := range stale {
-		l, ok, err := lock.TryAcquire(h.lockPath(st.Name), true)
-		if err != nil || !ok {
+	for _, parent := range []struct {
+		dir    string
+		minAge time.Duration
+	}{{h.Versions(), staleAge}, {h.BuildRoot(), 0}} {
+		if safefile.CheckPrivateDir(parent.dir) != nil {
+			continue // missing, or not a folder pyfetch removes by path in
+		}
+		stale, err := atomicdir.FindStale(parent.dir, parent.minAge, time.Now())
+		if err != nil {
 			continue
 		}
-		if err := os.RemoveAll(st.Path); err != nil {
-			o.notify("warning: could not remove the stale temp folder %s: %v", st.Path, err)
+		for _, st := range stale {
+			l, ok, err := lock.TryAcquire(h.lockPath(st.Name), true)
+			if err != nil || !ok {
+				continue
+			}
+			if err := os.RemoveAll(st.Path); err != nil {
+				o.notify("warning: could not remove the stale temp folder %s: %v", st.Path, err)
+			}
+			l.Unlock()
 		}
-		l.Unlock()
 	}
 }
 

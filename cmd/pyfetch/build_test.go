@@ -161,7 +161,10 @@ func TestBuildInterrupted(t *testing.T) {
 		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitInterrupted {
 			t.Errorf("exit: %v, want %d", err, exitInterrupted)
 		}
-		waitFor(t, func() bool { return !alive(pid) })
+		// Exit 130 comes only once the build's group is gone.
+		if alive(pid) {
+			t.Errorf("pid %d of the interrupted build still runs after pyfetch exited", pid)
+		}
 		if len(e.versions()) != 0 {
 			t.Errorf("versions/ holds %v", e.versions())
 		}

@@ -3,11 +3,13 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pyfetch/pyfetch/build"
 	"github.com/pyfetch/pyfetch/install"
 	"github.com/pyfetch/pyfetch/internal/pyfetchtest"
 )
@@ -568,5 +571,68 @@ func TestVerifyRenamedRelease(t *testing.T) {
 	os.WriteFile(p+".sigstore", rel.Bundle, 0o644)
 	if code, stdout, stderr := e.run("verify", p); code != 0 || stdout != "OK: Python-3.13.5.tar.xz\n" {
 		t.Errorf("genuine name: exit %d, %q %q", code, stdout, stderr)
+	}
+}
+
+// A build never outlives pyfetch: after kill -9, configure and what it
+// started die too, and the next run removes the build folder left behind.
+func TestBuildNeverOutlivesPyfetch(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the parent-death signal is Linux's")
+	}
+	t.Parallel()
+	e := newEnv(t)
+	pidFile := filepath.Join(t.TempDir(), "pids")
+	e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, pyfetchtest.BuildableSource("3.13.5", pyfetchtest.BuildSpec{
+		// configure and a grandchild of it, both long-running.
+		Configure: "sleep 300 & echo $$ $! > " + pidFile + ".tmp && mv " + pidFile + ".tmp " + pidFile + "; wait",
+	}))
+	cmd := exec.Command(binary(t), "install", "--build", "3.13.5")
+	cmd.Env = e.binaryEnv()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var pids []int
+	waitFor(t, func() bool {
+		b, err := os.ReadFile(pidFile)
+		if err != nil {
+			return false
+		}
+		pids = nil
+		for _, f := range strings.Fields(string(b)) {
+			n, _ := strconv.Atoi(f)
+			pids = append(pids, n)
+		}
+		return len(pids) == 2
+	})
+	cmd.Process.Kill()
+	cmd.Wait()
+	waitFor(t, func() bool { return !alive(pids[0]) && !alive(pids[1]) })
+	stale, _ := filepath.Glob(filepath.Join(e.home, "build", ".tmp-*"))
+	if len(stale) == 0 {
+		t.Fatal("kill -9 left no build folder: the test does not test the clean-up")
+	}
+	// The next run, of another version, removes it.
+	e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
+	if code, _, stderr := e.run("install", "3.13.1"); code != 0 {
+		t.Fatal(stderr)
+	}
+	if left, _ := filepath.Glob(filepath.Join(e.home, "build", ".tmp-*")); len(left) != 0 {
+		t.Errorf("stale build folders left: %v", left)
+	}
+}
+
+// A build failure is exit 7 whatever it wraps: a source without
+// ./configure wraps "not found" and was exit 3.
+func TestBuildFailureExitCode(t *testing.T) {
+	t.Parallel()
+	err := fmt.Errorf("%w: configure: %w", build.ErrBuild, &fs.PathError{Op: "fork/exec", Path: "./configure", Err: fs.ErrNotExist})
+	if code := exitCode(err); code != exitBuild {
+		t.Errorf("exit %d, want %d", code, exitBuild)
+	}
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, nil) // no configure
+	if code, _, stderr := e.run("install", "--build", "3.13.5"); code != exitBuild || !strings.Contains(stderr, "configure") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 }

@@ -36,26 +36,34 @@ const (
 // errUsage marks a bad command line or configuration: exit 2.
 var errUsage = errors.New("usage")
 
+// exitTable classifies an error, first match wins: the order is the
+// point. A build failure is exit 7 whatever it wraps (a missing
+// ./configure wraps fs.ErrNotExist), a verification failure exit 4
+// whatever it wraps, and only then the generic kinds.
+var exitTable = []struct {
+	kinds []error
+	code  int
+}{
+	{[]error{errUsage, install.ErrRequest, releases.ErrBadVersion, releases.ErrBadFormat}, exitUsage},
+	{[]error{context.Canceled}, exitInterrupted},
+	{[]error{lock.ErrTimeout}, exitBusy},
+	{[]error{verify.ErrVerification}, exitVerify},
+	{[]error{extract.ErrUnsafe}, exitUnsafe},
+	{[]error{build.ErrBuild}, exitBuild},
+	{[]error{releases.ErrUnsigned, releases.ErrUnknownLine}, exitUnsigned},
+	{[]error{fetch.ErrNotFound, install.ErrNotInstalled, fs.ErrNotExist}, exitNotFound},
+}
+
 func exitCode(err error) int {
-	switch {
-	case err == nil:
+	if err == nil {
 		return exitOK
-	case errors.Is(err, errUsage), errors.Is(err, install.ErrRequest), errors.Is(err, releases.ErrBadVersion), errors.Is(err, releases.ErrBadFormat):
-		return exitUsage
-	case errors.Is(err, context.Canceled):
-		return exitInterrupted
-	case errors.Is(err, lock.ErrTimeout):
-		return exitBusy
-	case errors.Is(err, verify.ErrVerification):
-		return exitVerify
-	case errors.Is(err, extract.ErrUnsafe):
-		return exitUnsafe
-	case errors.Is(err, releases.ErrUnsigned), errors.Is(err, releases.ErrUnknownLine):
-		return exitUnsigned
-	case errors.Is(err, fetch.ErrNotFound), errors.Is(err, install.ErrNotInstalled), errors.Is(err, fs.ErrNotExist):
-		return exitNotFound
-	case errors.Is(err, build.ErrBuild):
-		return exitBuild
+	}
+	for _, row := range exitTable {
+		for _, k := range row.kinds {
+			if errors.Is(err, k) {
+				return row.code
+			}
+		}
 	}
 	return exitFailure
 }
