@@ -9,11 +9,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/pyfetch/pyfetch/internal/textsafe"
 )
 
 var (
@@ -67,6 +70,8 @@ type Client struct {
 
 	once sync.Once // builds the default HTTP client; a Client is shared by parallel downloads
 	def  *retryablehttp.Client
+	// why holds, per URL, why its last attempt failed, for the retry line.
+	why sync.Map
 }
 
 func (c *Client) retries() int {
@@ -136,7 +141,11 @@ func (c *Client) newHTTPClient() *retryablehttp.Client {
 	}
 	rc.RequestLogHook = func(_ retryablehttp.Logger, r *http.Request, attempt int) {
 		if attempt > 0 {
-			c.notify("retrying %s (attempt %d of %d)", r.URL, attempt+1, rc.RetryMax+1)
+			reason := ""
+			if why, ok := c.why.LoadAndDelete(r.URL.String()); ok {
+				reason = " after: " + why.(string)
+			}
+			c.notify("retrying %s (attempt %d of %d)%s", r.URL, attempt+1, rc.RetryMax+1, reason)
 		}
 	}
 	// ProxyFromEnvironment comes with cleanhttp's pooled transport. A
@@ -150,12 +159,31 @@ func (c *Client) newHTTPClient() *retryablehttp.Client {
 		rc.HTTPClient.Transport = c.Transport
 	}
 	rc.HTTPClient.CheckRedirect = checkRedirect
-	// Retry what time can fix (timeouts, resets, 5xx, 429), not what it
-	// cannot: a refused redirect or loop, a name that does not resolve, a
-	// certificate that does not verify, a refused connection or proxy.
+	// Retry what time can fix (timeouts, resets, refused connections of a
+	// mirror still starting, 5xx, 429), not what it cannot: a refused
+	// redirect or loop, a name that does not resolve, a certificate that
+	// does not verify, a proxy that refuses. A connection still refused
+	// after the retries is reported as unreachable.
 	rc.CheckRetry = func(ctx context.Context, resp *http.Response, err error) (bool, error) {
-		if err != nil && unreachable(err) {
+		if err != nil && unreachable(err) && !errors.Is(err, syscall.ECONNREFUSED) {
 			return false, err
+		}
+		if resp != nil && err == nil && (resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests) {
+			c.why.Store(resp.Request.URL.String(), textsafe.Escape(resp.Status))
+		} else if err != nil && resp == nil {
+			var ue *url.Error
+			msg := err.Error()
+			if errors.As(err, &ue) {
+				msg = ue.Err.Error()
+				if ue.Timeout() {
+					msg = "no answer in time (" + msg + ")"
+				}
+			}
+			if ctx.Err() == nil {
+				if u := requestURL(err); u != "" {
+					c.why.Store(u, textsafe.Escape(oneLine(errors.New(msg))))
+				}
+			}
 		}
 		return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
 	}
@@ -206,4 +234,13 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 		return fmt.Errorf("%w: %s redirected to %s (https to %s)", ErrInsecureRedirect, prev, req.URL, req.URL.Scheme)
 	}
 	return nil
+}
+
+// requestURL is the URL a *url.Error names ("" when err is not one).
+func requestURL(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.URL
+	}
+	return ""
 }

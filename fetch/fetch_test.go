@@ -6,11 +6,14 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -238,17 +241,37 @@ func TestDownloadStallResumes(t *testing.T) {
 	for _, before := range []int{0, 100} {
 		t.Run(fmt.Sprintf("after %d bytes", before), func(t *testing.T) {
 			t.Parallel()
+			var ranges []string
+			var mu sync.Mutex
 			srv, _ := firstThenPayload(t, func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Length", fmt.Sprint(len(payload)))
 				w.Write(payload[:before])
 				w.(http.Flusher).Flush()
 				<-r.Context().Done() // stall until the client gives up
 			})
+			inner := srv.Config.Handler
+			srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				ranges = append(ranges, r.Header.Get("Range"))
+				mu.Unlock()
+				inner.ServeHTTP(w, r)
+			})
 			c := client()
 			c.IdleTimeout = 100 * time.Millisecond
 			notes := downloadPayload(t, c, srv.URL+"/f")
 			if !strings.Contains(strings.Join(notes, "\n"), "stalled: fewer than 102 bytes in 100ms") {
 				t.Errorf("stall not reported: %q", notes)
+			}
+			// A resume asks for the rest; with nothing received there is
+			// nothing to resume from.
+			want := []string{"", ""}
+			if before > 0 {
+				want[1] = fmt.Sprintf("bytes=%d-", before)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if !slices.Equal(ranges, want) {
+				t.Errorf("Range headers %q, want %q", ranges, want)
 			}
 		})
 	}
@@ -506,17 +529,68 @@ func TestBadContentRangeNamesAskedOffset(t *testing.T) {
 	}
 }
 
-// TestUnreachableFailsAtOnce: a refused connection is not retried.
-func TestUnreachableFailsAtOnce(t *testing.T) {
+// TestRefusedConnectionIsRetried: a mirror that refuses connections
+// while it starts (a CI service container, a restarted nginx) is retried
+// within the retry budget; one that never comes up ends unreachable.
+func TestRefusedConnectionIsRetried(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(http.NotFoundHandler())
-	addr := srv.URL
-	srv.Close() // nothing listens there now
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there until the first retry
+	up := make(chan struct{})
+	var once sync.Once
+	c := client()
+	c.RetryWait, c.Retries = 20*time.Millisecond, 8
+	c.Notify = func(s string) {
+		if strings.HasPrefix(s, "retrying") {
+			once.Do(func() { close(up) })
+		}
+	}
+	go func() {
+		<-up
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return // the port was taken meanwhile: the Get below fails, said there
+		}
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { serveBytes(w, r, payload) })}
+		t.Cleanup(func() { srv.Close() })
+		srv.Serve(l)
+	}()
+	body, err := c.Get(context.Background(), "http://"+addr+"/f", int64(len(payload)))
+	if err != nil || !bytes.Equal(body, payload) {
+		t.Fatalf("a mirror that came up after a refused connection: %v", err)
+	}
+
+	// Never up: unreachable, after the retries.
+	dead, _ := net.Listen("tcp", "127.0.0.1:0")
+	deadAddr := dead.Addr().String()
+	dead.Close()
+	var notes []string
+	c2 := client()
+	c2.RetryWait = time.Millisecond
+	c2.Notify = func(s string) { notes = append(notes, s) }
+	_, err = c2.Get(context.Background(), "http://"+deadAddr+"/f", 100)
+	if !errors.Is(err, fetch.ErrUnreachable) {
+		t.Fatalf("got %v, want ErrUnreachable", err)
+	}
+	if len(notes) == 0 || !strings.Contains(notes[0], "after: dial tcp") || !strings.Contains(notes[0], "refused") {
+		t.Errorf("a refused connection was not retried with its reason: %q", notes)
+	}
+}
+
+// TestNameThatDoesNotResolveFailsAtOnce: what no retry can fix is not
+// retried.
+func TestNameThatDoesNotResolveFailsAtOnce(t *testing.T) {
+	t.Parallel()
 	var notes []string
 	c := client()
 	c.RetryWait = time.Second
 	c.Notify = func(s string) { notes = append(notes, s) }
-	_, err := c.Get(context.Background(), addr+"/f", 100)
+	// .invalid never resolves (RFC 2606), with or without a resolver.
+	_, err := c.Get(context.Background(), "http://pyfetch-test.invalid/f", 100)
 	if !errors.Is(err, fetch.ErrUnreachable) {
 		t.Fatalf("got %v, want ErrUnreachable", err)
 	}

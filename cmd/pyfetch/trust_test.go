@@ -202,21 +202,34 @@ func TestForeignCachedArtifact(t *testing.T) {
 // Attack 4: a FIFO planted as any cache file never hangs pyfetch.
 func TestPlantedFIFOsNeverHang(t *testing.T) {
 	t.Parallel()
-	for _, name := range []string{"3.13.1/Python-3.13.1.tar.xz", "3.13.1/Python-3.13.1.tar.xz.part", "3.13.1/Python-3.13.1.tar.xz.sigstore", "index.json", "trusted_root.json", "3.13.1/Python-3.13.1.tar.xz.lock"} {
+	// Every file pyfetch reads from the home or cache in an install.
+	for _, name := range []string{"cache/3.13.1/Python-3.13.1.tar.xz", "cache/3.13.1/Python-3.13.1.tar.xz.part", "cache/3.13.1/Python-3.13.1.tar.xz.sigstore", "cache/index.json", "versions/3.13.1/" + install.ReceiptName, "cache/3.13.1/Python-3.13.1.tar.xz.lock", "versions/.3.13.1.lock"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
 			e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
-			p := filepath.Join(e.home, "cache", name)
+			p := filepath.Join(e.home, name)
 			os.MkdirAll(filepath.Dir(p), 0o755)
 			if err := syscall.Mkfifo(p, 0o644); err != nil {
 				t.Fatal(err)
 			}
+			receipt := strings.HasSuffix(name, install.ReceiptName)
 			code, stdout, stderr := e.runWithin(30*time.Second, "install", "3.13", "--offline")
-			if code == 0 && name != "index.json" && name != "trusted_root.json" && !strings.HasSuffix(name, ".lock") {
-				t.Errorf("offline with a FIFO as %s: exit 0, %q %q", name, stdout, stderr)
+			if code == 0 && name != "cache/index.json" && !strings.HasSuffix(name, ".lock") {
+				t.Errorf("offline with a FIFO as %s: exit %d, %q %q", name, code, stdout, stderr)
 			}
-			code, stdout, stderr = e.runWithin(30*time.Second, "install", "3.13.1")
+			if receipt {
+				// A FIFO receipt is no install: path and list say so.
+				if code, stdout, _ := e.runWithin(30*time.Second, "path", "3.13.1"); code == 0 {
+					t.Errorf("path handed out a tree with a FIFO receipt: %q", stdout)
+				}
+				e.runWithin(30*time.Second, "list")
+			}
+			args := []string{"install", "3.13.1"}
+			if receipt {
+				args = append(args, "--force")
+			}
+			code, stdout, stderr = e.runWithin(30*time.Second, args...)
 			if code != 0 || !strings.Contains(stdout, "installed 3.13.1") {
 				t.Fatalf("online: exit %d %q %q", code, stdout, stderr)
 			}
@@ -239,7 +252,16 @@ func TestSignalsAlwaysEndARun(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(300 * time.Millisecond)
+		// Ready when pyfetch has the FIFO open for reading (it is then
+		// blocked on it, long after main installed its signal handler):
+		// opening the write end without blocking succeeds only then.
+		var w int
+		waitFor(t, func() bool {
+			fd, err := syscall.Open(fifo, syscall.O_WRONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+			w = fd
+			return err == nil
+		})
+		defer syscall.Close(w)
 		cmd.Process.Signal(sig)
 		err := cmd.Wait()
 		if ctx.Err() != nil {
