@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/pyfetch/pyfetch/internal/textsafe"
 	"path/filepath"
 	"strings"
 	"time"
@@ -74,7 +75,7 @@ func (a *app) cache(ctx context.Context, args []string) error {
 	}
 	var logBytes int64
 	for _, l := range res.RemovedLogs {
-		fmt.Fprintf(a.stdout, "%s build log %s (%.1f MB)\n", verb, filepath.Base(l.Path), float64(l.Size)/1e6)
+		fmt.Fprintf(a.stdout, "%s build log %s (%.1f MB)\n", verb, textsafe.Escape(filepath.Base(l.Path)), float64(l.Size)/1e6)
 		logBytes += l.Size
 	}
 	why := ""

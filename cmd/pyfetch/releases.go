@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/pyfetch/pyfetch/internal/textsafe"
 	"strings"
 
 	"github.com/pyfetch/pyfetch/fetch"
@@ -27,7 +28,7 @@ func (a *app) signers(args []string) error {
 		return a.printJSON(map[string]any{"signers": rows})
 	}
 	for _, s := range rows {
-		fmt.Fprintf(a.stdout, "%-5s %-22s %-32s first signed %s\n", s.Line, s.Identity, s.Issuer, s.FirstSigned)
+		fmt.Fprintf(a.stdout, "%-5s %-22s %-32s first signed %s\n", s.Line, textsafe.Escape(s.Identity), textsafe.Escape(s.Issuer), s.FirstSigned)
 	}
 	return nil
 }
