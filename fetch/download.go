@@ -3,7 +3,7 @@ package fetch
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
+	"crypto"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/pyfetch/pyfetch/internal/digest"
 	"github.com/pyfetch/pyfetch/internal/safefile"
 )
 
@@ -20,6 +21,9 @@ import (
 type Result struct {
 	Size   int64
 	SHA256 []byte
+	// Digests holds the SHA-256 and every extra hash asked for
+	// (DownloadHashing), all from the one pass over the bytes.
+	Digests digest.Sums
 	// Head is the first bytes of the body, to tell a misdelivered HTML
 	// error page from a corrupt archive in error messages.
 	Head []byte
@@ -53,6 +57,12 @@ type Check func(Result) error
 // (a network failure after some bytes arrived), never after a failed
 // check.
 func (c *Client) Download(ctx context.Context, rawURL, dst string, maxBytes int64, check Check) (*os.File, Result, error) {
+	return c.DownloadHashing(ctx, rawURL, dst, maxBytes, nil, check)
+}
+
+// DownloadHashing is Download that also computes extra hashes (what a
+// signature scheme needs) in the same pass, into Result.Digests.
+func (c *Client) DownloadHashing(ctx context.Context, rawURL, dst string, maxBytes int64, extra []crypto.Hash, check Check) (*os.File, Result, error) {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxBytes
 	}
@@ -79,7 +89,11 @@ func (c *Client) Download(ctx context.Context, rawURL, dst string, maxBytes int6
 		}
 	}()
 
-	h := sha256.New()
+	h, err := digest.New(extra...)
+	if err != nil {
+		keepPart = false
+		return nil, Result{}, fmt.Errorf("fetch %s: %w", name, err)
+	}
 	// A .part from an interrupted run: hash what is there (its only read)
 	// and ask for the rest.
 	offset, err := io.Copy(h, f)
@@ -96,7 +110,7 @@ func (c *Client) Download(ctx context.Context, rawURL, dst string, maxBytes int6
 		}
 		return nil, Result{}, fmt.Errorf("fetch %s: %w", name, err)
 	}
-	res := Result{Size: s.offset, SHA256: h.Sum(nil), Head: s.head, ResumedFrom: offset, Body: f}
+	res := Result{Size: s.offset, SHA256: h.Sum(nil), Digests: h.Sums(), Head: s.head, ResumedFrom: offset, Body: f}
 	if err := f.Sync(); err != nil {
 		return nil, Result{}, fmt.Errorf("fetch %s: %w", name, err)
 	}

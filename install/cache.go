@@ -72,7 +72,7 @@ func CacheList(h Home) ([]CacheEntry, error) {
 			have[n] = true
 		}
 		for _, a := range releases.FolderReleases(names) {
-			for _, f := range []releases.Format{releases.TarXZ, releases.TGZ} {
+			for _, f := range releases.Formats("") {
 				if !a.Artifacts[f] {
 					continue
 				}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/pyfetch/pyfetch/fetch"
 	"github.com/pyfetch/pyfetch/internal/atomicfile"
 	"github.com/pyfetch/pyfetch/internal/safefile"
 	"github.com/pyfetch/pyfetch/releases"
@@ -20,7 +22,7 @@ func ResolveCached(ctx context.Context, h Home, specs []releases.Spec) ([]releas
 	cacheMirror := &Resolver{Home: h, Mirror: "file://" + h.CacheRoot() + "/", Offline: true}
 	var versions []releases.Version
 	for _, sp := range specs {
-		v, err := cacheMirror.Resolve(ctx, sp, []releases.Format{releases.TarXZ, releases.TGZ}, false)
+		v, err := cacheMirror.Resolve(ctx, sp, releases.Formats(""), false)
 		if err != nil {
 			return nil, err
 		}
@@ -55,11 +57,11 @@ func Export(ctx context.Context, h Home, dir string, versions []releases.Version
 			return exported, err
 		}
 		v, _ := releases.ParseVersion(e.Version)
-		id, err := ExpectedSigner(v, e.Artifact, o.Identity, o.Signers)
+		want, err := Expectation(v, e.Artifact, o.Identity, o.Signers)
 		if err != nil {
 			return exported, fmt.Errorf("export %s: %w", e.Artifact, err)
 		}
-		if err := exportOne(ctx, e, v, dir, id, vf); err != nil {
+		if err := exportOne(ctx, e, v, dir, want, verify.Sigstore{V: vf}, o.Fetch); err != nil {
 			return exported, fmt.Errorf("export %s: %w", e.Artifact, err)
 		}
 		exported = append(exported, e.Artifact)
@@ -79,20 +81,24 @@ func Export(ctx context.Context, h Home, dir string, versions []releases.Version
 	return exported, nil
 }
 
-func exportOne(ctx context.Context, e CacheEntry, v releases.Version, dir string, id verify.Identity, vf *verify.Verifier) error {
-	bundleData, err := readCachedBundle(e.Path + ".sigstore")
-	if err != nil {
-		return fmt.Errorf("no cached bundle: %w", err)
+// exportOne copies a cached artifact into dir with fetch.Download from a
+// file:// source: one pass that copies and hashes, and the copy becomes
+// visible only if the bytes copied are the ones that verify and are the
+// release they are named. Then its signature goes beside it.
+func exportOne(ctx context.Context, e CacheEntry, v releases.Version, dir string, want verify.Expect, scheme verify.Scheme, fc *fetch.Client) error {
+	art, ok := releases.ParseArtifactName(e.Artifact)
+	if !ok || art.Version != v {
+		return fmt.Errorf("not an artifact of %s", v)
 	}
-	b, err := verify.ParseBundle(bundleData)
+	sidecar := scheme.Sidecar(e.Artifact)
+	data, err := readCachedSidecar(filepath.Join(filepath.Dir(e.Path), sidecar), scheme)
+	if err != nil {
+		return fmt.Errorf("no cached %s: %w", sidecar, err)
+	}
+	sig, err := scheme.Parse(data)
 	if err != nil {
 		return err
 	}
-	f, err := safefile.Open(e.Path)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrCacheUntrusted, err)
-	}
-	defer f.Close()
 	dstDir := filepath.Join(dir, v.Final().String())
 	if err := os.MkdirAll(dstDir, 0o755); err != nil {
 		return err
@@ -101,47 +107,19 @@ func exportOne(ctx context.Context, e CacheEntry, v releases.Version, dir string
 	if err := safefile.IsPlainDir(dstDir); err != nil {
 		return fmt.Errorf("export folder %s is not a plain directory; refusing to write through it: %w", dstDir, err)
 	}
-	// Copy and hash in one pass; the copy becomes visible only if the
-	// bytes that were copied are the ones that verify and are the release
-	// they are named.
-	tmp, err := os.CreateTemp(dstDir, ".tmp-"+e.Artifact+"-*")
+	if fc == nil {
+		fc = &fetch.Client{}
+	}
+	src := (&url.URL{Scheme: "file", Path: e.Path}).String()
+	f, _, err := fc.DownloadHashing(ctx, src, filepath.Join(dstDir, e.Artifact), fetch.DefaultMaxBytes, scheme.Hashes(), func(r fetch.Result) error {
+		if _, err := scheme.Verify(sig, r.Digests, want); err != nil {
+			return err
+		}
+		return CheckRelease(ctx, io.NewSectionReader(r.Body, 0, r.Size), art)
+	})
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	hw := newHashWriter(tmp)
-	if _, err := io.Copy(hw, f); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := vf.Verify(b, hw.Sum(), id); err != nil {
-		tmp.Close()
-		return err
-	}
-	art := releases.Artifact{Version: v, Format: formatOf(e.Artifact)}
-	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := CheckRelease(ctx, tmp, art); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dstDir, e.Artifact)); err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(filepath.Join(dstDir, e.Artifact+".sigstore"), bundleData, 0o644)
-}
-
-func formatOf(artifact string) releases.Format {
-	if strings.HasSuffix(artifact, ".tgz") {
-		return releases.TGZ
-	}
-	return releases.TarXZ
+	f.Close()
+	return atomicfile.WriteFile(filepath.Join(dstDir, sidecar), data, 0o644)
 }

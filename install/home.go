@@ -252,7 +252,8 @@ func List(h Home) ([]Installed, error) {
 	}
 	var rows []row
 	for _, e := range ents {
-		v, err := releases.ParseVersion(strings.TrimSuffix(e.Name(), "t"))
+		iname, err := releases.ParseInstallName(e.Name())
+		v := iname.Version
 		if err != nil || !e.IsDir() {
 			continue
 		}

@@ -262,9 +262,9 @@ func (r *Resolver) ResolveAll(ctx context.Context, specs []releases.Spec, format
 		v, err := r.Resolve(ctx, sp, formats, pre)
 		if err != nil && ctx.Err() == nil && !errors.Is(err, fetch.ErrNotFound) && !errors.Is(err, ErrRequest) {
 			if in, ferr := Find(r.Home, sp); ferr == nil {
-				if iv, perr := releases.ParseVersion(strings.TrimSuffix(in.Version, "t")); perr == nil {
+				if iv, perr := releases.ParseInstallName(in.Version); perr == nil {
 					r.notify("note: %v; newer %s releases could not be checked, using the installed %s", err, sp.Raw, in.Version)
-					v, err = iv, nil
+					v, err = iv.Version, nil
 				}
 			}
 		}
@@ -375,7 +375,7 @@ func (r *Resolver) Releases(ctx context.Context, spec *releases.Spec, pre bool) 
 				continue
 			}
 			o := Offer{Version: a.Version.String()}
-			for _, f := range []releases.Format{releases.TarXZ, releases.TGZ} {
+			for _, f := range releases.Formats("") {
 				if a.Artifacts[f] {
 					o.Formats = append(o.Formats, string(f))
 				}

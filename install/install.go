@@ -73,9 +73,9 @@ type BuildOptions struct {
 // missing artifact's error says when the other format is available.
 func obtainFormat(ctx context.Context, v releases.Version, o *Options) (releases.Artifact, *Obtained, error) {
 	first := releases.Artifact{Version: v, Format: o.Format}
-	other := releases.Artifact{Version: v, Format: otherFormat(o.Format)}
+	other := releases.Artifact{Version: v, Format: releases.Formats(o.Format)[1]}
 	try := func(art releases.Artifact) (*Obtained, error) {
-		want, err := ExpectedSigner(v, art.Name(), o.Identity, o.Signers)
+		want, err := Expectation(v, art.Name(), o.Identity, o.Signers)
 		if err != nil {
 			return nil, err
 		}
@@ -86,7 +86,7 @@ func obtainFormat(ctx context.Context, v releases.Version, o *Options) (releases
 		return first, got, err
 	}
 	if !o.AnyFormat {
-		if _, _, berr := loadBundle(ctx, other, o); berr == nil {
+		if _, _, berr := loadSignature(ctx, other, o.scheme(), o); berr == nil {
 			err = fmt.Errorf("%w\n  %s and its bundle are available: use --format %s", err, other.Name(), other.Format)
 		}
 		return first, nil, err
@@ -103,12 +103,11 @@ func obtainFormat(ctx context.Context, v releases.Version, o *Options) (releases
 	return other, nil, err2
 }
 
-func otherFormat(f releases.Format) releases.Format {
-	if f == releases.TGZ {
-		return releases.TarXZ
-	}
-	return releases.TGZ
-}
+// scheme is the signature scheme artifacts are verified with. Until the
+// trusted root is loaded (after the sidecar is fetched, so that "already
+// installed" and a missing bundle never cost a TUF round trip) it can
+// name and parse sidecars but not verify.
+func (o *Options) scheme() verify.Scheme { return verify.Sigstore{} }
 
 func (o *Options) trust() (*verify.Verifier, string, error) {
 	if o.Trust == nil {
@@ -137,20 +136,22 @@ type Outcome struct {
 	Downloaded       bool     `json:"downloaded"`
 }
 
-// ExpectedSigner returns the signer expected for artifact (a file name) of v:
-// the override if given, else the signer table (built-in when nil).
-func ExpectedSigner(v releases.Version, artifact string, override *verify.Identity, table *releases.Table) (verify.Identity, error) {
+// Expectation is what an artifact (a file name) of v must be: signed by
+// the override if given, else by the signer table's release manager for
+// v's line (built-in table when nil). It is the one place an Expect is
+// built; a lock file will add its pins here.
+func Expectation(v releases.Version, artifact string, override *verify.Identity, table *releases.Table) (verify.Expect, error) {
 	if override != nil {
-		return *override, nil
+		return verify.Expect{Identity: *override}, nil
 	}
 	if table == nil {
 		table = releases.DefaultTable()
 	}
 	s, err := table.SignerFor(v, artifact)
 	if err != nil {
-		return verify.Identity{}, err
+		return verify.Expect{}, err
 	}
-	return verify.Identity{SAN: s.Identity, Issuer: s.Issuer}, nil
+	return verify.Expect{Identity: verify.Identity{SAN: s.Identity, Issuer: s.Issuer}}, nil
 }
 
 // staleAge is how old a temp folder of an interrupted install must be
@@ -167,7 +168,7 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 		o.Format = releases.DefaultFormat
 	}
 	// Refuse a release no signer is known for before any work.
-	if _, err := ExpectedSigner(v, releases.Artifact{Version: v, Format: o.Format}.Name(), o.Identity, o.Signers); err != nil {
+	if _, err := Expectation(v, releases.Artifact{Version: v, Format: o.Format}.Name(), o.Identity, o.Signers); err != nil {
 		return nil, err
 	}
 	if o.Build != nil && o.Build.FreeThreaded && (v.Major < 3 || v.Major == 3 && v.Minor < 13) {
@@ -255,7 +256,7 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 		if err := buildInto(ctx, got.File, art, name, tmp, rc, &o); err != nil {
 			return nil, err
 		}
-	} else if _, err := extract.Extract(ctx, got.File, tmp.Path, extract.Options{Compression: compression(art.Format), StripPrefix: art.TopDir()}); err != nil {
+	} else if _, err := extract.Extract(ctx, got.File, tmp.Path, extract.Options{Compression: extract.Compression(art.Format.Compression()), StripPrefix: art.TopDir()}); err != nil {
 		return nil, err
 	}
 	if err := rc.write(tmp.Path); err != nil {
@@ -306,13 +307,10 @@ func cleanStale(h Home, o *Options) {
 	}
 }
 
-// InstallName is the folder name under versions/: the version, with a
-// "t" for a free-threaded build (the name uv and pyenv use).
+// InstallName is the folder name under versions/ (see
+// releases.InstallName).
 func InstallName(v releases.Version, b *BuildOptions) string {
-	if b != nil && b.FreeThreaded {
-		return v.String() + "t"
-	}
-	return v.String()
+	return releases.InstallName{Version: v, FreeThreaded: b != nil && b.FreeThreaded}.String()
 }
 
 // replacesSource: a build asked for where a source tree is installed
@@ -330,9 +328,3 @@ func (o *Options) alreadyInstalled(name string) (*Outcome, error) {
 	return &Outcome{Dir: dir, Receipt: rc, AlreadyInstalled: true}, nil
 }
 
-func compression(f releases.Format) extract.Compression {
-	if f == releases.TGZ {
-		return extract.Gzip
-	}
-	return extract.XZ
-}

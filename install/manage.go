@@ -24,15 +24,11 @@ var ErrNotInstalled = errors.New("not installed")
 // The version string is parsed first, so nothing outside versions/ can be
 // named.
 func Uninstall(ctx context.Context, h Home, version string) (string, error) {
-	base, ft := strings.CutSuffix(version, "t")
-	pv, err := releases.ParseVersion(base)
+	in, err := releases.ParseInstallName(version)
 	if err != nil {
 		return "", err
 	}
-	name := pv.String()
-	if ft {
-		name += "t"
-	}
+	name := in.String()
 	v := installName(name)
 	dir := h.VersionDir(name)
 	// Never through a link or in a folder others may write: the rename
@@ -88,9 +84,9 @@ func Find(h Home, spec releases.Spec) (Installed, error) {
 	var names []string
 	var broken []string
 	for _, r := range rows {
-		name, ft := strings.CutSuffix(r.Version, "t")
-		v, _ := releases.ParseVersion(name)
-		if ft != spec.FreeThreaded {
+		in, _ := releases.ParseInstallName(r.Version)
+		v := in.Version
+		if in.FreeThreaded != spec.FreeThreaded {
 			names = append(names, r.Version)
 			continue
 		}
@@ -129,11 +125,7 @@ func UninstallTarget(h Home, typed string) (string, error) {
 		return "", fmt.Errorf("%w: %v", ErrRequest, err)
 	}
 	if sp.Exact != nil {
-		name := sp.Exact.String()
-		if sp.FreeThreaded {
-			name += "t"
-		}
-		return name, nil
+		return releases.InstallName{Version: *sp.Exact, FreeThreaded: sp.FreeThreaded}.String(), nil
 	}
 	rows, err := List(h)
 	if err != nil {
@@ -141,9 +133,8 @@ func UninstallTarget(h Home, typed string) (string, error) {
 	}
 	var matches []string
 	for _, r := range rows {
-		name, ft := strings.CutSuffix(r.Version, "t")
-		v, err := releases.ParseVersion(name)
-		if err == nil && ft == sp.FreeThreaded && sp.Matches(v, true) {
+		in, err := releases.ParseInstallName(r.Version)
+		if err == nil && in.FreeThreaded == sp.FreeThreaded && sp.Matches(in.Version, true) {
 			matches = append(matches, r.Version)
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -17,10 +16,10 @@ import (
 	"github.com/pyfetch/pyfetch/extract"
 	"github.com/pyfetch/pyfetch/fetch"
 	"github.com/pyfetch/pyfetch/internal/atomicfile"
+	"github.com/pyfetch/pyfetch/internal/digest"
 	"github.com/pyfetch/pyfetch/internal/safefile"
 	"github.com/pyfetch/pyfetch/releases"
 	"github.com/pyfetch/pyfetch/verify"
-	"github.com/sigstore/sigstore-go/pkg/bundle"
 )
 
 // errForeignStays: a cached file another user could write cannot be
@@ -58,7 +57,7 @@ type Obtained struct {
 // file, re-hashed, verified; or download: hashed in flight, verified) →
 // the release check (the tarball's top folder names the version it is
 // served as). The caller closes File.
-func Obtain(ctx context.Context, art releases.Artifact, want verify.Identity, o *Options) (*Obtained, error) {
+func Obtain(ctx context.Context, art releases.Artifact, want verify.Expect, o *Options) (*Obtained, error) {
 	cdir := o.Home.CacheDir(art.Dir())
 	if err := os.MkdirAll(cdir, 0o755); err != nil {
 		return nil, err
@@ -74,7 +73,8 @@ func Obtain(ctx context.Context, art releases.Artifact, want verify.Identity, o 
 	}
 	defer l.Unlock()
 
-	b, bundleData, err := loadBundle(ctx, art, o)
+	scheme := o.scheme()
+	sig, bundleData, err := loadSignature(ctx, art, scheme, o)
 	if err != nil {
 		return nil, err
 	}
@@ -82,10 +82,11 @@ func Obtain(ctx context.Context, art releases.Artifact, want verify.Identity, o 
 	if err != nil {
 		return nil, err
 	}
+	scheme = verify.Sigstore{V: vf}
 	offline := o.Offline && !isFileURL(o.Mirror)
 
 	// A cached artifact is re-checked, re-hashed and re-verified on every use.
-	got, err := useCached(ctx, art, artPath, b, want, vf, o)
+	got, err := useCached(ctx, art, artPath, sig, want, scheme, o)
 	dst, transient := artPath, false
 	if errors.Is(err, errForeignStays) {
 		// Download to a name only this user writes, and unlink it once
@@ -96,7 +97,7 @@ func Obtain(ctx context.Context, art releases.Artifact, want verify.Identity, o 
 		return nil, err
 	}
 	if got != nil {
-		if err := saveBundle(cdir, art, bundleData); err != nil {
+		if err := saveSidecar(cdir, scheme.Sidecar(art.Name()), bundleData); err != nil {
 			got.File.Close()
 			return nil, err
 		}
@@ -115,7 +116,7 @@ func Obtain(ctx context.Context, art releases.Artifact, want verify.Identity, o 
 	check := func(r fetch.Result) error {
 		o.step("verifying %s", art.Name())
 		var err error
-		vres, err = vf.Verify(b, r.SHA256, want)
+		vres, err = scheme.Verify(sig, r.Digests, want)
 		if errors.Is(err, verify.ErrDigest) && fetch.LooksLikeHTML(r.Head) {
 			return fmt.Errorf("%w\n  the server returned an HTML page (%d bytes), not %s", err, r.Size, art.Name())
 		}
@@ -125,7 +126,7 @@ func Obtain(ctx context.Context, art releases.Artifact, want verify.Identity, o 
 		return CheckRelease(ctx, io.NewSectionReader(r.Body, 0, r.Size), art)
 	}
 	var resumed bool
-	f, _, err := o.Fetch.Download(ctx, artURL, dst, fetch.DefaultMaxBytes, func(r fetch.Result) error {
+	f, _, err := o.Fetch.DownloadHashing(ctx, artURL, dst, fetch.DefaultMaxBytes, scheme.Hashes(), func(r fetch.Result) error {
 		resumed = r.ResumedFrom > 0
 		return check(r)
 	})
@@ -134,7 +135,7 @@ func Obtain(ctx context.Context, art releases.Artifact, want verify.Identity, o 
 		// different file, a server that changed): once, from byte 0,
 		// before calling anything a verification failure.
 		o.notify("warning: %s, resumed from an earlier partial download, did not match its signed digest; downloading it again from the start", art.Name())
-		f, _, err = o.Fetch.Download(ctx, artURL, dst, fetch.DefaultMaxBytes, check)
+		f, _, err = o.Fetch.DownloadHashing(ctx, artURL, dst, fetch.DefaultMaxBytes, scheme.Hashes(), check)
 	}
 	if errors.Is(err, fetch.ErrNotFound) {
 		return nil, fmt.Errorf("%w (that version or format is not published on this mirror)", err)
@@ -145,7 +146,7 @@ func Obtain(ctx context.Context, art releases.Artifact, want verify.Identity, o 
 	if transient {
 		os.Remove(dst)
 	}
-	if err := saveBundle(cdir, art, bundleData); err != nil {
+	if err := saveSidecar(cdir, scheme.Sidecar(art.Name()), bundleData); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -156,7 +157,7 @@ func Obtain(ctx context.Context, art releases.Artifact, want verify.Identity, o 
 // useCached returns the cached artifact when it is present, trusted and
 // verifies; nil when there is none worth using (then a download follows,
 // or offline, an error).
-func useCached(ctx context.Context, art releases.Artifact, artPath string, b *bundle.Bundle, want verify.Identity, vf *verify.Verifier, o *Options) (*Obtained, error) {
+func useCached(ctx context.Context, art releases.Artifact, artPath string, sig verify.Signature, want verify.Expect, scheme verify.Scheme, o *Options) (*Obtained, error) {
 	offline := o.Offline && !isFileURL(o.Mirror)
 	f, err := safefile.Open(artPath)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -182,10 +183,10 @@ func useCached(ctx context.Context, art releases.Artifact, artPath string, b *bu
 	if err != nil {
 		return nil, err
 	}
-	sum, err := hashFile(f)
+	sums, err := digest.Reader(f, scheme.Hashes()...)
 	if err == nil {
 		var res *verify.Result
-		res, err = vf.Verify(b, sum, want)
+		res, err = scheme.Verify(sig, sums, want)
 		if err == nil {
 			if _, err = f.Seek(0, io.SeekStart); err == nil {
 				err = CheckRelease(ctx, f, art)
@@ -225,7 +226,7 @@ func useCached(ctx context.Context, art releases.Artifact, artPath string, b *bu
 // first entry must live in Python-<version>/; one header is read.
 // Artifacts that are not source tarballs pass.
 func CheckRelease(ctx context.Context, r io.Reader, art releases.Artifact) error {
-	name, err := extract.FirstEntry(ctx, r, compression(art.Format))
+	name, err := extract.FirstEntry(ctx, r, extract.Compression(art.Format.Compression()))
 	if err != nil {
 		return fmt.Errorf("%s: %w", art.Name(), err)
 	}
@@ -237,13 +238,14 @@ func CheckRelease(ctx context.Context, r io.Reader, art releases.Artifact) error
 		verify.ErrWrongRelease, art.TopDir(), art.Version, top, name, art.Name(), art.Version)
 }
 
-// loadBundle returns the artifact's bundle: from the mirror when online
-// (a bundle is tiny, and the mirror may have re-signed), else from the
-// cache.
-func loadBundle(ctx context.Context, art releases.Artifact, o *Options) (b *bundle.Bundle, data []byte, err error) {
-	cached := filepath.Join(o.Home.CacheDir(art.Dir()), art.BundleName())
+// loadSignature returns the artifact's signature sidecar in scheme: from
+// the mirror when online (it is tiny, and the mirror may have re-signed),
+// else from the cache.
+func loadSignature(ctx context.Context, art releases.Artifact, scheme verify.Scheme, o *Options) (sig verify.Signature, data []byte, err error) {
+	sidecar := scheme.Sidecar(art.Name())
+	cached := filepath.Join(o.Home.CacheDir(art.Dir()), sidecar)
 	if o.Offline && !isFileURL(o.Mirror) {
-		data, err = readCachedBundle(cached)
+		data, err = readCachedSidecar(cached, scheme)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil, fmt.Errorf("%w: offline and %s is not in the cache (run pyfetch install or fetch online first)", fetch.ErrNotFound, cached)
 		}
@@ -252,11 +254,12 @@ func loadBundle(ctx context.Context, art releases.Artifact, o *Options) (b *bund
 		if uerr != nil {
 			return nil, nil, uerr
 		}
-		data, err = o.Fetch.Get(ctx, artURL+".sigstore", verify.MaxBundleBytes+1)
+		sidecarURL := strings.TrimSuffix(artURL, art.Name()) + sidecar
+		data, err = o.Fetch.Get(ctx, sidecarURL, scheme.MaxSidecarBytes()+1)
 		if err != nil && !errors.Is(err, fetch.ErrNotFound) && !errors.Is(err, fetch.ErrTooLarge) && ctx.Err() == nil {
 			// The mirror is unreachable: a cached bundle is as good as a
 			// fresh one, since it is verified the same way.
-			if cachedData, cerr := readCachedBundle(cached); cerr == nil {
+			if cachedData, cerr := readCachedSidecar(cached, scheme); cerr == nil {
 				o.notify("warning: %v; using the cached bundle", err)
 				data, err = cachedData, nil
 			}
@@ -277,46 +280,29 @@ func loadBundle(ctx context.Context, art releases.Artifact, o *Options) (b *bund
 	if err != nil {
 		return nil, nil, err
 	}
-	b, err = verify.ParseBundle(data)
+	sig, err = scheme.Parse(data)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", art.BundleName(), err)
+		return nil, nil, fmt.Errorf("%s: %w", sidecar, err)
 	}
-	return b, data, nil
+	return sig, data, nil
 }
 
-// readCachedBundle reads a cached bundle without following a symlink or
-// blocking on a FIFO. A bundle is verified in full whoever wrote it, so
-// only its file type matters.
-func readCachedBundle(path string) ([]byte, error) {
-	return safefile.ReadRegular(path, verify.MaxBundleBytes)
+// readCachedSidecar reads a cached signature without following a symlink
+// or blocking on a FIFO. A signature is verified in full whoever wrote
+// it, so only its file type matters.
+func readCachedSidecar(path string, scheme verify.Scheme) ([]byte, error) {
+	return safefile.ReadRegular(path, scheme.MaxSidecarBytes())
 }
 
-func saveBundle(cdir string, art releases.Artifact, data []byte) error {
-	path := filepath.Join(cdir, art.BundleName())
-	if old, err := safefile.ReadFile(path, verify.MaxBundleBytes); err == nil && bytes.Equal(old, data) {
+func saveSidecar(cdir, name string, data []byte) error {
+	path := filepath.Join(cdir, name)
+	if old, err := safefile.ReadFile(path, int64(len(data))); err == nil && bytes.Equal(old, data) {
 		return nil
 	}
 	// A new file renamed over the path: a planted symlink or FIFO there
 	// is replaced, never written through.
 	return atomicfile.WriteFile(path, data, 0o644)
 }
-
-// hashWriter passes bytes on to w while hashing them.
-type hashWriter struct {
-	w io.Writer
-	h hash.Hash
-}
-
-func newHashWriter(w io.Writer) *hashWriter { return &hashWriter{w: w, h: sha256.New()} }
-
-func (hw *hashWriter) Write(p []byte) (int, error) {
-	n, err := hw.w.Write(p)
-	hw.h.Write(p[:n])
-	return n, err
-}
-
-// Sum is the SHA-256 of everything written so far.
-func (hw *hashWriter) Sum() []byte { return hw.h.Sum(nil) }
 
 func hashFile(f *os.File) ([]byte, error) {
 	h := sha256.New()

@@ -81,13 +81,9 @@ func VerifyFile(ctx context.Context, req VerifyFileRequest, v *verify.Verifier) 
 			return name, nil, fmt.Errorf("%w: neither the file's name nor the bundle's (%s) is a python.org name that says the release: name the files as python.org does, or pass --cert-identity and --cert-oidc-issuer to name the signer", ErrRequest, filepath.Base(req.Bundle))
 		}
 	}
-	want := req.Identity
-	if want == nil {
-		id, err := ExpectedSigner(nf.Version, named, nil, req.Signers)
-		if err != nil {
-			return name, nil, err
-		}
-		want = &id
+	want, err := Expectation(nf.Version, named, req.Identity, req.Signers)
+	if err != nil {
+		return name, nil, err
 	}
 	bf, err := safefile.OpenNamed(req.Bundle)
 	if err != nil {
@@ -98,7 +94,7 @@ func VerifyFile(ctx context.Context, req VerifyFileRequest, v *verify.Verifier) 
 	if err != nil {
 		return name, nil, fmt.Errorf("%s: %w", filepath.Base(req.Bundle), err)
 	}
-	res, err = v.Verify(b, digest, *want)
+	res, err = v.Verify(b, digest, want)
 	if err != nil || nf.Source == nil || file == nil {
 		// Not a tarball, or a bare digest: which release is inside
 		// cannot be seen (the CLI says so).

@@ -29,17 +29,6 @@ const (
 // runners and most broadband. See README.
 const DefaultFormat = TGZ
 
-// ParseFormat accepts "tgz" or "tar.xz" (also "xz" and "tar.gz").
-func ParseFormat(s string) (Format, error) {
-	switch strings.ToLower(strings.TrimPrefix(s, ".")) {
-	case "tgz", "tar.gz", "gz":
-		return TGZ, nil
-	case "tar.xz", "xz", "txz":
-		return TarXZ, nil
-	}
-	return "", fmt.Errorf("%w: %q (expected tgz or tar.xz)", ErrBadFormat, s)
-}
-
 // Artifact names one source-release file of a version.
 type Artifact struct {
 	Version Version
@@ -116,13 +105,13 @@ func ParseArtifactName(name string) (a Artifact, ok bool) {
 	if !ok {
 		return Artifact{}, false
 	}
-	for _, f := range []Format{TarXZ, TGZ} {
-		if vs, ok := strings.CutSuffix(rest, "."+string(f)); ok {
+	for _, k := range Kinds {
+		if vs, ok := strings.CutSuffix(rest, "."+string(k.Format)); ok {
 			v, err := ParseVersion(vs)
 			if err != nil {
 				return Artifact{}, false
 			}
-			return Artifact{Version: v, Format: f}, true
+			return Artifact{Version: v, Format: k.Format}, true
 		}
 	}
 	return Artifact{}, false

@@ -265,3 +265,26 @@ func scrubTUFCache(dir string) error {
 		return nil
 	})
 }
+
+// Load returns the Verifier for the trusted root o asks for, with the
+// root and where it came from. SCTs are required, except for a trusted
+// root the user named (o.File) that lists no CT log at all (a private
+// Sigstore instance, whose certificates cannot carry SCTs): the user
+// chose that root, and the weakening is said through o.Notify every time,
+// never silently. The public-good root (TUF or embedded) lists CT logs:
+// SCTs are always required with it.
+func Load(ctx context.Context, o RootOptions) (*Verifier, *root.TrustedRoot, string, error) {
+	tr, src, err := LoadTrustedRoot(ctx, o)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	var opts []Option
+	if src == SourceFile && len(tr.CTLogs()) == 0 {
+		opts = append(opts, WithoutSCTsUnsafe())
+		if o.Notify != nil {
+			o.Notify(fmt.Sprintf("note: the trusted root %s lists no CT log, so certificates are checked without SCTs (a private Sigstore instance)", o.File))
+		}
+	}
+	v, err := NewVerifier(tr, opts...)
+	return v, tr, src, err
+}

@@ -59,6 +59,8 @@ func (i Identity) String() string {
 
 // Result is what a successful verification established.
 type Result struct {
+	// Method is the Scheme that verified the artifact ("sigstore").
+	Method         string    `json:"method"`
 	Identity       Identity  `json:"signer"`
 	SHA256         string    `json:"sha256"`
 	LogIndex       int64     `json:"rekor_log_index"`
@@ -137,10 +139,13 @@ func ReadBundle(r io.Reader) (*bundle.Bundle, error) {
 	return ParseBundle(data)
 }
 
-// Verify checks that b signs the artifact whose SHA-256 is digest, for
-// identity want. The checks that produce the clearest messages (digest,
+// Verify checks that b signs the artifact whose SHA-256 is digest, as
+// expected (the signer's identity; the pinned digest and log entry when
+// set). The checks that produce the clearest messages (digest,
 // identity) run first; sigstore-go then re-checks everything.
-func (v *Verifier) Verify(b *bundle.Bundle, digest []byte, want Identity) (*Result, error) {
+func (v *Verifier) Verify(b *bundle.Bundle, digest []byte, expectation Expectation) (*Result, error) {
+	exp := expectation.expect()
+	want := exp.Identity
 	ms := b.GetMessageSignature()
 	if ms == nil {
 		return nil, fmt.Errorf("%w: expected a message signature", ErrBundle)
@@ -177,6 +182,10 @@ func (v *Verifier) Verify(b *bundle.Bundle, digest []byte, want Identity) (*Resu
 			out.IntegratedTime = t.UTC()
 		}
 	}
+	if err := exp.checkPins(digest, out); err != nil {
+		return nil, err
+	}
+	out.Method = SchemeSigstore
 	return out, nil
 }
 

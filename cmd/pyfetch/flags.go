@@ -193,30 +193,16 @@ func (c *common) homeDirs() (install.Home, error) {
 }
 
 // verifier loads the trusted root the flags ask for and builds the
-// verifier; it also returns the root and where it came from.
+// verifier (verify.Load decides the policy); it also returns the root
+// and where it came from.
 func (a *app) verifier(ctx context.Context, c *common, h install.Home) (*verify.Verifier, *root.TrustedRoot, string, error) {
-	tr, src, err := verify.LoadTrustedRoot(ctx, verify.RootOptions{
+	return verify.Load(ctx, verify.RootOptions{
 		File:     c.trustedRoot,
 		CacheDir: h.CacheRoot(),
 		Offline:  c.offline,
 		TUFURL:   a.getenv("PYFETCH_TUF_URL"),
 		Notify:   a.warn,
 	})
-	if err != nil {
-		return nil, nil, "", err
-	}
-	// SCTs are required, except for a trusted root the user named that
-	// lists no CT log at all (a private Sigstore instance): its
-	// certificates cannot carry SCTs, and the user chose that root. The
-	// public-good root (TUF or embedded) lists CT logs: always required.
-	var opts []verify.Option
-	if src == verify.SourceFile && len(tr.CTLogs()) == 0 {
-		opts = append(opts, verify.WithoutSCTsUnsafe())
-		// Never silently: say that this root weakens the check.
-		a.warn(fmt.Sprintf("note: the trusted root %s lists no CT log, so certificates are checked without SCTs (a private Sigstore instance)", c.trustedRoot))
-	}
-	v, err := verify.NewVerifier(tr, opts...)
-	return v, tr, src, err
 }
 
 func (a *app) mirrorFlags(fs *flag.FlagSet, c *common) {

@@ -194,7 +194,7 @@ func TestPlantedInstallIsNotInstalled(t *testing.T) {
 			e.vars["GITHUB_PATH"], e.vars["GITHUB_OUTPUT"] = ghPath, ghOut
 			code, stdout, stderr := e.run("path", "3.13")
 			if code == 0 || strings.Contains(stdout, "3.13.1") {
-				t.Errorf("path handed out the planted tree: exit %d, %q", code, stdout)
+				t.Errorf("path handed out the planted tree: exit %d, %q, %q", code, stdout, stderr)
 			}
 			if code, stdout, _ = e.run("list", "--json"); strings.Contains(stdout, `"signer"`) {
 				t.Errorf("list reports the planted tree as installed: exit %d, %s", code, stdout)

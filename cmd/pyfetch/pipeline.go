@@ -85,11 +85,7 @@ func (a *app) prepare(ctx context.Context, name string, args []string, extra fun
 	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "format" })
 	formats := []releases.Format{format}
 	if !explicit {
-		if releases.DefaultFormat == releases.TarXZ {
-			formats = []releases.Format{releases.TarXZ, releases.TGZ}
-		} else {
-			formats = []releases.Format{releases.TGZ, releases.TarXZ}
-		}
+		formats = releases.Formats(releases.DefaultFormat)
 	}
 	if err != nil {
 		return nil, err
