@@ -327,4 +327,3 @@ func (o *Options) alreadyInstalled(name string) (*Outcome, error) {
 	}
 	return &Outcome{Dir: dir, Receipt: rc, AlreadyInstalled: true}, nil
 }
-
