@@ -14,7 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pyfetch/pyfetch/build"
+	"github.com/pyfetch/pyfetch/compile"
 	"github.com/pyfetch/pyfetch/extract"
 	"github.com/pyfetch/pyfetch/internal/atomicdir"
 	"github.com/pyfetch/pyfetch/internal/safefile"
@@ -22,7 +22,7 @@ import (
 )
 
 // ErrBuildFailed wraps a failed build with the tail of its log.
-var ErrBuildFailed = build.ErrBuild
+var ErrBuildFailed = compile.ErrBuild
 
 // buildInto unpacks the verified source into a private build folder
 // (never into versions/), builds it with the final prefix, stages it with
@@ -100,7 +100,7 @@ func buildInto(ctx context.Context, src io.Reader, art releases.Artifact, name s
 		}
 		defer func() { <-g }()
 	}
-	res, err := build.Run(ctx, build.Options{
+	res, err := compile.Run(ctx, compile.Options{
 		Source:        source,
 		Prefix:        prefix,
 		Stage:         stage,
@@ -119,12 +119,12 @@ func buildInto(ctx context.Context, src io.Reader, art releases.Artifact, name s
 		if errors.Is(err, context.Canceled) {
 			return err
 		}
-		if errors.Is(err, build.ErrRequiredModule) {
+		if errors.Is(err, compile.ErrRequiredModule) {
 			// The tail of make install says nothing of it; configure's
 			// findings about the required modules do.
-			return fmt.Errorf("%w\n--- what configure found (from %s) ---\n%s\n--- full log: %s", err, logPath, build.Tail(logPath, 20, "ssl", "zlib"), logPath)
+			return fmt.Errorf("%w\n--- what configure found (from %s) ---\n%s\n--- full log: %s", err, logPath, compile.Tail(logPath, 20, "ssl", "zlib"), logPath)
 		}
-		return fmt.Errorf("%w\n--- last lines of %s ---\n%s\n--- full log: %s", err, logPath, build.Tail(logPath, 30), logPath)
+		return fmt.Errorf("%w\n--- last lines of %s ---\n%s\n--- full log: %s", err, logPath, compile.Tail(logPath, 30), logPath)
 	}
 	// The staged prefix replaces the (empty) temp folder: one rename on
 	// the same file system, then the usual atomic commit. (os.Rename
@@ -139,12 +139,12 @@ func buildInto(ctx context.Context, src io.Reader, art releases.Artifact, name s
 	}
 	rc.Build = &BuildInfo{Result: *res, Log: logPath, CacheKey: cacheKey(name, rc.SHA256, res)}
 	if len(res.Missing) > 0 {
-		o.notify("note: %s was built without %s\n%s", name, strings.Join(res.Missing, ", "), build.Advice(res.Missing, build.ReadOSRelease()))
+		o.notify("note: %s was built without %s\n%s", name, strings.Join(res.Missing, ", "), compile.Advice(res.Missing, compile.ReadOSRelease()))
 	}
 	return nil
 }
 
-func cacheKey(name, sourceSHA string, res *build.Result) string {
+func cacheKey(name, sourceSHA string, res *compile.Result) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n%s\n%s\n%s/%s\n%s\n", name, sourceSHA, strings.Join(res.ConfigureArgs, " "), runtime.GOOS, runtime.GOARCH, res.Compiler)
 	return "pyfetch-" + name + "-" + hex.EncodeToString(h.Sum(nil))[:16]

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pyfetch/pyfetch/build"
+	"github.com/pyfetch/pyfetch/compile"
 	"github.com/pyfetch/pyfetch/internal/atomicfile"
 	"github.com/pyfetch/pyfetch/internal/lock"
 	"github.com/pyfetch/pyfetch/internal/safefile"
@@ -107,11 +107,11 @@ type Receipt struct {
 	Build *BuildInfo `json:"build,omitempty"`
 }
 
-// BuildInfo is the build part of a receipt: what build.Run reports
+// BuildInfo is the build part of a receipt: what compile.Run reports
 // (configure arguments, compiler, make jobs, seconds, missing modules),
 // the log and a cache key.
 type BuildInfo struct {
-	build.Result
+	compile.Result
 	Log string `json:"log"`
 	// CacheKey hashes what determines the build (version, source sha256,
 	// configure arguments, OS/arch, compiler), for CI caches.

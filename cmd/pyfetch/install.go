@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/pyfetch/pyfetch/build"
+	"github.com/pyfetch/pyfetch/compile"
 	"github.com/pyfetch/pyfetch/install"
 	"github.com/pyfetch/pyfetch/internal/parallel"
 	"github.com/pyfetch/pyfetch/internal/textsafe"
@@ -41,7 +41,7 @@ func (a *app) install(ctx context.Context, args []string) error {
 		}
 		// A build needs a compiler: say so before downloading anything.
 		if bf.build {
-			return build.Preflight(nil)
+			return compile.Preflight(nil)
 		}
 		return nil
 	})

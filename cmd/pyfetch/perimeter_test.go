@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pyfetch/pyfetch/build"
+	"github.com/pyfetch/pyfetch/compile"
 	"github.com/pyfetch/pyfetch/install"
 	"github.com/pyfetch/pyfetch/internal/pyfetchtest"
 )
@@ -626,7 +626,7 @@ func TestBuildNeverOutlivesPyfetch(t *testing.T) {
 // ./configure wraps "not found" and was exit 3.
 func TestBuildFailureExitCode(t *testing.T) {
 	t.Parallel()
-	err := fmt.Errorf("%w: configure: %w", build.ErrBuild, &fs.PathError{Op: "fork/exec", Path: "./configure", Err: fs.ErrNotExist})
+	err := fmt.Errorf("%w: configure: %w", compile.ErrBuild, &fs.PathError{Op: "fork/exec", Path: "./configure", Err: fs.ErrNotExist})
 	if code := exitCode(err); code != exitBuild {
 		t.Errorf("exit %d, want %d", code, exitBuild)
 	}

@@ -9,7 +9,7 @@ import (
 	"io/fs"
 	"sync"
 
-	"github.com/pyfetch/pyfetch/build"
+	"github.com/pyfetch/pyfetch/compile"
 	"github.com/pyfetch/pyfetch/extract"
 	"github.com/pyfetch/pyfetch/fetch"
 	"github.com/pyfetch/pyfetch/install"
@@ -49,7 +49,7 @@ var exitTable = []struct {
 	{[]error{lock.ErrTimeout}, exitBusy},
 	{[]error{verify.ErrVerification}, exitVerify},
 	{[]error{extract.ErrUnsafe}, exitUnsafe},
-	{[]error{build.ErrBuild}, exitBuild},
+	{[]error{compile.ErrBuild}, exitBuild},
 	{[]error{releases.ErrUnsigned, releases.ErrUnknownLine}, exitUnsigned},
 	{[]error{fetch.ErrNotFound, install.ErrNotInstalled, fs.ErrNotExist}, exitNotFound},
 }

@@ -1,4 +1,4 @@
-// Package build turns a verified CPython source folder into an installed
+// Package compile turns a verified CPython source folder into an installed
 // prefix: ./configure --prefix=<final prefix>, make -j<N>, make install
 // into a staging folder (DESTDIR), the new interpreter's checks, and the
 // python/pip links. It knows nothing of trust, transport or where the
@@ -9,4 +9,4 @@
 // context kills the whole group (no compiler keeps running); configure
 // and make output goes to the caller's log, never to the terminal; a
 // build whose ssl or zlib cannot be imported fails (ErrRequiredModule).
-package build
+package compile
