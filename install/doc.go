@@ -1,10 +1,11 @@
-// Package install is pyfetch's pipeline, in a fixed order: take the
-// version's lock → load the bundle → obtain the artifact (download while
-// hashing, or re-hash the cached copy) → verify → unpack into a temp dir →
-// write the receipt → rename into versions/.
+// Package install manages what is installed: it makes a version an
+// install (lock → obtain a verified artifact from the store → unpack or
+// build into a private temp folder → receipt → atomic rename), and
+// lists, finds and uninstalls installs, believing only folders and
+// receipts that are the user's own.
 //
-// Guarantees: nothing is unpacked before verification succeeded; a cached
-// artifact is re-verified on every use and never trusted because it is in
-// the cache; concurrent processes sharing a home serialise per version and
-// per cache file; an install that fails leaves versions/ as it was.
+// Guarantees: nothing is unpacked before verification succeeded;
+// concurrent processes sharing a home serialise per version; an install
+// that fails leaves versions/ as it was; "installed" means a folder only
+// the user can change with a receipt only the user wrote.
 package install

@@ -9,37 +9,23 @@ import (
 	"time"
 
 	"github.com/pyfetch/pyfetch/extract"
-	"github.com/pyfetch/pyfetch/fetch"
+	"github.com/pyfetch/pyfetch/home"
 	"github.com/pyfetch/pyfetch/internal/atomicdir"
 	"github.com/pyfetch/pyfetch/internal/lock"
 	"github.com/pyfetch/pyfetch/internal/safefile"
 	"github.com/pyfetch/pyfetch/releases"
-	"github.com/pyfetch/pyfetch/verify"
+	"github.com/pyfetch/pyfetch/store"
 )
 
-// Options configure Install. Home, Mirror and Trust are required.
+// Options configure Install: where artifacts come from (the Store:
+// home, mirror, trust) and what to make of them.
 type Options struct {
-	Home   Home
-	Mirror string
+	store.Store
 	// Format is the preferred archive format; with AnyFormat the other
 	// one is used when the mirror (or cache) has no signed artifact in it.
 	Format    releases.Format
 	AnyFormat bool
-	Offline   bool
 	Force     bool
-	Identity  *verify.Identity // overrides the signer table when set
-	Signers   *releases.Table  // nil means the built-in table
-	Fetch     *fetch.Client
-	// Trust builds the verifier on first need and returns it with where
-	// its trusted root came from (verify.Source*): an install that finds
-	// the version already there never loads a trusted root (no TUF round
-	// trip). Callers memoise it; install calls it once per artifact.
-	Trust func() (*verify.Verifier, string, error)
-	// Notify receives diagnostics (stderr in the CLI).
-	Notify func(string)
-	// Step, when set, is told of each step after a download (verifying,
-	// unpacking), so a run is never silent for seconds.
-	Step func(string)
 	// Now is the clock for receipts (time.Now when nil).
 	Now func() time.Time
 	// Build, when set, compiles the verified source into a working
@@ -67,91 +53,12 @@ type BuildOptions struct {
 	Gate chan struct{}
 }
 
-// obtainFormat obtains v's artifact in o.Format or, with o.AnyFormat,
-// in the other format when the first is not on the mirror (or in the
-// cache) with a bundle, and says which it used. Without AnyFormat, a
-// missing artifact's error says when the other format is available.
-func obtainFormat(ctx context.Context, v releases.Version, o *Options) (releases.Artifact, *Obtained, error) {
-	first := releases.Artifact{Version: v, Format: o.Format}
-	other := releases.Artifact{Version: v, Format: releases.Formats(o.Format)[1]}
-	try := func(art releases.Artifact) (*Obtained, error) {
-		want, err := Expectation(v, art.Name(), o.Identity, o.Signers)
-		if err != nil {
-			return nil, err
-		}
-		return Obtain(ctx, art, want, o)
-	}
-	got, err := try(first)
-	if err == nil || !errors.Is(err, fetch.ErrNotFound) {
-		return first, got, err
-	}
-	if !o.AnyFormat {
-		if _, _, berr := loadSignature(ctx, other, o.scheme(), o); berr == nil {
-			err = fmt.Errorf("%w\n  %s and its bundle are available: use --format %s", err, other.Name(), other.Format)
-		}
-		return first, nil, err
-	}
-	got, err2 := try(other)
-	if err2 == nil {
-		o.notify("note: no signed %s there; using %s", first.Name(), other.Name())
-		return other, got, nil
-	}
-	if errors.Is(err2, fetch.ErrNotFound) {
-		// The preferred format's error says more; say the other was tried.
-		return first, nil, fmt.Errorf("%w (nor a signed %s)", err, other.Name())
-	}
-	return other, nil, err2
-}
-
-// scheme is the signature scheme artifacts are verified with. Until the
-// trusted root is loaded (after the sidecar is fetched, so that "already
-// installed" and a missing bundle never cost a TUF round trip) it can
-// name and parse sidecars but not verify.
-func (o *Options) scheme() verify.Scheme { return verify.Sigstore{} }
-
-func (o *Options) trust() (*verify.Verifier, string, error) {
-	if o.Trust == nil {
-		return nil, "", errors.New("install: no trusted root configured")
-	}
-	return o.Trust()
-}
-
-func (o *Options) step(format string, args ...any) {
-	if o.Step != nil {
-		o.Step(fmt.Sprintf(format, args...))
-	}
-}
-
-func (o *Options) notify(format string, args ...any) {
-	if o.Notify != nil {
-		o.Notify(fmt.Sprintf(format, args...))
-	}
-}
-
 // Outcome is what Install did.
 type Outcome struct {
 	Dir              string   `json:"path"`
 	Receipt          *Receipt `json:"receipt"`
 	AlreadyInstalled bool     `json:"already_installed"`
 	Downloaded       bool     `json:"downloaded"`
-}
-
-// Expectation is what an artifact (a file name) of v must be: signed by
-// the override if given, else by the signer table's release manager for
-// v's line (built-in table when nil). It is the one place an Expect is
-// built; a lock file will add its pins here.
-func Expectation(v releases.Version, artifact string, override *verify.Identity, table *releases.Table) (verify.Expect, error) {
-	if override != nil {
-		return verify.Expect{Identity: *override}, nil
-	}
-	if table == nil {
-		table = releases.DefaultTable()
-	}
-	s, err := table.SignerFor(v, artifact)
-	if err != nil {
-		return verify.Expect{}, err
-	}
-	return verify.Expect{Identity: verify.Identity{SAN: s.Identity, Issuer: s.Issuer}}, nil
 }
 
 // staleAge is how old a temp folder of an interrupted install must be
@@ -168,7 +75,7 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 		o.Format = releases.DefaultFormat
 	}
 	// Refuse a release no signer is known for before any work.
-	if _, err := Expectation(v, releases.Artifact{Version: v, Format: o.Format}.Name(), o.Identity, o.Signers); err != nil {
+	if _, err := store.Expectation(v, releases.Artifact{Version: v, Format: o.Format}.Name(), o.Identity, o.Signers); err != nil {
 		return nil, err
 	}
 	if o.Build != nil && o.Build.FreeThreaded && (v.Major < 3 || v.Major == 3 && v.Minor < 13) {
@@ -179,11 +86,11 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 	// Install trees are renamed into place by path, and whatever is found
 	// there is believed to be an install: nobody else may be able to
 	// change this folder. Checked before anything in it is read.
-	if err := o.Home.checkVersions(); errors.Is(err, fs.ErrNotExist) {
+	if err := checkVersions(o.Home); errors.Is(err, fs.ErrNotExist) {
 		if err := os.MkdirAll(o.Home.Versions(), 0o755); err != nil {
 			return nil, err
 		}
-		if err := o.Home.checkVersions(); err != nil {
+		if err := checkVersions(o.Home); err != nil {
 			return nil, err
 		}
 	} else if err != nil {
@@ -198,7 +105,7 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 		o.Force = true
 	}
 	cleanStale(o.Home, &o)
-	l, err := o.Home.lock(ctx, o.Home.lockPath(name), "installing "+name, o.Notify)
+	l, err := o.Home.Lock(ctx, o.Home.LockPath(name), "installing "+name, o.Notify)
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +128,7 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 		}
 	}
 
-	art, got, err := obtainFormat(ctx, v, &o)
+	art, got, err := o.ObtainFormat(ctx, v, o.Format, o.AnyFormat)
 	if err != nil {
 		return nil, err
 	}
@@ -282,7 +189,7 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 // of any age (a build runs under its version's lock, so an unlocked one
 // is dead, and each holds a whole source tree), skipping any version an
 // install holds the lock of right now.
-func cleanStale(h Home, o *Options) {
+func cleanStale(h home.Home, o *Options) {
 	for _, parent := range []struct {
 		dir    string
 		minAge time.Duration
@@ -295,7 +202,7 @@ func cleanStale(h Home, o *Options) {
 			continue
 		}
 		for _, st := range stale {
-			l, ok, err := lock.TryAcquire(h.lockPath(st.Name), true)
+			l, ok, err := lock.TryAcquire(h.LockPath(st.Name), true)
 			if err != nil || !ok {
 				continue
 			}
@@ -321,9 +228,21 @@ func (o *Options) replacesSource(rc *Receipt) bool {
 
 func (o *Options) alreadyInstalled(name string) (*Outcome, error) {
 	dir := o.Home.VersionDir(name)
-	rc, err := o.Home.readInstall(name)
+	rc, err := readInstall(o.Home, name)
 	if err != nil {
 		return nil, fmt.Errorf("%s exists but has no readable pyfetch receipt (remove it or use --force): %w", dir, err)
 	}
 	return &Outcome{Dir: dir, Receipt: rc, AlreadyInstalled: true}, nil
+}
+
+func (o *Options) notify(format string, args ...any) {
+	if o.Notify != nil {
+		o.Notify(fmt.Sprintf(format, args...))
+	}
+}
+
+func (o *Options) step(format string, args ...any) {
+	if o.Step != nil {
+		o.Step(fmt.Sprintf(format, args...))
+	}
 }

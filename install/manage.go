@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/pyfetch/pyfetch/home"
 	"github.com/pyfetch/pyfetch/internal/atomicdir"
 	"github.com/pyfetch/pyfetch/releases"
 )
@@ -19,11 +20,15 @@ import (
 // ErrNotInstalled means the version asked for is not installed.
 var ErrNotInstalled = errors.New("not installed")
 
+// ErrRequest marks a request that cannot be acted on as asked (the CLI
+// reports it as a usage error).
+var ErrRequest = errors.New("invalid request")
+
 // Uninstall removes an installed version atomically: under the version's
 // lock the tree is renamed out of versions/<v> in one step, then deleted.
 // The version string is parsed first, so nothing outside versions/ can be
 // named.
-func Uninstall(ctx context.Context, h Home, version string) (string, error) {
+func Uninstall(ctx context.Context, h home.Home, version string) (string, error) {
 	in, err := releases.ParseInstallName(version)
 	if err != nil {
 		return "", err
@@ -33,12 +38,12 @@ func Uninstall(ctx context.Context, h Home, version string) (string, error) {
 	dir := h.VersionDir(name)
 	// Never through a link or in a folder others may write: the rename
 	// and delete below go by path.
-	if err := h.checkVersions(); errors.Is(err, fs.ErrNotExist) {
+	if err := checkVersions(h); errors.Is(err, fs.ErrNotExist) {
 		return "", fmt.Errorf("%w: %s is not in %s", ErrNotInstalled, v, h.Versions())
 	} else if err != nil {
 		return "", err
 	}
-	l, err := h.lock(ctx, h.lockPath(name), "installing "+name, nil)
+	l, err := h.Lock(ctx, h.LockPath(name), "installing "+name, nil)
 	if err != nil {
 		return "", err
 	}
@@ -76,7 +81,7 @@ func Uninstall(ctx context.Context, h Home, version string) (string, error) {
 }
 
 // Find returns the newest installed version matching spec.
-func Find(h Home, spec releases.Spec) (Installed, error) {
+func Find(h home.Home, spec releases.Spec) (Installed, error) {
 	rows, err := List(h)
 	if err != nil {
 		return Installed{}, err
@@ -119,7 +124,7 @@ func (n installName) String() string { return string(n) }
 // UninstallTarget turns what a user typed into the install to remove: an
 // exact version as is; a line or major ("3.13", "3") when exactly one
 // install matches it, and a usage error listing them when several do.
-func UninstallTarget(h Home, typed string) (string, error) {
+func UninstallTarget(h home.Home, typed string) (string, error) {
 	sp, err := releases.ParseSpec(typed)
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrRequest, err)

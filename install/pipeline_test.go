@@ -13,8 +13,10 @@ import (
 
 	"github.com/pyfetch/pyfetch/extract"
 	"github.com/pyfetch/pyfetch/fetch"
+	"github.com/pyfetch/pyfetch/home"
 	"github.com/pyfetch/pyfetch/internal/pyfetchtest"
 	"github.com/pyfetch/pyfetch/releases"
+	"github.com/pyfetch/pyfetch/store"
 	"github.com/pyfetch/pyfetch/verify"
 )
 
@@ -49,17 +51,19 @@ func newFixture(t *testing.T) *fixture {
 	notes := []string{}
 	f := &fixture{ss: ss, mirror: m, trusts: &trusts, notes: &notes}
 	f.opts = Options{
-		Home:   Home{Root: t.TempDir()},
-		Mirror: m.URL(),
-		Format: releases.TarXZ,
-		Fetch:  &fetch.Client{RetryWait: time.Millisecond, Retries: 1},
-		Trust: func() (*verify.Verifier, string, error) {
-			mu.Lock()
-			defer mu.Unlock()
-			trusts++
-			return v, verify.SourceFile, nil
+		Store: store.Store{
+			Home:   home.Home{Root: t.TempDir()},
+			Mirror: releases.MustMirror(m.URL()),
+			Fetch:  &fetch.Client{RetryWait: time.Millisecond, Retries: 1},
+			Trust: func() (*verify.Verifier, string, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				trusts++
+				return v, verify.SourceFile, nil
+			},
+			Notify: func(s string) { mu.Lock(); notes = append(notes, s); mu.Unlock() },
 		},
-		Notify: func(s string) { mu.Lock(); notes = append(notes, s); mu.Unlock() },
+		Format: releases.TarXZ,
 	}
 	return f
 }
@@ -216,54 +220,7 @@ func TestParallelInstallsOneDownload(t *testing.T) {
 	assertVersions(t, f.opts.Home, "3.13.1")
 }
 
-func TestPrimeAndFormatFallback(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t)
-	f.mirror.Publish(t, f.ss, "3.13.1", "tar.xz", thomas, google, nil)
-	o := f.opts
-	o.Format = releases.TGZ
-	if _, _, err := Prime(context.Background(), mustVersion(t, "3.13.1"), o); !errors.Is(err, fetch.ErrNotFound) || !strings.Contains(err.Error(), "use --format tar.xz") {
-		t.Fatalf("explicit tgz: %v", err)
-	}
-	o.AnyFormat = true
-	res, downloaded, err := Prime(context.Background(), mustVersion(t, "3.13.1"), o)
-	if err != nil || !downloaded || res.Identity.SAN != thomas {
-		t.Fatalf("any format: %+v %v %v", res, downloaded, err)
-	}
-	if !strings.Contains(strings.Join(*f.notes, "\n"), "using Python-3.13.1.tar.xz") {
-		t.Errorf("fallback not said: %q", *f.notes)
-	}
-	entries, err := CacheList(f.opts.Home)
-	if err != nil || len(entries) != 1 || !entries[0].HasBundle {
-		t.Fatalf("cache: %+v %v", entries, err)
-	}
-	assertVersions(t, f.opts.Home)
-}
-
-func TestCachePruneSelection(t *testing.T) {
-	t.Parallel()
-	now := time.Now()
-	tests := []struct {
-		name string
-		o    PruneOptions
-		e    CacheEntry
-		want bool
-	}{
-		{"fresh, not installed", PruneOptions{Now: now}, CacheEntry{LastUsed: now.Add(-time.Hour)}, false},
-		{"old, not installed", PruneOptions{Now: now}, CacheEntry{LastUsed: now.Add(-31 * 24 * time.Hour)}, true},
-		{"old, installed", PruneOptions{Now: now}, CacheEntry{LastUsed: now.Add(-31 * 24 * time.Hour), InUse: true}, false},
-		{"older-than, installed", PruneOptions{Now: now, OlderThan: time.Hour}, CacheEntry{LastUsed: now.Add(-2 * time.Hour), InUse: true}, true},
-		{"older-than, fresh", PruneOptions{Now: now, OlderThan: time.Hour}, CacheEntry{LastUsed: now}, false},
-		{"clean", PruneOptions{Now: now, All: true}, CacheEntry{LastUsed: now, InUse: true}, true},
-	}
-	for _, tc := range tests {
-		if got := tc.o.selects(tc.e); got != tc.want {
-			t.Errorf("%s: selects = %v, want %v", tc.name, got, tc.want)
-		}
-	}
-}
-
-func assertVersions(t *testing.T, h Home, want ...string) {
+func assertVersions(t *testing.T, h home.Home, want ...string) {
 	t.Helper()
 	ents, _ := os.ReadDir(h.Versions())
 	var got []string

@@ -48,54 +48,84 @@ func (a Artifact) Dir() string { return a.Version.Final().String() }
 // TopDir is the single folder every source tarball entry lives under.
 func (a Artifact) TopDir() string { return "Python-" + a.Version.String() }
 
-// URL joins the artifact's path onto a mirror root (http, https or file).
-func (a Artifact) URL(mirror string) (string, error) {
-	base, err := ParseMirror(mirror)
-	if err != nil {
-		return "", err
-	}
-	return base.JoinPath(a.Dir(), a.Name()).String(), nil
-}
+// URL is the artifact's URL on mirror m.
+func (a Artifact) URL(m Mirror) string { return m.File(a.Dir(), a.Name()) }
+
+// Mirror is a python.org-shaped mirror root (http, https or a local
+// folder), parsed and checked once; every URL on it is joined from parts,
+// never concatenated.
+type Mirror struct{ u url.URL }
 
 // ParseMirror checks a mirror root URL: http(s) or file, nothing else.
 // An absolute folder path is taken as a file:// URL.
-func ParseMirror(mirror string) (*url.URL, error) {
+func ParseMirror(mirror string) (Mirror, error) {
 	if strings.HasPrefix(mirror, "/") {
-		return &url.URL{Scheme: "file", Path: strings.TrimSuffix(mirror, "/") + "/"}, nil
+		return Mirror{url.URL{Scheme: "file", Path: strings.TrimSuffix(mirror, "/") + "/"}}, nil
 	}
 	u, err := url.Parse(mirror)
 	if err != nil {
-		return nil, fmt.Errorf("mirror %q: %w", mirror, err)
+		return Mirror{}, fmt.Errorf("mirror %q: %w", mirror, err)
 	}
 	switch u.Scheme {
 	case "http", "https":
 		if u.Host == "" {
-			return nil, fmt.Errorf("mirror %q: expected a host after %s://", mirror, u.Scheme)
+			return Mirror{}, fmt.Errorf("mirror %q: expected a host after %s://", mirror, u.Scheme)
 		}
 	case "file":
 		// file://host/... or file://./rel would silently mean another folder.
 		if u.Path == "" || (u.Host != "" && u.Host != "localhost") || u.Opaque != "" {
-			return nil, fmt.Errorf("mirror %q: expected file:///absolute/folder", mirror)
+			return Mirror{}, fmt.Errorf("mirror %q: expected file:///absolute/folder", mirror)
 		}
 		u.Host = ""
 	default:
-		return nil, fmt.Errorf("mirror %q: expected an http://, https:// or file:// URL", mirror)
+		return Mirror{}, fmt.Errorf("mirror %q: expected an http://, https:// or file:// URL", mirror)
 	}
 	u.RawQuery, u.Fragment = "", ""
 	if !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"
 	}
-	return u, nil
+	return Mirror{*u}, nil
 }
+
+// MustMirror is ParseMirror for a mirror known to be good (a constant, a
+// test's server); it panics otherwise.
+func MustMirror(mirror string) Mirror {
+	m, err := ParseMirror(mirror)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// String is the mirror's canonical URL, with a trailing slash.
+func (m Mirror) String() string { return m.u.String() }
+
+// Folder returns the local folder of a file:// mirror, and whether it is
+// one.
+func (m Mirror) Folder() (string, bool) { return m.u.Path, m.u.Scheme == "file" }
+
+// Dir is the URL of folder rel ("" for the root), with a trailing slash.
+func (m Mirror) Dir(rel string) string {
+	if rel == "" {
+		return m.String()
+	}
+	return m.u.JoinPath(rel).String() + "/"
+}
+
+// File is the URL of file name in folder dir.
+func (m Mirror) File(dir, name string) string { return m.u.JoinPath(dir, name).String() }
+
+// IsZero reports an unset Mirror.
+func (m Mirror) IsZero() bool { return m.u.Scheme == "" }
 
 // NormalizeMirror returns the canonical form of a mirror root: a URL with
 // a trailing slash, absolute paths turned into file:// URLs.
 func NormalizeMirror(mirror string) (string, error) {
-	u, err := ParseMirror(mirror)
+	m, err := ParseMirror(mirror)
 	if err != nil {
 		return "", err
 	}
-	return u.String(), nil
+	return m.String(), nil
 }
 
 // ParseArtifactName recognises a source tarball's file name

@@ -62,7 +62,8 @@ func TestArtifactLocation(t *testing.T) {
 	}
 	for _, tc := range tests {
 		v, _ := ParseVersion(tc.version)
-		got, err := Artifact{v, tc.format}.URL(tc.mirror)
+		m, err := ParseMirror(tc.mirror)
+		got := Artifact{v, tc.format}.URL(m)
 		if err != nil || got != tc.want {
 			t.Errorf("URL(%s, %s) = %q, %v; want %q", tc.version, tc.mirror, got, err, tc.want)
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pyfetch/pyfetch/install"
+	"github.com/pyfetch/pyfetch/store"
 )
 
 func (a *app) cache(ctx context.Context, args []string) error {
@@ -38,12 +39,12 @@ func (a *app) cache(ctx context.Context, args []string) error {
 		return err
 	}
 	if sub == "ls" {
-		rows, err := install.CacheList(h)
+		rows, err := store.CacheList(h, install.InUse(h))
 		if err != nil {
 			return err
 		}
 		if rows == nil {
-			rows = []install.CacheEntry{}
+			rows = []store.CacheEntry{}
 		}
 		if c.jsonOut {
 			return a.printJSON(map[string]any{"cached": rows})
@@ -58,7 +59,7 @@ func (a *app) cache(ctx context.Context, args []string) error {
 		fmt.Fprintf(a.stderr, "%s, %.1f MB in %s\n", plural(len(rows), "artifact"), mbOf(rows), h.CacheRoot())
 		return nil
 	}
-	res, err := install.CachePrune(ctx, h, install.PruneOptions{OlderThan: *older, All: sub == "clean", DryRun: *dry})
+	res, err := store.CachePrune(ctx, h, store.PruneOptions{OlderThan: *older, All: sub == "clean", DryRun: *dry, InUse: install.InUse(h)})
 	if err != nil {
 		return err
 	}
@@ -80,7 +81,7 @@ func (a *app) cache(ctx context.Context, args []string) error {
 	}
 	why := ""
 	if sub == "prune" && *older == 0 {
-		why = fmt.Sprintf(" (prune keeps what an install came from and what was fetched or used in the last %d days; cache clean removes everything)", int(install.DefaultKeepRecent.Hours()/24))
+		why = fmt.Sprintf(" (prune keeps what an install came from and what was fetched or used in the last %d days; cache clean removes everything)", int(store.DefaultKeepRecent.Hours()/24))
 	}
 	logs := ""
 	if n := len(res.RemovedLogs) + len(res.KeptLogs); n > 0 {
@@ -94,7 +95,7 @@ func (a *app) cache(ctx context.Context, args []string) error {
 	return nil
 }
 
-func mbOf(rows []install.CacheEntry) float64 {
+func mbOf(rows []store.CacheEntry) float64 {
 	var total int64
 	for _, e := range rows {
 		total += e.Size

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 
-	"github.com/pyfetch/pyfetch/install"
 	"github.com/pyfetch/pyfetch/internal/parallel"
 )
 
@@ -26,7 +25,7 @@ func (a *app) fetch(ctx context.Context, args []string) error {
 	rows := make([]*row, len(p.versions))
 	errs := parallel.Each(len(p.versions), jobs, func(i int) error {
 		v := p.versions[i]
-		res, fetched, err := install.Prime(ctx, v, p.opts)
+		res, fetched, err := p.opts.Prime(ctx, v, p.opts.Format, p.opts.AnyFormat)
 		err = p.explain(ctx, v, err)
 		if err != nil {
 			return fmt.Errorf("fetch %s: %w", v, err)

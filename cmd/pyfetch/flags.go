@@ -14,9 +14,11 @@ import (
 	"time"
 
 	"github.com/pyfetch/pyfetch/fetch"
+	"github.com/pyfetch/pyfetch/home"
 	"github.com/pyfetch/pyfetch/install"
 	"github.com/pyfetch/pyfetch/internal/lock"
 	"github.com/pyfetch/pyfetch/releases"
+	"github.com/pyfetch/pyfetch/resolve"
 	"github.com/pyfetch/pyfetch/verify"
 	"github.com/sigstore/sigstore-go/pkg/root"
 )
@@ -185,17 +187,17 @@ func (c *common) identityOverride() (*verify.Identity, error) {
 	return &verify.Identity{SAN: c.identity, Issuer: c.issuer}, nil
 }
 
-func (c *common) homeDirs() (install.Home, error) {
+func (c *common) homeDirs() (home.Home, error) {
 	if c.home == "" {
-		return install.Home{}, fmt.Errorf("%w: cannot tell where pyfetch's data goes: set PYFETCH_HOME or HOME", errUsage)
+		return home.Home{}, fmt.Errorf("%w: cannot tell where pyfetch's data goes: set PYFETCH_HOME or HOME", errUsage)
 	}
-	return install.Home{Root: c.home, Cache: c.cache, LockTimeout: c.lockTimeout}, nil
+	return home.Home{Root: c.home, Cache: c.cache, LockTimeout: c.lockTimeout}, nil
 }
 
 // verifier loads the trusted root the flags ask for and builds the
 // verifier (verify.Load decides the policy); it also returns the root
 // and where it came from.
-func (a *app) verifier(ctx context.Context, c *common, h install.Home) (*verify.Verifier, *root.TrustedRoot, string, error) {
+func (a *app) verifier(ctx context.Context, c *common, h home.Home) (*verify.Verifier, *root.TrustedRoot, string, error) {
 	return verify.Load(ctx, verify.RootOptions{
 		File:     c.trustedRoot,
 		CacheDir: h.CacheRoot(),
@@ -222,12 +224,16 @@ func parseSpecs(pos []string) ([]releases.Spec, error) {
 	return specs, nil
 }
 
-func (a *app) resolver(c *common, h install.Home, fc *fetch.Client) *install.Resolver {
+func (a *app) resolver(c *common, h home.Home, fc *fetch.Client) *resolve.Resolver {
 	ttl, err := parseDuration(a.getenv("PYFETCH_INDEX_TTL"))
 	if err != nil {
 		ttl = 0 // reported as a usage error by flags
 	}
-	return &install.Resolver{Home: h, Mirror: c.mirror, Fetch: fc, TTL: ttl, Offline: c.offline, Notify: a.warn}
+	m, err := releases.ParseMirror(c.mirror)
+	if err != nil {
+		m = releases.MustMirror(releases.DefaultMirror) // c.mirror was checked by prepare
+	}
+	return &resolve.Resolver{Home: h, Mirror: m, Fetch: fc, TTL: ttl, Offline: c.offline, Notify: a.warn, Installed: install.Answer(h)}
 }
 
 // signerTable is the built-in table plus the signers file, if any; every

@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/pyfetch/pyfetch/install"
 	"github.com/pyfetch/pyfetch/releases"
+	"github.com/pyfetch/pyfetch/store"
 	"github.com/pyfetch/pyfetch/verify"
 )
 
@@ -40,7 +40,7 @@ func (a *app) mirror(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	versions, err := install.ResolveCached(ctx, h, specs)
+	versions, err := store.ResolveCached(ctx, h, specs)
 	if err != nil {
 		return err
 	}
@@ -53,8 +53,8 @@ func (a *app) mirror(ctx context.Context, args []string) error {
 		return err
 	}
 	trust := func() (*verify.Verifier, string, error) { return v, src, nil }
-	opts := install.Options{Home: h, Identity: id, Signers: table, Trust: trust}
-	out, err := install.Export(ctx, h, pos[0], versions, opts, rootJSON)
+	st := &store.Store{Home: h, Identity: id, Signers: table, Trust: trust}
+	out, err := st.Export(ctx, pos[0], versions, rootJSON)
 	dir, _ := filepath.Abs(pos[0])
 	if !c.jsonOut {
 		for _, name := range out {

@@ -12,6 +12,8 @@ import (
 	"github.com/pyfetch/pyfetch/fetch"
 	"github.com/pyfetch/pyfetch/install"
 	"github.com/pyfetch/pyfetch/releases"
+	"github.com/pyfetch/pyfetch/resolve"
+	"github.com/pyfetch/pyfetch/store"
 	"github.com/pyfetch/pyfetch/verify"
 )
 
@@ -43,7 +45,7 @@ func versionNames(vs []releases.Version) []string {
 // pipeline is what install and fetch share: parsed flags, resolved
 // versions and ready options.
 type pipeline struct {
-	resolver *install.Resolver
+	resolver *resolve.Resolver
 	step     func(string)
 	c        common
 	versions []releases.Version
@@ -152,8 +154,11 @@ func (a *app) prepare(ctx context.Context, name string, args []string, extra fun
 		return v, src, verr
 	}
 	p.opts = install.Options{
-		Home: h, Mirror: c.mirror, Format: format, AnyFormat: !explicit, Offline: c.offline,
-		Identity: id, Signers: table, Fetch: fc, Trust: trust, Notify: a.warn, Step: p.step,
+		Store: store.Store{
+			Home: h, Mirror: p.resolver.Mirror, Offline: c.offline,
+			Identity: id, Signers: table, Fetch: fc, Trust: trust, Notify: a.warn, Step: p.step,
+		},
+		Format: format, AnyFormat: !explicit,
 	}
 	return p, nil
 }

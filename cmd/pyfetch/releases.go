@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"github.com/pyfetch/pyfetch/fetch"
-	"github.com/pyfetch/pyfetch/install"
 	"github.com/pyfetch/pyfetch/releases"
+	"github.com/pyfetch/pyfetch/resolve"
 )
 
 func (a *app) signers(args []string) error {
@@ -75,7 +75,7 @@ func (a *app) releases(ctx context.Context, args []string) error {
 	}
 	if c.jsonOut {
 		if offers == nil {
-			offers = []install.Offer{}
+			offers = []resolve.Offer{}
 		}
 		return a.printJSON(map[string]any{"mirror": c.mirror, "releases": offers})
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pyfetch/pyfetch/install"
 	"github.com/pyfetch/pyfetch/internal/pyfetchtest"
+	"github.com/pyfetch/pyfetch/resolve"
 )
 
 const (
@@ -92,7 +93,7 @@ func TestManageInstalls(t *testing.T) {
 	// releases marks installed and signed versions.
 	code, stdout, _ = e.run("releases", "--json", "3.13")
 	var doc struct {
-		Releases []install.Offer `json:"releases"`
+		Releases []resolve.Offer `json:"releases"`
 	}
 	if code != 0 || json.Unmarshal([]byte(stdout), &doc) != nil {
 		t.Fatalf("releases --json: exit %d %q", code, stdout)

@@ -16,6 +16,7 @@ import (
 	"github.com/pyfetch/pyfetch/internal/lock"
 	"github.com/pyfetch/pyfetch/internal/textsafe"
 	"github.com/pyfetch/pyfetch/releases"
+	"github.com/pyfetch/pyfetch/store"
 	"github.com/pyfetch/pyfetch/verify"
 )
 
@@ -44,7 +45,7 @@ var exitTable = []struct {
 	kinds []error
 	code  int
 }{
-	{[]error{errUsage, install.ErrRequest, releases.ErrBadVersion, releases.ErrBadFormat}, exitUsage},
+	{[]error{errUsage, install.ErrRequest, store.ErrRequest, releases.ErrBadVersion, releases.ErrBadFormat}, exitUsage},
 	{[]error{context.Canceled}, exitInterrupted},
 	{[]error{lock.ErrTimeout}, exitBusy},
 	{[]error{verify.ErrVerification}, exitVerify},

@@ -7,10 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/pyfetch/pyfetch/install"
 	"github.com/pyfetch/pyfetch/internal/safefile"
 	"github.com/pyfetch/pyfetch/internal/textsafe"
 	"github.com/pyfetch/pyfetch/releases"
+	"github.com/pyfetch/pyfetch/store"
 )
 
 func (a *app) verify(ctx context.Context, args []string) error {
@@ -24,7 +24,7 @@ func (a *app) verify(ctx context.Context, args []string) error {
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: verify takes one ARTIFACT or sha256:HEX, got %d arguments", errUsage, len(pos))
 	}
-	req := install.VerifyFileRequest{Path: pos[0], Bundle: *bundlePath}
+	req := store.VerifyFileRequest{Path: pos[0], Bundle: *bundlePath}
 	// "sha256:HEX" names a digest instead of a file.
 	if hexDigest, ok := strings.CutPrefix(pos[0], "sha256:"); ok {
 		d, err := hex.DecodeString(hexDigest)
@@ -61,7 +61,7 @@ func (a *app) verify(ctx context.Context, args []string) error {
 		return err
 	}
 	req.Identity, req.Signers = id, table
-	name, res, err := install.VerifyFile(ctx, req, v)
+	name, res, err := store.VerifyFile(ctx, req, v)
 	if c.jsonOut {
 		doc := map[string]any{"name": name, "verified": err == nil}
 		if err != nil {

@@ -1,4 +1,4 @@
-package install
+package store
 
 import (
 	"context"
@@ -10,16 +10,22 @@ import (
 	"strings"
 
 	"github.com/pyfetch/pyfetch/fetch"
+	"github.com/pyfetch/pyfetch/home"
 	"github.com/pyfetch/pyfetch/internal/atomicfile"
 	"github.com/pyfetch/pyfetch/internal/safefile"
 	"github.com/pyfetch/pyfetch/releases"
+	"github.com/pyfetch/pyfetch/resolve"
 	"github.com/pyfetch/pyfetch/verify"
 )
 
 // ResolveCached resolves specs against what the cache holds (the cache is
 // itself a python.org-shaped mirror), in either format.
-func ResolveCached(ctx context.Context, h Home, specs []releases.Spec) ([]releases.Version, error) {
-	cacheMirror := &Resolver{Home: h, Mirror: "file://" + h.CacheRoot() + "/", Offline: true}
+func ResolveCached(ctx context.Context, h home.Home, specs []releases.Spec) ([]releases.Version, error) {
+	m, err := releases.ParseMirror(h.CacheRoot())
+	if err != nil {
+		return nil, err
+	}
+	cacheMirror := &resolve.Resolver{Home: h, Mirror: m, Offline: true}
 	var versions []releases.Version
 	for _, sp := range specs {
 		v, err := cacheMirror.Resolve(ctx, sp, releases.Formats(""), false)
@@ -35,8 +41,8 @@ func ResolveCached(ctx context.Context, h Home, specs []releases.Spec) ([]releas
 // artifact of versions (all cached ones when empty) that verifies now,
 // its bundle, and trustedRoot as trusted_root.json. Nothing that fails
 // verification is exported.
-func Export(ctx context.Context, h Home, dir string, versions []releases.Version, o Options, trustedRoot []byte) ([]string, error) {
-	entries, err := CacheList(h)
+func (s *Store) Export(ctx context.Context, dir string, versions []releases.Version, trustedRoot []byte) ([]string, error) {
+	entries, err := CacheList(s.Home, InUse{})
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +50,7 @@ func Export(ctx context.Context, h Home, dir string, versions []releases.Version
 	for _, v := range versions {
 		want[v.String()] = true
 	}
-	vf, _, err := o.trust()
+	vf, _, err := s.trust()
 	if err != nil {
 		return nil, err
 	}
@@ -57,11 +63,11 @@ func Export(ctx context.Context, h Home, dir string, versions []releases.Version
 			return exported, err
 		}
 		v, _ := releases.ParseVersion(e.Version)
-		want, err := Expectation(v, e.Artifact, o.Identity, o.Signers)
+		want, err := Expectation(v, e.Artifact, s.Identity, s.Signers)
 		if err != nil {
 			return exported, fmt.Errorf("export %s: %w", e.Artifact, err)
 		}
-		if err := exportOne(ctx, e, v, dir, want, verify.Sigstore{V: vf}, o.Fetch); err != nil {
+		if err := exportOne(ctx, e, v, dir, want, verify.Sigstore{V: vf}, s.Fetch); err != nil {
 			return exported, fmt.Errorf("export %s: %w", e.Artifact, err)
 		}
 		exported = append(exported, e.Artifact)

@@ -1,4 +1,4 @@
-package install
+package store
 
 import (
 	"context"
@@ -10,18 +10,20 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pyfetch/pyfetch/home"
 	"github.com/pyfetch/pyfetch/internal/safefile"
 	"github.com/pyfetch/pyfetch/releases"
+	"github.com/pyfetch/pyfetch/resolve"
 	"github.com/pyfetch/pyfetch/verify"
 )
 
 // Prime downloads and verifies v's artifact into the cache without
 // unpacking it (cache priming). It reports whether a download happened.
-func Prime(ctx context.Context, v releases.Version, o Options) (*verify.Result, bool, error) {
-	if o.Format == "" {
-		o.Format = releases.DefaultFormat
+func (s *Store) Prime(ctx context.Context, v releases.Version, format releases.Format, anyFormat bool) (*verify.Result, bool, error) {
+	if format == "" {
+		format = releases.DefaultFormat
 	}
-	_, got, err := obtainFormat(ctx, v, &o)
+	_, got, err := s.ObtainFormat(ctx, v, format, anyFormat)
 	if err != nil {
 		return nil, false, err
 	}
@@ -40,8 +42,17 @@ type CacheEntry struct {
 	InUse     bool      `json:"in_use"` // an installed version came from it
 }
 
-// CacheList returns the cached artifacts, newest version first.
-func CacheList(h Home) ([]CacheEntry, error) {
+// InUse says what installs use: the artifacts they came from and the
+// build logs their receipts name (by file name). The installation
+// package knows; the store only reads it.
+type InUse struct {
+	Artifacts map[string]bool
+	Logs      map[string]bool
+}
+
+// CacheList returns the cached artifacts, newest version first, each
+// marked in use when an install came from it.
+func CacheList(h home.Home, inUse InUse) ([]CacheEntry, error) {
 	root := h.CacheRoot()
 	folders, err := os.ReadDir(root)
 	if errors.Is(err, os.ErrNotExist) {
@@ -50,20 +61,13 @@ func CacheList(h Home) ([]CacheEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	used := map[string]bool{}
-	if inst, err := List(h); err == nil {
-		for _, in := range inst {
-			if in.Receipt != nil {
-				used[in.Receipt.Artifact] = true
-			}
-		}
-	}
+	used := inUse.Artifacts
 	var out []CacheEntry
 	for _, d := range folders {
 		if _, err := releases.ParseVersion(d.Name()); err != nil || !d.IsDir() {
 			continue
 		}
-		names, err := listDir(filepath.Join(root, d.Name()))
+		names, err := resolve.ListFolder(filepath.Join(root, d.Name()))
 		if err != nil {
 			return nil, err
 		}
@@ -115,6 +119,8 @@ type PruneOptions struct {
 	// DryRun selects without removing.
 	DryRun bool
 	Now    time.Time
+	// InUse marks what installs use (kept unless OlderThan or All).
+	InUse InUse
 }
 
 // PruneResult is what a prune removed (or would) and what remains.
@@ -154,15 +160,7 @@ func (o PruneOptions) selectsAged(lastUsed time.Time, inUse bool) bool {
 
 // buildLogs lists the build logs in h's cache: regular files named as
 // buildInto names them (never a link, nothing else that lies there).
-func buildLogs(h Home) ([]BuildLog, error) {
-	used := map[string]bool{}
-	if inst, err := List(h); err == nil {
-		for _, in := range inst {
-			if in.Receipt != nil && in.Receipt.Build != nil {
-				used[filepath.Base(in.Receipt.Build.Log)] = true
-			}
-		}
-	}
+func buildLogs(h home.Home, used map[string]bool) ([]BuildLog, error) {
 	if safefile.IsPlainDir(h.LogDir()) != nil {
 		return nil, nil // none, or a link pyfetch never lists through
 	}
@@ -185,15 +183,15 @@ func buildLogs(h Home) ([]BuildLog, error) {
 // build logs that o selects, each artifact under its download lock; stale
 // .part files a day old go too (all of them with All). A dry run selects
 // the same way and removes nothing.
-func CachePrune(ctx context.Context, h Home, o PruneOptions) (PruneResult, error) {
+func CachePrune(ctx context.Context, h home.Home, o PruneOptions) (PruneResult, error) {
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}
-	entries, err := CacheList(h)
+	entries, err := CacheList(h, o.InUse)
 	if err != nil {
 		return PruneResult{}, err
 	}
-	logs, err := buildLogs(h)
+	logs, err := buildLogs(h, o.InUse.Logs)
 	if err != nil {
 		return PruneResult{}, err
 	}
@@ -222,7 +220,7 @@ func CachePrune(ctx context.Context, h Home, o PruneOptions) (PruneResult, error
 			continue
 		}
 		if !o.DryRun {
-			l, err := h.lock(ctx, e.Path+".lock", "using "+e.Artifact, nil)
+			l, err := h.Lock(ctx, e.Path+".lock", "using "+e.Artifact, nil)
 			if err != nil {
 				return res, err
 			}
@@ -252,7 +250,7 @@ func CachePrune(ctx context.Context, h Home, o PruneOptions) (PruneResult, error
 // release folders, never through a link: a folder link planted in the
 // cache (cache/x -> ~/Downloads) is not walked, so prune and clean never
 // delete anything outside the cache.
-func partFiles(h Home) []string {
+func partFiles(h home.Home) []string {
 	var out []string
 	folders, err := os.ReadDir(h.CacheRoot())
 	if err != nil {

@@ -1,4 +1,8 @@
-package install
+// Package resolve turns what a user asks for ("3.13", "latest") into
+// exact versions from a mirror's listings (through a Lister), cached in
+// the cache's index.json; listings are untrusted and choose only what
+// is then fetched and verified.
+package resolve
 
 import (
 	"bytes"
@@ -14,6 +18,7 @@ import (
 	"time"
 
 	"github.com/pyfetch/pyfetch/fetch"
+	"github.com/pyfetch/pyfetch/home"
 	"github.com/pyfetch/pyfetch/internal/atomicfile"
 	"github.com/pyfetch/pyfetch/internal/parallel"
 	"github.com/pyfetch/pyfetch/internal/safefile"
@@ -40,13 +45,19 @@ const DefaultIndexTTL = 10 * time.Minute
 // listings are untrusted: they only choose which version to fetch, and
 // that version is verified like any other.
 type Resolver struct {
-	Home    Home
-	Mirror  string
+	Home   home.Home
+	Mirror releases.Mirror
+	// Lister reads the mirror's folders; nil picks one for Mirror (a
+	// local folder, or HTML listings over Fetch).
+	Lister  Lister
 	Fetch   *fetch.Client
 	TTL     time.Duration // DefaultIndexTTL when zero
 	Offline bool
 	Now     func() time.Time
 	Notify  func(string)
+	// Installed, when set, answers a spec from what is installed when
+	// the mirror cannot be reached (exit 0, newer releases unchecked).
+	Installed func(releases.Spec) (releases.InstallName, bool)
 
 	mu    sync.Mutex
 	index *indexFile
@@ -107,19 +118,73 @@ func (r *Resolver) Save() error {
 	return atomicfile.WriteFile(r.indexPath(), data, 0o644)
 }
 
-// list returns the names in folder rel ("" for the root) of the mirror.
+// Lister reads one folder of a mirror ("" is the root): the names in it,
+// folders with a trailing "/". A new kind of mirror (an object store's
+// listing API) is a new Lister; what it returns is untrusted.
+type Lister interface {
+	List(ctx context.Context, rel string) ([]string, error)
+}
+
+// HTMLLister reads a web server's directory listing pages (nginx
+// autoindex, Apache, S3 website index pages), each capped.
+type HTMLLister struct {
+	Mirror releases.Mirror
+	Fetch  *fetch.Client
+}
+
+// List implements Lister.
+func (l HTMLLister) List(ctx context.Context, rel string) ([]string, error) {
+	u := l.Mirror.Dir(rel)
+	fc := l.Fetch
+	if fc == nil {
+		fc = &fetch.Client{}
+	}
+	body, err := fc.Get(ctx, u, releases.MaxListingBytes)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", u, err)
+	}
+	names, err := releases.ParseListing(bytes.NewReader(body), u)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", u, err)
+	}
+	return names, nil
+}
+
+// FolderLister lists a local folder shaped like a mirror (a file://
+// mirror, the cache).
+type FolderLister struct{ Root string }
+
+// List implements Lister.
+func (l FolderLister) List(_ context.Context, rel string) ([]string, error) {
+	return ListFolder(filepath.Join(l.Root, filepath.FromSlash(rel)))
+}
+
+func (r *Resolver) lister() (Lister, bool) {
+	if r.Lister != nil {
+		return r.Lister, false
+	}
+	if dir, ok := r.Mirror.Folder(); ok {
+		return FolderLister{Root: dir}, true
+	}
+	return HTMLLister{Mirror: r.Mirror, Fetch: r.Fetch}, false
+}
+
+// list returns the names in folder rel ("" for the root) of the mirror:
+// a local folder directly; a remote mirror's from the index while fresh,
+// else through its Lister, keeping only what pyfetch can use.
 func (r *Resolver) list(ctx context.Context, rel string) ([]string, error) {
 	ttl := r.TTL
 	if ttl == 0 {
 		ttl = DefaultIndexTTL
 	}
-	if isFileURL(r.Mirror) {
-		u, _ := releases.ParseMirror(r.Mirror)
-		return listDir(filepath.Join(u.Path, rel))
+	l, local := r.lister()
+	if local {
+		return l.List(ctx, rel)
 	}
+	key := r.Mirror.String()
 	r.mu.Lock()
 	idx := r.load()
-	cached, ok := idx.Mirrors[r.Mirror][rel]
+	cached, ok := idx.Mirrors[key][rel]
 	r.mu.Unlock()
 	// A listing "fetched" in the future is stale, not fresh forever.
 	age := r.now().Sub(cached.FetchedAt)
@@ -131,37 +196,30 @@ func (r *Resolver) list(ctx context.Context, rel string) ([]string, error) {
 	}
 	if r.Offline {
 		// No index: the cache itself is a python.org-shaped mirror.
-		return listDir(filepath.Join(r.Home.CacheRoot(), rel))
+		return FolderLister{Root: r.Home.CacheRoot()}.List(ctx, rel)
 	}
-	u := strings.TrimSuffix(r.Mirror, "/") + "/"
-	if rel != "" {
-		u += rel + "/"
-	}
-	body, err := r.Fetch.Get(ctx, u, releases.MaxListingBytes)
+	names, err := l.List(ctx, rel)
 	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", u, err)
-	}
-	names, err := releases.ParseListing(bytes.NewReader(body), u)
-	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", u, err)
+		return nil, err
 	}
 	names = releases.KeepRelevant(names)
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.names += len(names)
 	if r.names > maxNamesPerRun {
-		r.mu.Unlock()
-		return nil, fmt.Errorf("list %s: %w: the mirror's listings name more than %d entries in all (python.org's hold about 20 000)", u, releases.ErrListingTooLarge, maxNamesPerRun)
+		return nil, fmt.Errorf("list %s: %w: the mirror's listings name more than %d entries in all (python.org's hold about 20 000)", r.Mirror.Dir(rel), releases.ErrListingTooLarge, maxNamesPerRun)
 	}
-	if idx.Mirrors[r.Mirror] == nil {
-		idx.Mirrors[r.Mirror] = map[string]listing{}
+	if idx.Mirrors[key] == nil {
+		idx.Mirrors[key] = map[string]listing{}
 	}
-	idx.Mirrors[r.Mirror][rel] = listing{FetchedAt: r.now().UTC(), Names: names}
+	idx.Mirrors[key][rel] = listing{FetchedAt: r.now().UTC(), Names: names}
 	r.dirty = true
-	r.mu.Unlock()
 	return names, nil
 }
 
-func listDir(dir string) ([]string, error) {
+// ListFolder lists a local folder the way ParseListing reads a mirror's:
+// entry names, folders with a trailing "/"; a missing folder is empty.
+func ListFolder(dir string) ([]string, error) {
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -260,12 +318,10 @@ func (r *Resolver) ResolveAll(ctx context.Context, specs []releases.Spec, format
 	var out []releases.Version
 	for _, sp := range specs {
 		v, err := r.Resolve(ctx, sp, formats, pre)
-		if err != nil && ctx.Err() == nil && !errors.Is(err, fetch.ErrNotFound) && !errors.Is(err, ErrRequest) {
-			if in, ferr := Find(r.Home, sp); ferr == nil {
-				if iv, perr := releases.ParseInstallName(in.Version); perr == nil {
-					r.notify("note: %v; newer %s releases could not be checked, using the installed %s", err, sp.Raw, in.Version)
-					v, err = iv.Version, nil
-				}
+		if err != nil && ctx.Err() == nil && !errors.Is(err, fetch.ErrNotFound) && r.Installed != nil {
+			if in, ok := r.Installed(sp); ok {
+				r.notify("note: %v; newer %s releases could not be checked, using the installed %s", err, sp.Raw, in)
+				v, err = in.Version, nil
 			}
 		}
 		if err != nil {
@@ -383,8 +439,9 @@ func (r *Resolver) Releases(ctx context.Context, spec *releases.Spec, pre bool) 
 					o.Signed = append(o.Signed, string(f))
 				}
 			}
-			if _, err := os.Stat(r.Home.VersionDir(o.Version)); err == nil {
-				o.Installed = true
+			if sp, err := releases.ParseSpec(o.Version); err == nil && r.Installed != nil {
+				in, ok := r.Installed(sp)
+				o.Installed = ok && in.Version == a.Version && !in.FreeThreaded
 			}
 			out = append(out, o)
 		}

@@ -1,4 +1,4 @@
-package install
+package store
 
 import (
 	"bytes"
@@ -57,8 +57,8 @@ type Obtained struct {
 // file, re-hashed, verified; or download: hashed in flight, verified) →
 // the release check (the tarball's top folder names the version it is
 // served as). The caller closes File.
-func Obtain(ctx context.Context, art releases.Artifact, want verify.Expect, o *Options) (*Obtained, error) {
-	cdir := o.Home.CacheDir(art.Dir())
+func (s *Store) Obtain(ctx context.Context, art releases.Artifact, want verify.Expect) (*Obtained, error) {
+	cdir := s.Home.CacheDir(art.Dir())
 	if err := os.MkdirAll(cdir, 0o755); err != nil {
 		return nil, err
 	}
@@ -67,26 +67,26 @@ func Obtain(ctx context.Context, art releases.Artifact, want verify.Expect, o *O
 		return nil, fmt.Errorf("cache folder %s is not a plain directory (a symlink?); refusing to use it: %w", cdir, err)
 	}
 	artPath := filepath.Join(cdir, art.Name())
-	l, err := o.Home.lock(ctx, artPath+".lock", "downloading "+art.Name(), o.Notify)
+	l, err := s.Home.Lock(ctx, artPath+".lock", "downloading "+art.Name(), s.Notify)
 	if err != nil {
 		return nil, err
 	}
 	defer l.Unlock()
 
-	scheme := o.scheme()
-	sig, bundleData, err := loadSignature(ctx, art, scheme, o)
+	scheme := s.scheme()
+	sig, bundleData, err := s.loadSignature(ctx, art, scheme)
 	if err != nil {
 		return nil, err
 	}
-	vf, rootSource, err := o.trust()
+	vf, rootSource, err := s.trust()
 	if err != nil {
 		return nil, err
 	}
 	scheme = verify.Sigstore{V: vf}
-	offline := o.Offline && !isFileURL(o.Mirror)
+	offline := s.Offline && !s.local()
 
 	// A cached artifact is re-checked, re-hashed and re-verified on every use.
-	got, err := useCached(ctx, art, artPath, sig, want, scheme, o)
+	got, err := s.useCached(ctx, art, artPath, sig, want, scheme)
 	dst, transient := artPath, false
 	if errors.Is(err, errForeignStays) {
 		// Download to a name only this user writes, and unlink it once
@@ -105,16 +105,13 @@ func Obtain(ctx context.Context, art releases.Artifact, want verify.Expect, o *O
 		return got, nil
 	}
 
-	artURL, err := art.URL(o.Mirror)
-	if err != nil {
-		return nil, err
-	}
+	artURL := art.URL(s.Mirror)
 	if offline {
 		return nil, fmt.Errorf("%w: offline and %s is not in the cache (run pyfetch fetch %s online first)", fetch.ErrNotFound, artPath, art.Version)
 	}
 	var vres *verify.Result
 	check := func(r fetch.Result) error {
-		o.step("verifying %s", art.Name())
+		s.step("verifying %s", art.Name())
 		var err error
 		vres, err = scheme.Verify(sig, r.Digests, want)
 		if errors.Is(err, verify.ErrDigest) && fetch.LooksLikeHTML(r.Head) {
@@ -126,7 +123,7 @@ func Obtain(ctx context.Context, art releases.Artifact, want verify.Expect, o *O
 		return CheckRelease(ctx, io.NewSectionReader(r.Body, 0, r.Size), art)
 	}
 	var resumed bool
-	f, _, err := o.Fetch.DownloadHashing(ctx, artURL, dst, fetch.DefaultMaxBytes, scheme.Hashes(), func(r fetch.Result) error {
+	f, _, err := s.Fetch.DownloadHashing(ctx, artURL, dst, fetch.DefaultMaxBytes, scheme.Hashes(), func(r fetch.Result) error {
 		resumed = r.ResumedFrom > 0
 		return check(r)
 	})
@@ -134,8 +131,8 @@ func Obtain(ctx context.Context, art releases.Artifact, want verify.Expect, o *O
 		// The partial file an earlier run left may be what is wrong (a
 		// different file, a server that changed): once, from byte 0,
 		// before calling anything a verification failure.
-		o.notify("warning: %s, resumed from an earlier partial download, did not match its signed digest; downloading it again from the start", art.Name())
-		f, _, err = o.Fetch.DownloadHashing(ctx, artURL, dst, fetch.DefaultMaxBytes, scheme.Hashes(), check)
+		s.notify("warning: %s, resumed from an earlier partial download, did not match its signed digest; downloading it again from the start", art.Name())
+		f, _, err = s.Fetch.DownloadHashing(ctx, artURL, dst, fetch.DefaultMaxBytes, scheme.Hashes(), check)
 	}
 	if errors.Is(err, fetch.ErrNotFound) {
 		return nil, fmt.Errorf("%w (that version or format is not published on this mirror)", err)
@@ -157,14 +154,14 @@ func Obtain(ctx context.Context, art releases.Artifact, want verify.Expect, o *O
 // useCached returns the cached artifact when it is present, trusted and
 // verifies; nil when there is none worth using (then a download follows,
 // or offline, an error).
-func useCached(ctx context.Context, art releases.Artifact, artPath string, sig verify.Signature, want verify.Expect, scheme verify.Scheme, o *Options) (*Obtained, error) {
-	offline := o.Offline && !isFileURL(o.Mirror)
+func (s *Store) useCached(ctx context.Context, art releases.Artifact, artPath string, sig verify.Signature, want verify.Expect, scheme verify.Scheme) (*Obtained, error) {
+	offline := s.Offline && !s.local()
 	f, err := safefile.Open(artPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err == nil {
-		o.step("verifying the cached %s", art.Name())
+		s.step("verifying the cached %s", art.Name())
 	}
 	if errors.Is(err, safefile.ErrUntrusted) {
 		// Another user could change these bytes after they were hashed:
@@ -172,7 +169,7 @@ func useCached(ctx context.Context, art releases.Artifact, artPath string, sig v
 		if offline {
 			return nil, fmt.Errorf("%w: %v (offline: cannot download a private copy; remove it or fetch again online)", ErrCacheUntrusted, err)
 		}
-		o.notify("SECURITY WARNING: %v; not using it, downloading a private copy", err)
+		s.notify("SECURITY WARNING: %v; not using it, downloading a private copy", err)
 		if rerr := safefile.Remove(artPath); rerr != nil {
 			// Another user's file in a sticky folder stays; the private
 			// copy is used for this run only.
@@ -205,14 +202,14 @@ func useCached(ctx context.Context, art releases.Artifact, artPath string, sig v
 	}
 	f.Close()
 	if errors.Is(err, verify.ErrWrongRelease) {
-		o.notify("SECURITY WARNING: cached %s is a genuine release, but not %s; removing it", artPath, art.Version)
+		s.notify("SECURITY WARNING: cached %s is a genuine release, but not %s; removing it", artPath, art.Version)
 		safefile.Remove(artPath)
 		return nil, err
 	}
 	if !errors.Is(err, verify.ErrDigest) {
 		return nil, fmt.Errorf("cached %s: %w", art.Name(), err)
 	}
-	o.notify("SECURITY WARNING: cached %s does not match its signed digest; removing it", artPath)
+	s.notify("SECURITY WARNING: cached %s does not match its signed digest; removing it", artPath)
 	safefile.Remove(artPath)
 	if offline {
 		return nil, fmt.Errorf("%w: %s (offline: cannot fetch a fresh copy): %v", ErrCacheTampered, artPath, err)
@@ -241,31 +238,28 @@ func CheckRelease(ctx context.Context, r io.Reader, art releases.Artifact) error
 // loadSignature returns the artifact's signature sidecar in scheme: from
 // the mirror when online (it is tiny, and the mirror may have re-signed),
 // else from the cache.
-func loadSignature(ctx context.Context, art releases.Artifact, scheme verify.Scheme, o *Options) (sig verify.Signature, data []byte, err error) {
+func (s *Store) loadSignature(ctx context.Context, art releases.Artifact, scheme verify.Scheme) (sig verify.Signature, data []byte, err error) {
 	sidecar := scheme.Sidecar(art.Name())
-	cached := filepath.Join(o.Home.CacheDir(art.Dir()), sidecar)
-	if o.Offline && !isFileURL(o.Mirror) {
+	cached := filepath.Join(s.Home.CacheDir(art.Dir()), sidecar)
+	if s.Offline && !s.local() {
 		data, err = readCachedSidecar(cached, scheme)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil, fmt.Errorf("%w: offline and %s is not in the cache (run pyfetch install or fetch online first)", fetch.ErrNotFound, cached)
 		}
 	} else {
-		artURL, uerr := art.URL(o.Mirror)
-		if uerr != nil {
-			return nil, nil, uerr
-		}
+		artURL := art.URL(s.Mirror)
 		sidecarURL := strings.TrimSuffix(artURL, art.Name()) + sidecar
-		data, err = o.Fetch.Get(ctx, sidecarURL, scheme.MaxSidecarBytes()+1)
+		data, err = s.Fetch.Get(ctx, sidecarURL, scheme.MaxSidecarBytes()+1)
 		if err != nil && !errors.Is(err, fetch.ErrNotFound) && !errors.Is(err, fetch.ErrTooLarge) && ctx.Err() == nil {
 			// The mirror is unreachable: a cached bundle is as good as a
 			// fresh one, since it is verified the same way.
 			if cachedData, cerr := readCachedSidecar(cached, scheme); cerr == nil {
-				o.notify("warning: %v; using the cached bundle", err)
+				s.notify("warning: %v; using the cached bundle", err)
 				data, err = cachedData, nil
 			}
 		}
 		if errors.Is(err, fetch.ErrNotFound) {
-			table := o.Signers
+			table := s.Signers
 			if table == nil {
 				table = releases.DefaultTable()
 			}
@@ -312,7 +306,9 @@ func hashFile(f *os.File) ([]byte, error) {
 	return h.Sum(nil), nil
 }
 
-func isFileURL(s string) bool {
-	u, err := releases.ParseMirror(s)
-	return err == nil && u.Scheme == "file"
+// local reports a mirror in a local folder (file://), which offline
+// mode may read.
+func (s *Store) local() bool {
+	_, ok := s.Mirror.Folder()
+	return ok
 }

@@ -1,7 +1,6 @@
 package install
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,71 +12,13 @@ import (
 	"time"
 
 	"github.com/pyfetch/pyfetch/compile"
+	"github.com/pyfetch/pyfetch/home"
 	"github.com/pyfetch/pyfetch/internal/atomicfile"
-	"github.com/pyfetch/pyfetch/internal/lock"
 	"github.com/pyfetch/pyfetch/internal/safefile"
 	"github.com/pyfetch/pyfetch/internal/textsafe"
 	"github.com/pyfetch/pyfetch/releases"
+	"github.com/pyfetch/pyfetch/store"
 )
-
-// Home is pyfetch's data folder: versions/ holds install trees, the cache
-// holds artifacts and bundles in python.org's layout (so a cache is itself
-// a mirror) plus the trusted root.
-type Home struct {
-	Root  string
-	Cache string // defaults to Root/cache
-	// LockTimeout bounds every wait for another process's lock
-	// (lock.DefaultTimeout when zero).
-	LockTimeout time.Duration
-}
-
-// lock takes the lock at path, private (0600) when its folder is one only
-// you can write (the home, a private cache), shared (0644) in a cache
-// other users write too. what names the wait ("installing 3.13.5").
-func (h Home) lock(ctx context.Context, path, what string, notify func(string)) (*lock.Lock, error) {
-	private := safefile.CheckPrivateDir(filepath.Dir(path)) == nil
-	return lock.Acquire(ctx, path, lock.Options{Private: private, Timeout: h.LockTimeout, OnWait: func(holder string) {
-		if notify == nil {
-			return
-		}
-		if holder != "" {
-			holder = " (" + holder + ")"
-		}
-		to := h.LockTimeout
-		if to <= 0 {
-			to = lock.DefaultTimeout
-		}
-		notify(fmt.Sprintf("waiting for another pyfetch %s%s; giving up after %s (--lock-timeout)", what, holder, to))
-	}})
-}
-
-// Versions is the folder install trees live in.
-func (h Home) Versions() string { return filepath.Join(h.Root, "versions") }
-
-// VersionDir is the install dir of one version.
-func (h Home) VersionDir(v string) string { return filepath.Join(h.Versions(), v) }
-
-// lockPath is the lock file serialising installs of one version.
-func (h Home) lockPath(version string) string {
-	return filepath.Join(h.Versions(), "."+version+".lock")
-}
-
-// BuildRoot holds build folders (source and staging) while a build runs.
-func (h Home) BuildRoot() string { return filepath.Join(h.Root, "build") }
-
-// LogDir holds build logs.
-func (h Home) LogDir() string { return filepath.Join(h.CacheRoot(), "logs") }
-
-// CacheRoot is the cache folder.
-func (h Home) CacheRoot() string {
-	if h.Cache != "" {
-		return h.Cache
-	}
-	return filepath.Join(h.Root, "cache")
-}
-
-// CacheDir is the cache folder for one python.org release folder ("3.13.1").
-func (h Home) CacheDir(relDir string) string { return filepath.Join(h.CacheRoot(), relDir) }
 
 // ReceiptName is the receipt's file name inside an install dir.
 const ReceiptName = ".pyfetch-receipt.json"
@@ -181,7 +122,7 @@ func cleanStrings(v any) bool {
 // a link), owned by you (or root) and writable by nobody else: everything
 // found there is believed to be your own install, so nobody else may be
 // able to put anything there. A missing folder is fs.ErrNotExist.
-func (h Home) checkVersions() error {
+func checkVersions(h home.Home) error {
 	err := safefile.CheckPrivateDir(h.Versions())
 	switch {
 	case err == nil:
@@ -214,8 +155,8 @@ var ErrUntrustedInstall = fmt.Errorf("%w: install folder", safefile.ErrUntrusted
 
 // readInstall returns the receipt of the install named name, checking
 // versions/, then the install folder, then the receipt.
-func (h Home) readInstall(name string) (*Receipt, error) {
-	if err := h.checkVersions(); err != nil {
+func readInstall(h home.Home, name string) (*Receipt, error) {
+	if err := checkVersions(h); err != nil {
 		return nil, err
 	}
 	dir := h.VersionDir(name)
@@ -236,8 +177,8 @@ type Installed struct {
 // List returns the installed versions, newest first. Folders that are not
 // versions (temp dirs, locks) are skipped; a version dir without a valid
 // receipt is listed with a Problem.
-func List(h Home) ([]Installed, error) {
-	if err := h.checkVersions(); errors.Is(err, fs.ErrNotExist) {
+func List(h home.Home) ([]Installed, error) {
+	if err := checkVersions(h); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	} else if err != nil {
 		return nil, err
@@ -259,7 +200,7 @@ func List(h Home) ([]Installed, error) {
 		}
 		dir := h.VersionDir(e.Name())
 		in := Installed{Version: e.Name(), Path: dir}
-		if rc, err := h.readInstall(e.Name()); err != nil {
+		if rc, err := readInstall(h, e.Name()); err != nil {
 			in.Problem = "no valid pyfetch receipt: " + err.Error()
 		} else {
 			in.Receipt = rc
@@ -272,4 +213,38 @@ func List(h Home) ([]Installed, error) {
 		out[i] = r.Installed
 	}
 	return out, nil
+}
+
+// InUse is what the installs in h use: the artifacts they came from and
+// the build logs their receipts name, so the cache keeps them.
+func InUse(h home.Home) store.InUse {
+	in := store.InUse{Artifacts: map[string]bool{}, Logs: map[string]bool{}}
+	rows, err := List(h)
+	if err != nil {
+		return in
+	}
+	for _, r := range rows {
+		if r.Receipt == nil {
+			continue
+		}
+		in.Artifacts[r.Receipt.Artifact] = true
+		if r.Receipt.Build != nil {
+			in.Logs[filepath.Base(r.Receipt.Build.Log)] = true
+		}
+	}
+	return in
+}
+
+// Answer returns a function answering a spec from the installs in h
+// (the newest verified install that matches), for a resolver that cannot
+// reach its mirror.
+func Answer(h home.Home) func(releases.Spec) (releases.InstallName, bool) {
+	return func(sp releases.Spec) (releases.InstallName, bool) {
+		in, err := Find(h, sp)
+		if err != nil {
+			return releases.InstallName{}, false
+		}
+		name, err := releases.ParseInstallName(in.Version)
+		return name, err == nil
+	}
 }
