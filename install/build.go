@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/pyfetch/pyfetch/compile"
@@ -126,12 +125,10 @@ func buildInto(ctx context.Context, src io.Reader, art releases.Artifact, name s
 		}
 		return fmt.Errorf("%w\n--- last lines of %s ---\n%s\n--- full log: %s", err, logPath, compile.Tail(logPath, 30), logPath)
 	}
-	// The staged prefix replaces the (empty) temp folder: one rename on
-	// the same file system, then the usual atomic commit. (os.Rename
-	// refuses an existing folder as the target; rename(2) replaces an
-	// empty one.)
-	if err := syscall.Rename(filepath.Join(stage, prefix), tmp.Path); err != nil {
-		return fmt.Errorf("move the staged build into place: %w", err)
+	// The staged prefix becomes the (empty) temp folder in one rename,
+	// then the usual atomic commit.
+	if err := tmp.Fill(filepath.Join(stage, prefix)); err != nil {
+		return err
 	}
 	rc.Kind = KindBuild
 	if res.Missing == nil {

@@ -8,7 +8,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/pyfetch/pyfetch/extract"
 	"github.com/pyfetch/pyfetch/home"
 	"github.com/pyfetch/pyfetch/internal/atomicdir"
 	"github.com/pyfetch/pyfetch/internal/lock"
@@ -78,10 +77,11 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 	if _, err := store.Expectation(v, releases.Artifact{Version: v, Format: o.Format}.Name(), o.Identity, o.Signers); err != nil {
 		return nil, err
 	}
-	if o.Build != nil && o.Build.FreeThreaded && (v.Major < 3 || v.Major == 3 && v.Minor < 13) {
-		return nil, fmt.Errorf("%w: %s: free-threaded builds exist from 3.13 on", ErrRequest, v)
+	dist := o.distribution()
+	if err := dist.Check(v); err != nil {
+		return nil, err
 	}
-	name := InstallName(v, o.Build)
+	name := dist.Name(v).String()
 	dir := o.Home.VersionDir(name)
 	// Install trees are renamed into place by path, and whatever is found
 	// there is believed to be an install: nobody else may be able to
@@ -159,11 +159,7 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 	}
 	defer tmp.Discard()
 	o.step("unpacking %s", art.Name())
-	if o.Build != nil {
-		if err := buildInto(ctx, got.File, art, name, tmp, rc, &o); err != nil {
-			return nil, err
-		}
-	} else if _, err := extract.Extract(ctx, got.File, tmp.Path, extract.Options{Compression: extract.Compression(art.Format.Compression()), StripPrefix: art.TopDir()}); err != nil {
+	if err := dist.Make(ctx, got.File, art, tmp, rc); err != nil {
 		return nil, err
 	}
 	if err := rc.write(tmp.Path); err != nil {
@@ -214,10 +210,11 @@ func cleanStale(h home.Home, o *Options) {
 	}
 }
 
-// InstallName is the folder name under versions/ (see
-// releases.InstallName).
+// InstallName is the folder name under versions/ of v installed with b
+// (nil: the source tree).
 func InstallName(v releases.Version, b *BuildOptions) string {
-	return releases.InstallName{Version: v, FreeThreaded: b != nil && b.FreeThreaded}.String()
+	o := Options{Build: b}
+	return o.distribution().Name(v).String()
 }
 
 // replacesSource: a build asked for where a source tree is installed

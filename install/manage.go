@@ -2,13 +2,10 @@ package install
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -64,14 +61,10 @@ func Uninstall(ctx context.Context, h home.Home, version string) (string, error)
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() && st.Uid != 0 {
 		return "", fmt.Errorf("%w: %s belongs to uid %d, not to you; leaving it alone", ErrUntrustedInstall, dir, st.Uid)
 	}
-	var rnd [6]byte
-	if _, err := rand.Read(rnd[:]); err != nil {
-		return "", err
-	}
-	// The trash name is a temp folder's, so a crash before the delete
-	// finishes is cleaned by a later install.
-	trash := filepath.Join(h.Versions(), atomicdir.TempPrefix+name+"-uninstall-"+hex.EncodeToString(rnd[:]))
-	if err := os.Rename(dir, trash); err != nil {
+	// Out of versions/ in one step, under a temp folder's name, so a
+	// crash before the delete finishes is cleaned by a later install.
+	trash, err := atomicdir.MoveAside(h.Versions(), name, "uninstall")
+	if err != nil {
 		return "", fmt.Errorf("uninstall %s: %w", v, err)
 	}
 	if err := os.RemoveAll(trash); err != nil {

@@ -223,7 +223,11 @@ func (s *Store) useCached(ctx context.Context, art releases.Artifact, artPath st
 // first entry must live in Python-<version>/; one header is read.
 // Artifacts that are not source tarballs pass.
 func CheckRelease(ctx context.Context, r io.Reader, art releases.Artifact) error {
-	name, err := extract.FirstEntry(ctx, r, extract.Compression(art.Format.Compression()))
+	kind, ok := releases.KindOf(art.Format)
+	if !ok || kind.Unpacks != releases.SourceTree {
+		return nil // what another kind holds is checked by its own rule
+	}
+	name, err := extract.FirstEntry(ctx, r, extract.Compression(kind.Compression))
 	if err != nil {
 		return fmt.Errorf("%s: %w", art.Name(), err)
 	}

@@ -7,6 +7,8 @@
 package atomicdir
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -52,6 +54,32 @@ func Create(parent, name string) (*Dir, error) {
 // Discard removes the temp folder (after a failure, or holding the old
 // tree after a replacing Commit).
 func (d *Dir) Discard() error { return os.RemoveAll(d.Path) }
+
+// Fill makes the folder src (on the same file system, e.g. a build's
+// staged prefix) the temp folder's content in one rename: rename(2)
+// replaces the still empty temp folder. Commit then works as usual.
+func (d *Dir) Fill(src string) error {
+	if err := unix.Rename(src, d.Path); err != nil {
+		return fmt.Errorf("move %s into place: %w", src, err)
+	}
+	return nil
+}
+
+// MoveAside renames parent/name out of the way in one step, to a temp
+// folder's name (so a crash before it is deleted leaves a folder the next
+// run's FindStale sees), and returns where it went. tag says why (it is
+// part of the name: ".tmp-3.13.5-uninstall-1a2b...").
+func MoveAside(parent, name, tag string) (string, error) {
+	var rnd [6]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return "", err
+	}
+	aside := filepath.Join(parent, TempPrefix+name+"-"+tag+"-"+hex.EncodeToString(rnd[:]))
+	if err := os.Rename(filepath.Join(parent, name), aside); err != nil {
+		return "", err
+	}
+	return aside, nil
+}
 
 // Commit makes the temp folder the target. Without replace, an existing
 // target fails with ErrExists; with it, the old tree is swapped out in one

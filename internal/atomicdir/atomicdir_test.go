@@ -115,3 +115,37 @@ func TestFindStale(t *testing.T) {
 		t.Errorf("FindStale = %v, want %v (the fresh one is not stale)", got, want)
 	}
 }
+
+// Fill moves a prepared folder into the temp folder's place; MoveAside
+// takes a target out under a temp folder's name that FindStale sees.
+func TestFillAndMoveAside(t *testing.T) {
+	t.Parallel()
+	parent := t.TempDir()
+	d, err := Create(parent, "3.13.5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	staged := filepath.Join(t.TempDir(), "prefix")
+	os.MkdirAll(filepath.Join(staged, "bin"), 0o755)
+	os.WriteFile(filepath.Join(staged, "bin", "python3"), []byte("py"), 0o755)
+	if err := d.Fill(staged); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Commit(false); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(parent, "3.13.5", "bin", "python3")); err != nil || string(b) != "py" {
+		t.Fatalf("committed tree: %q %v", b, err)
+	}
+	aside, err := MoveAside(parent, "3.13.5", "uninstall")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(filepath.Join(parent, "3.13.5")); !os.IsNotExist(err) {
+		t.Errorf("the target is still there: %v", err)
+	}
+	stale, err := FindStale(parent, 0, time.Now())
+	if err != nil || len(stale) != 1 || stale[0].Path != aside || stale[0].Name != "3.13.5" {
+		t.Errorf("FindStale = %+v, %v; want %s for 3.13.5", stale, err, aside)
+	}
+}
