@@ -37,6 +37,11 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseListing -fuzztime $(FUZZTIME) ./releases
 	$(GO) test -run '^$$' -fuzz FuzzParseBundle -fuzztime $(FUZZTIME) ./verify
 	$(GO) test -run '^$$' -fuzz FuzzExtract -fuzztime $(FUZZTIME) ./extract
+	$(GO) test -run '^$$' -fuzz FuzzParseSpec -fuzztime $(FUZZTIME) ./releases
+	$(GO) test -run '^$$' -fuzz FuzzSignersFile -fuzztime $(FUZZTIME) ./releases
+	$(GO) test -run '^$$' -fuzz FuzzParseContentRange -fuzztime $(FUZZTIME) ./fetch
+	$(GO) test -run '^$$' -fuzz FuzzReadReceipt -fuzztime $(FUZZTIME) ./install
+	$(GO) test -run '^$$' -fuzz FuzzEscape -fuzztime $(FUZZTIME) ./internal/textsafe
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 

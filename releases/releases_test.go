@@ -2,7 +2,10 @@ package releases
 
 import (
 	"errors"
+	"strings"
 	"testing"
+
+	"github.com/pyfetch/pyfetch/internal/textsafe"
 )
 
 func TestParseVersion(t *testing.T) {
@@ -189,6 +192,42 @@ func FuzzVersionFromFileName(f *testing.F) {
 		if err == nil {
 			if _, err := ParseVersion(v.String()); err != nil {
 				t.Fatalf("%q gave unparseable %q", s, v)
+			}
+		}
+	})
+}
+
+// FuzzParseSpec: any spec a user or a .python-version may hold never
+// panics the parser, and an accepted spec matches its own exact version.
+func FuzzParseSpec(f *testing.F) {
+	for _, s := range []string{"3.13", "3.13.5", "3.13t", "3.13.5t", "latest", "python3.13", "cpython-3.14.0rc1", "v3", "3.", "t", "3.1e5", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		sp, err := ParseSpec(s)
+		if err != nil {
+			return
+		}
+		if sp.Exact != nil && !sp.Matches(*sp.Exact, true) {
+			t.Fatalf("%q: exact spec does not match %s", s, sp.Exact)
+		}
+	})
+}
+
+// FuzzSignersFile: a signers file is hostile input: it never panics the
+// loader, and what it accepts has an e-mail identity and an https issuer.
+func FuzzSignersFile(f *testing.F) {
+	f.Add(`{"lines": {"3.16": {"identity": "a@python.org", "issuer": "https://accounts.google.com"}}}`)
+	f.Add(`{"lines": {"x": {}}}`)
+	f.Add(`[]`)
+	f.Fuzz(func(t *testing.T, data string) {
+		tb := DefaultTable()
+		if _, err := tb.LoadOverrides(strings.NewReader(data)); err != nil {
+			return
+		}
+		for _, s := range tb.Lines() {
+			if !strings.Contains(s.Identity, "@") || !strings.HasPrefix(s.Issuer, "https://") || !textsafe.Clean(s.Identity+s.Issuer) {
+				t.Fatalf("accepted signer %+v", s)
 			}
 		}
 	})

@@ -7,6 +7,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/pyfetch/pyfetch/internal/textsafe"
 )
 
 // Issuers used by CPython release managers.
@@ -153,7 +155,7 @@ func (t *Table) LoadOverrides(r io.Reader) (notes []string, err error) {
 		return nil, fmt.Errorf("%w: %v (expected {\"lines\": {\"3.16\": {\"identity\": ..., \"issuer\": ...}}})", ErrSignersFile, err)
 	}
 	check := func(what string, e signerEntry) error {
-		if !strings.Contains(e.Identity, "@") || !strings.HasPrefix(e.Issuer, "https://") {
+		if !strings.Contains(e.Identity, "@") || !strings.HasPrefix(e.Issuer, "https://") || !textsafe.Clean(e.Identity+e.Issuer) {
 			return fmt.Errorf("%w: %s: expected an e-mail identity and an https:// issuer, found %q and %q", ErrSignersFile, what, e.Identity, e.Issuer)
 		}
 		return nil

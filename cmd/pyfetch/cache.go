@@ -3,12 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/pyfetch/pyfetch/internal/textsafe"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/pyfetch/pyfetch/install"
+	"github.com/pyfetch/pyfetch/internal/textsafe"
 	"github.com/pyfetch/pyfetch/store"
 )
 

@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/pyfetch/pyfetch/internal/textsafe"
 	"strings"
 
 	"github.com/pyfetch/pyfetch/fetch"
+	"github.com/pyfetch/pyfetch/internal/textsafe"
 	"github.com/pyfetch/pyfetch/releases"
 	"github.com/pyfetch/pyfetch/resolve"
 )
