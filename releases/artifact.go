@@ -26,7 +26,7 @@ const (
 // about 30% larger than tar.xz, but gzip decompresses over twice as fast
 // as xz, which measured end to end (make bench) makes tgz the faster
 // install whenever the network is faster than about 50 Mbit/s: CI
-// runners and most broadband. See README.
+// runners and most broadband. See docs/how-it-works.md.
 const DefaultFormat = TGZ
 
 // Artifact names one source-release file of a version.

@@ -29,7 +29,7 @@ func TestFormatFallback(t *testing.T) {
 	}
 }
 
-// TestAirGappedRecipe runs the README's air-gapped recipe as written:
+// TestAirGappedRecipe runs docs/commands.md's air-gapped recipe as written:
 // fetch and export on the connected side; on the other, copy the cache
 // and install --offline, or serve the export and install from it.
 func TestAirGappedRecipe(t *testing.T) {

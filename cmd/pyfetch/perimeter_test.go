@@ -451,7 +451,7 @@ func peakRSS(t *testing.T, env []string, args ...string) (int, string, float64) 
 }
 
 // What a validly signed or hostile input may cost is bounded: deep paths
-// and huge listings are refused with peak RSS under 64 MB (the README's
+// and huge listings are refused with peak RSS under 64 MB (docs/performance.md's
 // promise for every shape of archive), measured on the real binary.
 func TestBoundsKeepMemoryFlat(t *testing.T) {
 	t.Parallel()

@@ -20,7 +20,7 @@ import (
 	"github.com/pyfetch/pyfetch/verify"
 )
 
-// Exit codes, documented in the README. Decided in exitCode only.
+// Exit codes, documented in docs/commands.md. Decided in exitCode only.
 const (
 	exitOK          = 0
 	exitFailure     = 1 // network, disk, anything not below
