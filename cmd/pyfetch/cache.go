@@ -17,8 +17,11 @@ func (a *app) cache(ctx context.Context, args []string) error {
 		return fmt.Errorf("%w: expected pyfetch cache ls, cache prune [--older-than 30d] [--dry-run] or cache clean", errUsage)
 	}
 	sub := args[0]
-	var c common
-	fs := a.flags("cache "+sub, &c, homeFlags|cacheFlags)
+	var c struct {
+		outputOpts
+		homeOpts
+	}
+	fs := a.flagSet("cache "+sub, &c.outputOpts, &c.homeOpts, cacheOpts{&c.homeOpts})
 	older := new(time.Duration)
 	var dry *bool
 	if sub == "prune" {
@@ -34,7 +37,7 @@ func (a *app) cache(ctx context.Context, args []string) error {
 	if len(pos) != 0 {
 		return fmt.Errorf("%w: cache %s takes no arguments, got %q", errUsage, sub, pos)
 	}
-	h, err := c.homeDirs()
+	h, err := c.dirs()
 	if err != nil {
 		return err
 	}

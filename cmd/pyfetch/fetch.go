@@ -10,7 +10,8 @@ import (
 
 func (a *app) fetch(ctx context.Context, args []string) error {
 	jobs := 0
-	p, err := a.prepare(ctx, "fetch", args, func(fs *flag.FlagSet) {
+	var c pipelineOptions
+	p, err := a.prepare(ctx, "fetch", args, &c, func(fs *flag.FlagSet) {
 		fs.IntVar(&jobs, "jobs", a.envInt("PYFETCH_JOBS", 3), "downloads in parallel (env PYFETCH_JOBS)")
 	}, nil)
 	if err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -15,23 +14,11 @@ import (
 
 	"github.com/pyfetch/pyfetch/fetch"
 	"github.com/pyfetch/pyfetch/home"
-	"github.com/pyfetch/pyfetch/install"
 	"github.com/pyfetch/pyfetch/internal/lock"
 	"github.com/pyfetch/pyfetch/releases"
-	"github.com/pyfetch/pyfetch/resolve"
+	"github.com/pyfetch/pyfetch/session"
 	"github.com/pyfetch/pyfetch/verify"
-	"github.com/sigstore/sigstore-go/pkg/root"
 )
-
-// common holds the flags shared by install and verify, with their
-// PYFETCH_* environment defaults.
-type common struct {
-	home, cache, mirror, format, trustedRoot string
-	identity, issuer                         string
-	signersFile                              string
-	offline, jsonOut, quiet                  bool
-	lockTimeout                              time.Duration
-}
 
 func (a *app) env(name, def string) string {
 	if v := a.getenv(name); v != "" {
@@ -56,19 +43,16 @@ func (a *app) defaultHome() string {
 	return ""
 }
 
-// Flag groups: each command registers only the flags it uses, so a
-// flag that would do nothing (list --cert-identity) is an error.
-type flagGroup uint8
+// Option groups. Each command's options struct embeds the groups it
+// takes and registers exactly those (flagSet), so a flag that would do
+// nothing (list --cert-identity) is an error; each group reads its
+// PYFETCH_* defaults as it registers.
+type registrar interface {
+	register(a *app, fs *flag.FlagSet)
+}
 
-const (
-	homeFlags   flagGroup = 1 << iota // --home, --json
-	cacheFlags                        // --cache
-	trustFlags                        // --trusted-root, --cert-identity, --cert-oidc-issuer
-	signerFlag                        // --signers
-	offlineFlag                       // --offline
-)
-
-func (a *app) flags(name string, c *common, groups flagGroup) *flag.FlagSet {
+// flagSet makes a command's flag set from its option groups.
+func (a *app) flagSet(name string, groups ...registrar) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	// Parse errors become one line through report; -h prints the flags.
 	fs.SetOutput(io.Discard)
@@ -78,37 +62,125 @@ func (a *app) flags(name string, c *common, groups flagGroup) *flag.FlagSet {
 			a.envErrs = append(a.envErrs, fmt.Errorf("%w: PYFETCH_INDEX_TTL=%q: %v", errUsage, v, err))
 		}
 	}
-	c.home = a.defaultHome()
-	c.cache = a.env("PYFETCH_CACHE", "")
-	fs.BoolVar(&c.jsonOut, "json", false, "print one JSON document on stdout")
-	if groups&homeFlags != 0 {
-		fs.StringVar(&c.home, "home", c.home, "pyfetch's data folder (env PYFETCH_HOME)")
-		c.lockTimeout = lock.DefaultTimeout
-		if v := a.getenv("PYFETCH_LOCK_TIMEOUT"); v != "" {
-			d, err := parseDuration(v)
-			if err != nil || d == 0 {
-				a.envErrs = append(a.envErrs, fmt.Errorf("%w: PYFETCH_LOCK_TIMEOUT=%q: expected a duration above zero such as 30m", errUsage, v))
-			} else {
-				c.lockTimeout = d
-			}
-		}
-		fs.Var(durationFlag{&c.lockTimeout}, "lock-timeout", "give up waiting for another pyfetch's lock after this long, exit 8 (env PYFETCH_LOCK_TIMEOUT)")
-	}
-	if groups&cacheFlags != 0 {
-		fs.StringVar(&c.cache, "cache", c.cache, "download cache (env PYFETCH_CACHE; default HOME/cache)")
-	}
-	if groups&trustFlags != 0 {
-		fs.StringVar(&c.trustedRoot, "trusted-root", a.env("PYFETCH_TRUSTED_ROOT", ""), "use exactly this Sigstore trusted_root.json (env PYFETCH_TRUSTED_ROOT)")
-		fs.StringVar(&c.identity, "cert-identity", "", "expected signer e-mail (overrides the release-manager table)")
-		fs.StringVar(&c.issuer, "cert-oidc-issuer", "", "expected OIDC issuer URL (with --cert-identity)")
-	}
-	if groups&offlineFlag != 0 {
-		fs.BoolVar(&c.offline, "offline", a.envBool("PYFETCH_OFFLINE"), "no network access: cached TUF metadata or the embedded trusted root, cache or file:// mirror (env PYFETCH_OFFLINE=1)")
-	}
-	if groups&signerFlag != 0 {
-		fs.StringVar(&c.signersFile, "signers", a.env("PYFETCH_SIGNERS", ""), "JSON file adding or overriding signers (env PYFETCH_SIGNERS)")
+	for _, g := range groups {
+		g.register(a, fs)
 	}
 	return fs
+}
+
+// outputOpts: --json, which every command takes.
+type outputOpts struct{ jsonOut bool }
+
+func (o *outputOpts) register(a *app, fs *flag.FlagSet) {
+	fs.BoolVar(&o.jsonOut, "json", false, "print one JSON document on stdout")
+}
+
+// homeOpts: --home and --lock-timeout; the cache folder comes from
+// PYFETCH_CACHE unless the command also takes cacheOpts.
+type homeOpts struct {
+	home, cache string
+	lockTimeout time.Duration
+}
+
+func (o *homeOpts) register(a *app, fs *flag.FlagSet) {
+	o.home = a.defaultHome()
+	o.cache = a.env("PYFETCH_CACHE", "")
+	fs.StringVar(&o.home, "home", o.home, "pyfetch's data folder (env PYFETCH_HOME)")
+	o.lockTimeout = lock.DefaultTimeout
+	if v := a.getenv("PYFETCH_LOCK_TIMEOUT"); v != "" {
+		d, err := parseDuration(v)
+		if err != nil || d == 0 {
+			a.envErrs = append(a.envErrs, fmt.Errorf("%w: PYFETCH_LOCK_TIMEOUT=%q: expected a duration above zero such as 30m", errUsage, v))
+		} else {
+			o.lockTimeout = d
+		}
+	}
+	fs.Var(durationFlag{&o.lockTimeout}, "lock-timeout", "give up waiting for another pyfetch's lock after this long, exit 8 (env PYFETCH_LOCK_TIMEOUT)")
+}
+
+// dirs is the home the options name.
+func (o *homeOpts) dirs() (home.Home, error) {
+	if o.home == "" {
+		return home.Home{}, fmt.Errorf("%w: cannot tell where pyfetch's data goes: set PYFETCH_HOME or HOME", errUsage)
+	}
+	return home.Home{Root: o.home, Cache: o.cache, LockTimeout: o.lockTimeout}, nil
+}
+
+// cacheOpts: --cache, into the command's homeOpts.
+type cacheOpts struct{ h *homeOpts }
+
+func (o cacheOpts) register(a *app, fs *flag.FlagSet) {
+	fs.StringVar(&o.h.cache, "cache", o.h.cache, "download cache (env PYFETCH_CACHE; default HOME/cache)")
+}
+
+// trustOpts: which trusted root, and who must have signed.
+type trustOpts struct{ trustedRoot, identity, issuer string }
+
+func (o *trustOpts) register(a *app, fs *flag.FlagSet) {
+	fs.StringVar(&o.trustedRoot, "trusted-root", a.env("PYFETCH_TRUSTED_ROOT", ""), "use exactly this Sigstore trusted_root.json (env PYFETCH_TRUSTED_ROOT)")
+	fs.StringVar(&o.identity, "cert-identity", "", "expected signer e-mail (overrides the release-manager table)")
+	fs.StringVar(&o.issuer, "cert-oidc-issuer", "", "expected OIDC issuer URL (with --cert-identity)")
+}
+
+func (o *trustOpts) identityOverride() (*verify.Identity, error) {
+	if o.identity == "" && o.issuer == "" {
+		return nil, nil
+	}
+	if o.identity == "" || o.issuer == "" {
+		return nil, fmt.Errorf("%w: --cert-identity and --cert-oidc-issuer go together (got identity %q, issuer %q)", errUsage, o.identity, o.issuer)
+	}
+	return &verify.Identity{SAN: o.identity, Issuer: o.issuer}, nil
+}
+
+// offlineOpts: --offline.
+type offlineOpts struct{ offline bool }
+
+func (o *offlineOpts) register(a *app, fs *flag.FlagSet) {
+	fs.BoolVar(&o.offline, "offline", a.envBool("PYFETCH_OFFLINE"), "no network access: cached TUF metadata or the embedded trusted root, cache or file:// mirror (env PYFETCH_OFFLINE=1)")
+}
+
+// signerOpts: --signers.
+type signerOpts struct{ signersFile string }
+
+func (o *signerOpts) register(a *app, fs *flag.FlagSet) {
+	fs.StringVar(&o.signersFile, "signers", a.env("PYFETCH_SIGNERS", ""), "JSON file adding or overriding signers (env PYFETCH_SIGNERS)")
+}
+
+// mirrorOpts: --mirror and --format.
+type mirrorOpts struct{ mirror, format string }
+
+func (o *mirrorOpts) register(a *app, fs *flag.FlagSet) {
+	fs.StringVar(&o.mirror, "mirror", a.env("PYFETCH_MIRROR", releases.DefaultMirror), "python.org-shaped mirror: http(s):// or file:// (env PYFETCH_MIRROR)")
+	fs.StringVar(&o.format, "format", a.env("PYFETCH_FORMAT", string(releases.DefaultFormat)), "archive format: tar.xz or tgz (env PYFETCH_FORMAT)")
+}
+
+// parsed is the mirror the options name.
+func (o *mirrorOpts) parsed() (releases.Mirror, error) {
+	m, err := releases.ParseMirror(o.mirror)
+	if err != nil {
+		return releases.Mirror{}, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	o.mirror = m.String()
+	return m, nil
+}
+
+// retryOpts: --retries.
+type retryOpts struct{ retries int }
+
+func (o *retryOpts) register(a *app, fs *flag.FlagSet) {
+	fs.IntVar(&o.retries, "retries", a.envInt("PYFETCH_RETRIES", fetch.DefaultRetries), "retries per download, with backoff (env PYFETCH_RETRIES)")
+}
+
+// client is the HTTP client the options ask for.
+func (o *retryOpts) client(a *app, offline bool) (*fetch.Client, error) {
+	if o.retries < 0 {
+		return nil, fmt.Errorf("%w: --retries must be 0 or more, got %d", errUsage, o.retries)
+	}
+	n := o.retries
+	if n == 0 {
+		n = -1 // fetch.Client reads 0 as "default"
+	}
+	return &fetch.Client{Offline: offline, Notify: a.warn, Retries: n}, nil
 }
 
 // parse parses flags anywhere among the arguments ("install 3.13.1 --force").
@@ -177,41 +249,6 @@ func (a *app) envBool(name string) bool {
 	return false
 }
 
-func (c *common) identityOverride() (*verify.Identity, error) {
-	if c.identity == "" && c.issuer == "" {
-		return nil, nil
-	}
-	if c.identity == "" || c.issuer == "" {
-		return nil, fmt.Errorf("%w: --cert-identity and --cert-oidc-issuer go together (got identity %q, issuer %q)", errUsage, c.identity, c.issuer)
-	}
-	return &verify.Identity{SAN: c.identity, Issuer: c.issuer}, nil
-}
-
-func (c *common) homeDirs() (home.Home, error) {
-	if c.home == "" {
-		return home.Home{}, fmt.Errorf("%w: cannot tell where pyfetch's data goes: set PYFETCH_HOME or HOME", errUsage)
-	}
-	return home.Home{Root: c.home, Cache: c.cache, LockTimeout: c.lockTimeout}, nil
-}
-
-// verifier loads the trusted root the flags ask for and builds the
-// verifier (verify.Load decides the policy); it also returns the root
-// and where it came from.
-func (a *app) verifier(ctx context.Context, c *common, h home.Home) (*verify.Verifier, *root.TrustedRoot, string, error) {
-	return verify.Load(ctx, verify.RootOptions{
-		File:     c.trustedRoot,
-		CacheDir: h.CacheRoot(),
-		Offline:  c.offline,
-		TUFURL:   a.getenv("PYFETCH_TUF_URL"),
-		Notify:   a.warn,
-	})
-}
-
-func (a *app) mirrorFlags(fs *flag.FlagSet, c *common) {
-	fs.StringVar(&c.mirror, "mirror", a.env("PYFETCH_MIRROR", releases.DefaultMirror), "python.org-shaped mirror: http(s):// or file:// (env PYFETCH_MIRROR)")
-	fs.StringVar(&c.format, "format", a.env("PYFETCH_FORMAT", string(releases.DefaultFormat)), "archive format: tar.xz or tgz (env PYFETCH_FORMAT)")
-}
-
 func parseSpecs(pos []string) ([]releases.Spec, error) {
 	var specs []releases.Spec
 	for _, p := range pos {
@@ -222,40 +259,6 @@ func parseSpecs(pos []string) ([]releases.Spec, error) {
 		specs = append(specs, sp)
 	}
 	return specs, nil
-}
-
-func (a *app) resolver(c *common, h home.Home, fc *fetch.Client) *resolve.Resolver {
-	ttl, err := parseDuration(a.getenv("PYFETCH_INDEX_TTL"))
-	if err != nil {
-		ttl = 0 // reported as a usage error by flags
-	}
-	m, err := releases.ParseMirror(c.mirror)
-	if err != nil {
-		m = releases.MustMirror(releases.DefaultMirror) // c.mirror was checked by prepare
-	}
-	return &resolve.Resolver{Home: h, Mirror: m, Fetch: fc, TTL: ttl, Offline: c.offline, Notify: a.warn, Installed: install.Answer(h)}
-}
-
-// signerTable is the built-in table plus the signers file, if any; every
-// change to the built-in table is reported on stderr.
-func (a *app) signerTable(c *common) (*releases.Table, error) {
-	t := releases.DefaultTable()
-	if c.signersFile == "" {
-		return t, nil
-	}
-	f, err := os.Open(c.signersFile)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errUsage, err)
-	}
-	defer f.Close()
-	notes, err := t.LoadOverrides(f)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", errUsage, c.signersFile, err)
-	}
-	for _, n := range notes {
-		a.warn("note: " + n)
-	}
-	return t, nil
 }
 
 func (a *app) printJSON(v any) error {
@@ -301,4 +304,51 @@ func (f durationFlag) Set(s string) error {
 	}
 	*f.d = d
 	return nil
+}
+
+// session wires the parts for one command from its options.
+func (a *app) session(h homeOpts, off offlineOpts, t *trustOpts, sg *signerOpts, fc *fetch.Client) (*session.Session, error) {
+	hd, err := h.dirs()
+	if err != nil {
+		return nil, err
+	}
+	s := &session.Session{Home: hd, Offline: off.offline, Fetch: fc, Notify: a.warn}
+	if t != nil {
+		if s.Identity, err = t.identityOverride(); err != nil {
+			return nil, err
+		}
+		s.Root = verify.RootOptions{File: t.trustedRoot, TUFURL: a.getenv("PYFETCH_TUF_URL")}
+	}
+	if sg != nil {
+		if s.Signers, err = a.signerTable(sg.signersFile); err != nil {
+			return nil, err
+		}
+	}
+	ttl, err := parseDuration(a.getenv("PYFETCH_INDEX_TTL"))
+	if err == nil {
+		s.IndexTTL = ttl // a bad value is reported as a usage error by flagSet
+	}
+	return s, nil
+}
+
+// signerTable is the built-in table plus the signers file, if any; every
+// change to the built-in table is reported on stderr.
+func (a *app) signerTable(file string) (*releases.Table, error) {
+	t := releases.DefaultTable()
+	if file == "" {
+		return t, nil
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errUsage, err)
+	}
+	defer f.Close()
+	notes, err := t.LoadOverrides(f)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", errUsage, file, err)
+	}
+	for _, n := range notes {
+		a.warn("note: " + n)
+	}
+	return t, nil
 }

@@ -21,7 +21,8 @@ func (a *app) install(ctx context.Context, args []string) error {
 	var force bool
 	jobs := 0
 	var bf buildFlags
-	p, err := a.prepare(ctx, "install", args, func(fs *flag.FlagSet) {
+	var c pipelineOptions
+	p, err := a.prepare(ctx, "install", args, &c, func(fs *flag.FlagSet) {
 		fs.BoolVar(&force, "force", false, "reinstall atomically even if installed")
 		fs.IntVar(&jobs, "jobs", a.envInt("PYFETCH_JOBS", 3), "versions installed in parallel (env PYFETCH_JOBS)")
 		a.buildFlagSet(fs, &bf)

@@ -10,15 +10,21 @@ import (
 	"github.com/pyfetch/pyfetch/releases"
 )
 
+// manageOptions are list's, path's and uninstall's.
+type manageOptions struct {
+	outputOpts
+	homeOpts
+}
+
 func (a *app) list(args []string) error {
-	var c common
-	fs := a.flags("list", &c, homeFlags)
+	var c manageOptions
+	fs := a.flagSet("list", &c.outputOpts, &c.homeOpts)
 	if pos, err := a.parse(fs, args); err != nil {
 		return err
 	} else if len(pos) != 0 {
 		return fmt.Errorf("%w: list takes no arguments, got %q", errUsage, pos)
 	}
-	h, err := c.homeDirs()
+	h, err := c.dirs()
 	if err != nil {
 		return err
 	}
@@ -51,8 +57,8 @@ func (a *app) list(args []string) error {
 }
 
 func (a *app) uninstall(ctx context.Context, args []string) error {
-	var c common
-	fs := a.flags("uninstall", &c, homeFlags)
+	var c manageOptions
+	fs := a.flagSet("uninstall", &c.outputOpts, &c.homeOpts)
 	pos, err := a.parse(fs, args)
 	if err != nil {
 		return err
@@ -60,7 +66,7 @@ func (a *app) uninstall(ctx context.Context, args []string) error {
 	if len(pos) == 0 {
 		return fmt.Errorf("%w: uninstall needs an installed version, e.g. pyfetch uninstall 3.13.1 (or 3.13 when one 3.13 is installed)", errUsage)
 	}
-	h, err := c.homeDirs()
+	h, err := c.dirs()
 	if err != nil {
 		return err
 	}
@@ -92,8 +98,8 @@ func (a *app) uninstall(ctx context.Context, args []string) error {
 }
 
 func (a *app) path(args []string) error {
-	var c common
-	fs := a.flags("path", &c, homeFlags)
+	var c manageOptions
+	fs := a.flagSet("path", &c.outputOpts, &c.homeOpts)
 	pos, err := a.parse(fs, args)
 	if err != nil {
 		return err
@@ -105,7 +111,7 @@ func (a *app) path(args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	h, err := c.homeDirs()
+	h, err := c.dirs()
 	if err != nil {
 		return err
 	}

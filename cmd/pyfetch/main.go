@@ -10,6 +10,8 @@ import (
 	"runtime/debug"
 	"syscall"
 	"time"
+
+	"golang.org/x/term"
 )
 
 // version is stamped by the Makefile with -ldflags.
@@ -33,7 +35,12 @@ func main() {
 		debug.SetMemoryLimit(40 << 20)
 	}
 	go forceExitAfterSignal(ctx, stderr)
-	code := run(ctx, os.Args[1:], os.Stdout, stderr, os.Getenv)
+	w := world{args: os.Args[1:], stdout: os.Stdout, stderr: stderr, getenv: os.Getenv}
+	w.wd, _ = os.Getwd()
+	if term.IsTerminal(int(stderr.Fd())) {
+		w.terminal = stderr
+	}
+	code := run(ctx, w)
 	stop()
 	os.Exit(code)
 }

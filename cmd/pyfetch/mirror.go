@@ -8,15 +8,20 @@ import (
 
 	"github.com/pyfetch/pyfetch/releases"
 	"github.com/pyfetch/pyfetch/store"
-	"github.com/pyfetch/pyfetch/verify"
 )
 
 func (a *app) mirror(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] != "export" {
 		return fmt.Errorf("%w: expected pyfetch mirror export DIR [SPEC...]", errUsage)
 	}
-	var c common
-	fs := a.flags("mirror export", &c, homeFlags|cacheFlags|trustFlags|signerFlag|offlineFlag)
+	var c struct {
+		outputOpts
+		homeOpts
+		trustOpts
+		signerOpts
+		offlineOpts
+	}
+	fs := a.flagSet("mirror export", &c.outputOpts, &c.homeOpts, cacheOpts{&c.homeOpts}, &c.trustOpts, &c.signerOpts, &c.offlineOpts)
 	pos, err := a.parse(fs, args[1:])
 	if err != nil {
 		return err
@@ -24,15 +29,7 @@ func (a *app) mirror(ctx context.Context, args []string) error {
 	if len(pos) == 0 {
 		return fmt.Errorf("%w: mirror export needs a target DIR", errUsage)
 	}
-	id, err := c.identityOverride()
-	if err != nil {
-		return err
-	}
-	table, err := a.signerTable(&c)
-	if err != nil {
-		return err
-	}
-	h, err := c.homeDirs()
+	s, err := a.session(c.homeOpts, c.offlineOpts, &c.trustOpts, &c.signerOpts, nil)
 	if err != nil {
 		return err
 	}
@@ -40,11 +37,11 @@ func (a *app) mirror(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	versions, err := store.ResolveCached(ctx, h, specs)
+	versions, err := store.ResolveCached(ctx, s.Home, specs)
 	if err != nil {
 		return err
 	}
-	v, tr, src, err := a.verifier(ctx, &c, h)
+	_, tr, src, err := s.Verifier(ctx)
 	if err != nil {
 		return err
 	}
@@ -52,8 +49,7 @@ func (a *app) mirror(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	trust := func() (*verify.Verifier, string, error) { return v, src, nil }
-	st := &store.Store{Home: h, Identity: id, Signers: table, Trust: trust}
+	st := s.Store(ctx)
 	out, err := st.Export(ctx, pos[0], versions, rootJSON)
 	dir, _ := filepath.Abs(pos[0])
 	if !c.jsonOut {

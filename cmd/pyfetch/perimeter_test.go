@@ -636,3 +636,19 @@ func TestBuildFailureExitCode(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 }
+
+// The working folder is run's to be told: .python-version is found from
+// it in-process, as from the process's own folder in the binary.
+func TestVersionFileFromTheWorkingFolder(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
+	project := t.TempDir()
+	sub := filepath.Join(project, "src")
+	os.Mkdir(sub, 0o755)
+	os.WriteFile(filepath.Join(project, ".python-version"), []byte("3.13.1\n"), 0o644)
+	code, stdout, stderr := e.runIn(sub, "install")
+	if code != 0 || !strings.Contains(stderr, "using 3.13.1 from "+filepath.Join(project, ".python-version")) || !strings.Contains(stdout, "installed 3.13.1") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}

@@ -7,14 +7,12 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 
 	"github.com/pyfetch/pyfetch/fetch"
 	"github.com/pyfetch/pyfetch/install"
 	"github.com/pyfetch/pyfetch/releases"
 	"github.com/pyfetch/pyfetch/resolve"
-	"github.com/pyfetch/pyfetch/store"
-	"github.com/pyfetch/pyfetch/verify"
+	"github.com/pyfetch/pyfetch/session"
 )
 
 // failure is one version's error in --json output.
@@ -42,24 +40,42 @@ func versionNames(vs []releases.Version) []string {
 	return out
 }
 
-// pipeline is what install and fetch share: parsed flags, resolved
+// pipelineOptions are what install and fetch both take.
+type pipelineOptions struct {
+	outputOpts
+	homeOpts
+	trustOpts
+	signerOpts
+	offlineOpts
+	mirrorOpts
+	retryOpts
+	pre, quiet bool
+}
+
+func (o *pipelineOptions) register(a *app, fs *flag.FlagSet) {
+	for _, g := range []registrar{&o.outputOpts, &o.homeOpts, cacheOpts{&o.homeOpts}, &o.trustOpts, &o.signerOpts, &o.offlineOpts, &o.mirrorOpts, &o.retryOpts} {
+		g.register(a, fs)
+	}
+	fs.BoolVar(&o.pre, "pre", false, "let 3.14, 3 and latest pick alphas, betas and release candidates")
+	fs.BoolVar(&o.quiet, "quiet", false, "no progress bar")
+}
+
+// pipeline is what install and fetch share: the session, resolved
 // versions and ready options.
 type pipeline struct {
+	session  *session.Session
 	resolver *resolve.Resolver
-	step     func(string)
-	c        common
+	c        *pipelineOptions
 	versions []releases.Version
 	opts     install.Options
 }
 
-func (a *app) prepare(ctx context.Context, name string, args []string, extra func(*flag.FlagSet), preflight func([]releases.Spec) error) (*pipeline, error) {
-	p := &pipeline{}
-	c := &p.c
-	fs := a.flags(name, c, homeFlags|cacheFlags|trustFlags|signerFlag|offlineFlag)
-	a.mirrorFlags(fs, c)
-	pre := fs.Bool("pre", false, "let 3.14, 3 and latest pick alphas, betas and release candidates")
-	fs.BoolVar(&c.quiet, "quiet", false, "no progress bar")
-	retries := fs.Int("retries", a.envInt("PYFETCH_RETRIES", fetch.DefaultRetries), "retries per download, with backoff (env PYFETCH_RETRIES)")
+// prepare parses a pipeline command's options (with its own flags added
+// by extra), reads the specs (or the nearest .python-version), checks
+// them (preflight), wires the session and resolves the versions.
+func (a *app) prepare(ctx context.Context, name string, args []string, c *pipelineOptions, extra func(*flag.FlagSet), preflight func([]releases.Spec) error) (*pipeline, error) {
+	p := &pipeline{c: c}
+	fs := a.flagSet(name, c)
 	if extra != nil {
 		extra(fs)
 	}
@@ -68,8 +84,7 @@ func (a *app) prepare(ctx context.Context, name string, args []string, extra fun
 		return nil, err
 	}
 	if len(pos) == 0 {
-		wd, _ := os.Getwd()
-		file, specs, err := findVersionFile(wd, a.warn)
+		file, specs, err := findVersionFile(a.wd, a.warn)
 		if err != nil {
 			return nil, err
 		}
@@ -92,11 +107,11 @@ func (a *app) prepare(ctx context.Context, name string, args []string, extra fun
 	if err != nil {
 		return nil, err
 	}
-	if c.mirror, err = releases.NormalizeMirror(c.mirror); err != nil {
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	id, err := c.identityOverride()
+	m, err := c.mirrorOpts.parsed()
 	if err != nil {
+		return nil, err
+	}
+	if _, err := c.identityOverride(); err != nil {
 		return nil, err
 	}
 	specs, err := parseSpecs(pos)
@@ -114,52 +129,30 @@ func (a *app) prepare(ctx context.Context, name string, args []string, extra fun
 			}
 		}
 	}
-	table, err := a.signerTable(c)
+	fc, err := c.client(a, c.offline)
 	if err != nil {
 		return nil, err
 	}
-	h, err := c.homeDirs()
+	s, err := a.session(c.homeOpts, c.offlineOpts, &c.trustOpts, &c.signerOpts, fc)
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(h.CacheRoot(), 0o755); err != nil {
+	s.Mirror = m
+	if err := os.MkdirAll(s.Home.CacheRoot(), 0o755); err != nil {
 		return nil, err
 	}
-	if *retries < 0 {
-		return nil, fmt.Errorf("%w: --retries must be 0 or more, got %d", errUsage, *retries)
-	}
-	if *retries == 0 {
-		*retries = -1 // fetch.Client reads 0 as "default"
-	}
-	fc := &fetch.Client{Offline: c.offline, Notify: a.warn, Retries: *retries}
 	if !c.quiet && !c.jsonOut {
 		fc.Progress = a.progress(len(specs) > 1)
-		p.step = a.stepper()
+		s.Step = a.stepper()
 	}
-	p.resolver = a.resolver(c, h, fc)
-	p.versions, err = p.resolver.ResolveAll(ctx, specs, formats, *pre)
+	p.session, p.resolver = s, s.Resolver()
+	p.versions, err = p.resolver.ResolveAll(ctx, specs, formats, c.pre)
 	if err != nil {
 		return nil, err
 	}
 	// The trusted root is loaded (TUF, online) only once something must
 	// be verified: "already installed" answers without it.
-	var once sync.Once
-	var (
-		v    *verify.Verifier
-		src  string
-		verr error
-	)
-	trust := func() (*verify.Verifier, string, error) {
-		once.Do(func() { v, _, src, verr = a.verifier(ctx, c, h) })
-		return v, src, verr
-	}
-	p.opts = install.Options{
-		Store: store.Store{
-			Home: h, Mirror: p.resolver.Mirror, Offline: c.offline,
-			Identity: id, Signers: table, Fetch: fc, Trust: trust, Notify: a.warn, Step: p.step,
-		},
-		Format: format, AnyFormat: !explicit,
-	}
+	p.opts = s.InstallOptions(ctx, format, !explicit)
 	return p, nil
 }
 

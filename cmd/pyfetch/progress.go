@@ -8,16 +8,13 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 )
 
 // pipeInterval is how often a download in a pipe (a CI log) reports.
 const pipeInterval = 5 * time.Second
 
-func (a *app) isTerminal() (*os.File, bool) {
-	f, ok := a.rawStderr.(*os.File)
-	return f, ok && term.IsTerminal(int(f.Fd()))
-}
+// isTerminal returns stderr when it is a terminal (run's world says).
+func (a *app) isTerminal() (*os.File, bool) { return a.terminal, a.terminal != nil }
 
 // progress returns the download progress factory for stderr: a bar on a
 // terminal (one line per download when several run in parallel, since

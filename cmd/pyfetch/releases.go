@@ -5,21 +5,23 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/pyfetch/pyfetch/fetch"
 	"github.com/pyfetch/pyfetch/internal/textsafe"
 	"github.com/pyfetch/pyfetch/releases"
 	"github.com/pyfetch/pyfetch/resolve"
 )
 
 func (a *app) signers(args []string) error {
-	var c common
-	fs := a.flags("signers", &c, signerFlag)
+	var c struct {
+		outputOpts
+		signerOpts
+	}
+	fs := a.flagSet("signers", &c.outputOpts, &c.signerOpts)
 	if pos, err := a.parse(fs, args); err != nil {
 		return err
 	} else if len(pos) != 0 {
 		return fmt.Errorf("%w: signers takes no arguments, got %q", errUsage, pos)
 	}
-	table, err := a.signerTable(&c)
+	table, err := a.signerTable(c.signersFile)
 	if err != nil {
 		return err
 	}
@@ -34,11 +36,16 @@ func (a *app) signers(args []string) error {
 }
 
 func (a *app) releases(ctx context.Context, args []string) error {
-	var c common
-	fs := a.flags("releases", &c, homeFlags|cacheFlags|offlineFlag)
-	a.mirrorFlags(fs, &c)
-	pre := fs.Bool("pre", false, "include alphas, betas and release candidates")
-	retries := fs.Int("retries", a.envInt("PYFETCH_RETRIES", fetch.DefaultRetries), "retries per listing request, with backoff (env PYFETCH_RETRIES)")
+	var c struct {
+		outputOpts
+		homeOpts
+		offlineOpts
+		mirrorOpts
+		retryOpts
+		pre bool
+	}
+	fs := a.flagSet("releases", &c.outputOpts, &c.homeOpts, cacheOpts{&c.homeOpts}, &c.offlineOpts, &c.mirrorOpts, &c.retryOpts)
+	fs.BoolVar(&c.pre, "pre", false, "include alphas, betas and release candidates")
 	pos, err := a.parse(fs, args)
 	if err != nil {
 		return err
@@ -54,21 +61,21 @@ func (a *app) releases(ctx context.Context, args []string) error {
 		}
 		spec = &sp
 	}
-	if c.mirror, err = releases.NormalizeMirror(c.mirror); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
-	h, err := c.homeDirs()
+	m, err := c.mirrorOpts.parsed()
 	if err != nil {
 		return err
 	}
-	if *retries < 0 {
-		return fmt.Errorf("%w: --retries must be 0 or more, got %d", errUsage, *retries)
+	fc, err := c.client(a, c.offline)
+	if err != nil {
+		return err
 	}
-	if *retries == 0 {
-		*retries = -1 // fetch.Client reads 0 as "default"
+	s, err := a.session(c.homeOpts, c.offlineOpts, nil, nil, fc)
+	if err != nil {
+		return err
 	}
-	r := a.resolver(&c, h, &fetch.Client{Offline: c.offline, Notify: a.warn, Retries: *retries})
-	offers, err := r.Releases(ctx, spec, *pre)
+	s.Mirror = m
+	r := s.Resolver()
+	offers, err := r.Releases(ctx, spec, c.pre)
 	r.Save() //nolint:errcheck // the index is a cache
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"sync"
 
 	"github.com/pyfetch/pyfetch/compile"
@@ -37,36 +38,56 @@ const (
 // errUsage marks a bad command line or configuration: exit 2.
 var errUsage = errors.New("usage")
 
-// exitTable classifies an error, first match wins: the order is the
-// point. A build failure is exit 7 whatever it wraps (a missing
-// ./configure wraps fs.ErrNotExist), a verification failure exit 4
-// whatever it wraps, and only then the generic kinds.
-var exitTable = []struct {
+// errorTable classifies an error, first match wins, and says both its
+// exit code and how stderr shows it: the order is the point. A build
+// failure is exit 7 whatever it wraps (a missing ./configure wraps
+// fs.ErrNotExist), a verification failure exit 4 whatever it wraps, and
+// only then the generic kinds. Anything else is exit 1, "pyfetch: …".
+var errorTable = []struct {
 	kinds []error
 	code  int
+	// show is what stderr says, from the error's message and the
+	// "nothing was installed or changed" sentence; nil: "pyfetch: msg".
+	show func(msg, nothing string) string
 }{
-	{[]error{errUsage, install.ErrRequest, store.ErrRequest, releases.ErrBadVersion, releases.ErrBadFormat}, exitUsage},
-	{[]error{context.Canceled}, exitInterrupted},
-	{[]error{lock.ErrTimeout}, exitBusy},
-	{[]error{verify.ErrVerification}, exitVerify},
-	{[]error{extract.ErrUnsafe}, exitUnsafe},
-	{[]error{compile.ErrBuild}, exitBuild},
-	{[]error{releases.ErrUnsigned, releases.ErrUnknownLine}, exitUnsigned},
-	{[]error{fetch.ErrNotFound, install.ErrNotInstalled, fs.ErrNotExist}, exitNotFound},
+	{[]error{errUsage, install.ErrRequest, store.ErrRequest, releases.ErrBadVersion, releases.ErrBadFormat}, exitUsage, nil},
+	{[]error{context.Canceled}, exitInterrupted, func(string, string) string {
+		return "pyfetch: interrupted; nothing was installed or changed"
+	}},
+	{[]error{lock.ErrTimeout}, exitBusy, nil},
+	{[]error{verify.ErrVerification}, exitVerify, func(msg, nothing string) string {
+		return "SECURITY ERROR: " + msg + "\n" + nothing
+	}},
+	{[]error{extract.ErrUnsafe}, exitUnsafe, func(msg, nothing string) string {
+		return "SECURITY ERROR: archive refused: " + msg + "\n" + nothing
+	}},
+	{[]error{compile.ErrBuild}, exitBuild, nil},
+	{[]error{releases.ErrUnsigned, releases.ErrUnknownLine}, exitUnsigned, nil},
+	{[]error{fetch.ErrUnreachable}, exitFailure, func(msg, _ string) string {
+		return "pyfetch: " + msg + "\n  to try: another mirror with --mirror URL (or PYFETCH_MIRROR); --offline if the cache has the release; or check HTTPS_PROXY/HTTP_PROXY/NO_PROXY"
+	}},
+	{[]error{fetch.ErrNotFound, install.ErrNotInstalled, fs.ErrNotExist}, exitNotFound, nil},
+}
+
+// classify returns err's row of errorTable (code exitFailure, show nil
+// when none matches).
+func classify(err error) (code int, show func(msg, nothing string) string) {
+	for _, row := range errorTable {
+		for _, k := range row.kinds {
+			if errors.Is(err, k) {
+				return row.code, row.show
+			}
+		}
+	}
+	return exitFailure, nil
 }
 
 func exitCode(err error) int {
 	if err == nil {
 		return exitOK
 	}
-	for _, row := range exitTable {
-		for _, k := range row.kinds {
-			if errors.Is(err, k) {
-				return row.code
-			}
-		}
-	}
-	return exitFailure
+	code, _ := classify(err)
+	return code
 }
 
 const usageText = `usage: pyfetch <command> [flags] [args]
@@ -93,13 +114,16 @@ Run 'pyfetch help <command>' (or 'pyfetch <command> -h') for its flags and examp
 // app carries what every command shares.
 type app struct {
 	stdout io.Writer
-	// stderr serialises writes (parallel installs report at once);
-	// rawStderr is the caller's, to tell whether it is a terminal.
-	stderr, rawStderr io.Writer
-	getenv            func(string) string
+	// stderr serialises writes (parallel installs report at once).
+	stderr io.Writer
+	getenv func(string) string
 	// envErrs collects PYFETCH_* values that do not parse; the command
 	// fails with them as usage errors.
 	envErrs []error
+	// wd is the working folder (where .python-version is looked for);
+	// terminal is stderr when it is a terminal (progress bars), else nil.
+	wd       string
+	terminal *os.File
 }
 
 // warn prints a diagnostic. Messages quote outside text (a mirror's
@@ -108,8 +132,23 @@ type app struct {
 // terminal or the CI log.
 func (a *app) warn(msg string) { fmt.Fprintln(a.stderr, textsafe.Lines(msg)) }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) (code int) {
-	a := &app{stdout: stdout, stderr: &lockedWriter{w: stderr}, rawStderr: stderr, getenv: getenv}
+// world is what run gets from its process: the arguments, the output
+// streams, the environment, the working folder, and stderr when it is a
+// terminal. Tests pass their own.
+type world struct {
+	args           []string
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	wd             string
+	terminal       *os.File // stderr when it is a terminal, else nil
+}
+
+func run(ctx context.Context, w world) (code int) {
+	args, stdout, stderr, getenv := w.args, w.stdout, w.stderr, w.getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	a := &app{stdout: stdout, stderr: &lockedWriter{w: stderr}, getenv: getenv, wd: w.wd, terminal: w.terminal}
 	// A bug must still end in one line and an exit code, not a stack trace.
 	defer func() {
 		if r := recover(); r != nil {
@@ -154,7 +193,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 					return exitOK
 				}
 				// The command's own -h lists its flags too.
-				return run(ctx, []string{rest[0], "-h"}, stdout, stderr, getenv)
+				w.args = []string{rest[0], "-h"}
+				return run(ctx, w)
 			}
 		}
 		fmt.Fprint(stdout, usageText)
@@ -202,18 +242,11 @@ func (a *app) reportFor(version string, err error) {
 	if version != "" {
 		nothing = "Nothing was installed or changed for " + version + "."
 	}
-	switch {
-	case errors.Is(err, verify.ErrVerification):
-		fmt.Fprintf(a.stderr, "SECURITY ERROR: %s\n%s\n", msg, nothing)
-	case errors.Is(err, extract.ErrUnsafe):
-		fmt.Fprintf(a.stderr, "SECURITY ERROR: archive refused: %s\n%s\n", msg, nothing)
-	case errors.Is(err, context.Canceled):
-		fmt.Fprintln(a.stderr, "pyfetch: interrupted; nothing was installed or changed")
-	case errors.Is(err, fetch.ErrUnreachable):
-		fmt.Fprintf(a.stderr, "pyfetch: %s\n  to try: another mirror with --mirror URL (or PYFETCH_MIRROR); --offline if the cache has the release; or check HTTPS_PROXY/HTTP_PROXY/NO_PROXY\n", msg)
-	default:
-		fmt.Fprintf(a.stderr, "pyfetch: %s\n", msg)
+	_, show := classify(err)
+	if show == nil {
+		show = func(msg, _ string) string { return "pyfetch: " + msg }
 	}
+	fmt.Fprintln(a.stderr, show(msg, nothing))
 }
 
 // reported wraps errors already printed (one per version): run maps it to

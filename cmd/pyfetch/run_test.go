@@ -44,8 +44,14 @@ func newEnv(t *testing.T) *env {
 
 func (e *env) run(args ...string) (code int, stdout, stderr string) {
 	e.t.Helper()
+	return e.runIn("", args...)
+}
+
+// runIn runs pyfetch in-process with wd as its working folder.
+func (e *env) runIn(wd string, args ...string) (code int, stdout, stderr string) {
+	e.t.Helper()
 	var out, errb bytes.Buffer
-	code = run(context.Background(), args, &out, &errb, func(k string) string { return e.vars[k] })
+	code = run(context.Background(), world{args: args, stdout: &out, stderr: &errb, getenv: func(k string) string { return e.vars[k] }, wd: wd})
 	return code, out.String(), errb.String()
 }
 

@@ -14,8 +14,14 @@ import (
 )
 
 func (a *app) verify(ctx context.Context, args []string) error {
-	var c common
-	fs := a.flags("verify", &c, homeFlags|cacheFlags|trustFlags|signerFlag|offlineFlag)
+	var c struct {
+		outputOpts
+		homeOpts
+		trustOpts
+		signerOpts
+		offlineOpts
+	}
+	fs := a.flagSet("verify", &c.outputOpts, &c.homeOpts, cacheOpts{&c.homeOpts}, &c.trustOpts, &c.signerOpts, &c.offlineOpts)
 	bundlePath := fs.String("bundle", "", "the Sigstore bundle (default ARTIFACT.sigstore; required with sha256:HEX)")
 	pos, err := a.parse(fs, args)
 	if err != nil {
@@ -44,23 +50,15 @@ func (a *app) verify(ctx context.Context, args []string) error {
 		}
 		f.Close()
 	}
-	id, err := c.identityOverride()
+	s, err := a.session(c.homeOpts, c.offlineOpts, &c.trustOpts, &c.signerOpts, nil)
 	if err != nil {
 		return err
 	}
-	h, err := c.homeDirs()
+	v, _, _, err := s.Verifier(ctx)
 	if err != nil {
 		return err
 	}
-	v, _, _, err := a.verifier(ctx, &c, h)
-	if err != nil {
-		return err
-	}
-	table, err := a.signerTable(&c)
-	if err != nil {
-		return err
-	}
-	req.Identity, req.Signers = id, table
+	req.Identity, req.Signers = s.Identity, s.Signers
 	name, res, err := store.VerifyFile(ctx, req, v)
 	if c.jsonOut {
 		doc := map[string]any{"name": name, "verified": err == nil}
