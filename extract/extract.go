@@ -14,6 +14,7 @@ import (
 
 	"github.com/mholt/archives"
 
+	"github.com/pyfetch/pyfetch/internal/osfs"
 	"github.com/pyfetch/pyfetch/internal/textsafe"
 )
 
@@ -134,11 +135,11 @@ func Extract(ctx context.Context, r io.Reader, dir string, opts Options) (Stats,
 	default:
 		return Stats{}, fmt.Errorf("extract: unknown compression %q", opts.Compression)
 	}
-	root, err := openTree(dir)
+	root, err := osfs.OpenTree(dir)
 	if err != nil {
 		return Stats{}, fmt.Errorf("extract: %w", err)
 	}
-	defer root.close()
+	defer root.Close()
 	x := &extractor{
 		root:      root,
 		prefix:    strings.Trim(opts.StripPrefix, "/"),
@@ -199,7 +200,7 @@ const (
 )
 
 type extractor struct {
-	root    *tree
+	root    *osfs.Tree
 	prefix  string
 	lim     Limits
 	stats   Stats
@@ -342,7 +343,7 @@ func (x *extractor) mkdirParents(rel string) error {
 	if err := x.claim(parent, kindDir); err != nil {
 		return err
 	}
-	if err := x.root.mkdir(parent, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+	if err := x.root.Mkdir(parent, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 		return err
 	}
 	x.stats.Dirs++
@@ -360,7 +361,7 @@ func (x *extractor) dir(rel string, hdr *tar.Header) error {
 		return err
 	}
 	// Owner keeps rwx so the rest of the archive can be written.
-	if err := x.root.mkdir(rel, fs.FileMode(hdr.Mode)&0o777|0o700); err != nil {
+	if err := x.root.Mkdir(rel, fs.FileMode(hdr.Mode)&0o777|0o700); err != nil {
 		return err
 	}
 	x.stats.Dirs++
@@ -444,7 +445,7 @@ func (x *extractor) symlink(rel string, hdr *tar.Header) error {
 	if err := x.claim(rel, kindSymlink); err != nil {
 		return err
 	}
-	if err := x.root.symlink(target, rel); err != nil {
+	if err := x.root.Symlink(target, rel); err != nil {
 		return err
 	}
 	x.stats.Links++
@@ -513,7 +514,7 @@ func (x *extractor) hardlink(rel string, hdr *tar.Header) error {
 	if err := x.claim(rel, kindFile); err != nil {
 		return err
 	}
-	if err := x.root.link(old, rel); err != nil {
+	if err := x.root.Link(old, rel); err != nil {
 		return err
 	}
 	x.stats.Links++
@@ -527,7 +528,7 @@ func (x *extractor) finish() error {
 		if d.t.IsZero() {
 			continue
 		}
-		if err := x.root.chtimes(d.name, d.t); err != nil {
+		if err := x.root.Chtimes(d.name, d.t); err != nil {
 			return err
 		}
 	}

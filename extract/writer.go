@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/pyfetch/pyfetch/internal/osfs"
 )
 
 // writer creates regular files from several goroutines. Creating a file
@@ -19,7 +19,7 @@ import (
 // regular files fans out. Memory stays bounded: at most maxInFlight bytes
 // of file contents wait for a writer.
 type writer struct {
-	root *tree
+	root *osfs.Tree
 	jobs chan writeJob
 	wg   sync.WaitGroup
 
@@ -69,24 +69,24 @@ func (w *writer) writeStream(rel string, perm fs.FileMode, mtime time.Time, r io
 	if err := w.failed(); err != nil {
 		return 0, err
 	}
-	fd, err := w.root.create(rel, perm)
+	fd, err := w.root.Create(rel, perm)
 	if err != nil {
 		return 0, err
 	}
 	bp := bufPool.Get().(*[]byte)
 	buf := (*bp)[:cap(*bp)]
-	n, err := io.CopyBuffer(fdWriter(fd), r, buf)
+	n, err := io.CopyBuffer(fd, r, buf)
 	bufPool.Put(bp)
 	if err == nil {
-		err = setMtimeFD(fd, rel, mtime)
+		err = fd.SetMtime(rel, mtime)
 	}
-	if cerr := unix.Close(fd); err == nil && cerr != nil {
+	if cerr := fd.Close(); err == nil && cerr != nil {
 		err = &fs.PathError{Op: "close", Path: rel, Err: cerr}
 	}
 	return n, err
 }
 
-func newWriter(root *tree) *writer {
+func newWriter(root *osfs.Tree) *writer {
 	w := &writer{root: root, jobs: make(chan writeJob, 256)}
 	w.cond = sync.NewCond(&w.mu)
 	for range writers {
@@ -159,19 +159,19 @@ func (w *writer) failed() error {
 }
 
 func (w *writer) write(j writeJob) error {
-	fd, err := w.root.create(j.rel, j.perm)
+	fd, err := w.root.Create(j.rel, j.perm)
 	if err != nil {
 		return err
 	}
-	if _, err := fdWriter(fd).Write(j.data); err != nil {
-		unix.Close(fd)
+	if _, err := fd.Write(j.data); err != nil {
+		fd.Close()
 		return &fs.PathError{Op: "write", Path: j.rel, Err: err}
 	}
-	if err := setMtimeFD(fd, j.rel, j.mtime); err != nil {
-		unix.Close(fd)
+	if err := fd.SetMtime(j.rel, j.mtime); err != nil {
+		fd.Close()
 		return err
 	}
-	if err := unix.Close(fd); err != nil {
+	if err := fd.Close(); err != nil {
 		return &fs.PathError{Op: "close", Path: j.rel, Err: err}
 	}
 	return nil

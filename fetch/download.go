@@ -11,9 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"github.com/pyfetch/pyfetch/internal/digest"
+	"github.com/pyfetch/pyfetch/internal/osfs"
 	"github.com/pyfetch/pyfetch/internal/safefile"
 )
 
@@ -156,7 +156,7 @@ func (c *Client) openPart(part string) (*os.File, error) {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	f, err = os.OpenFile(part, os.O_RDWR|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
+	f, err = os.OpenFile(part, os.O_RDWR|os.O_CREATE|os.O_EXCL|osfs.NoFollow|osfs.CloExec, 0o600)
 	if errors.Is(err, fs.ErrExist) {
 		// Planted between the check and the create: never share it.
 		return os.CreateTemp(filepath.Dir(part), ".dl-"+filepath.Base(part)+"-*")

@@ -7,10 +7,10 @@ import (
 	"io/fs"
 	"os"
 	"strings"
-	"syscall"
 
 	"github.com/pyfetch/pyfetch/home"
 	"github.com/pyfetch/pyfetch/internal/atomicdir"
+	"github.com/pyfetch/pyfetch/internal/osfs"
 	"github.com/pyfetch/pyfetch/releases"
 )
 
@@ -58,8 +58,8 @@ func Uninstall(ctx context.Context, h home.Home, version string) (string, error)
 	if !fi.IsDir() {
 		return "", fmt.Errorf("uninstall %s: %s is not a directory; leaving it alone", v, dir)
 	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() && st.Uid != 0 {
-		return "", fmt.Errorf("%w: %s belongs to uid %d, not to you; leaving it alone", ErrUntrustedInstall, dir, st.Uid)
+	if uid, _, _ := osfs.Owner(fi); !osfs.OwnedByYou(fi) {
+		return "", fmt.Errorf("%w: %s belongs to uid %d, not to you; leaving it alone", ErrUntrustedInstall, dir, uid)
 	}
 	// Out of versions/ in one step, under a temp folder's name, so a
 	// crash before the delete finishes is cleaned by a later install.

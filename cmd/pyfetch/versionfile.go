@@ -8,8 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 
+	"github.com/pyfetch/pyfetch/internal/osfs"
 	"github.com/pyfetch/pyfetch/internal/safefile"
 	"github.com/pyfetch/pyfetch/internal/textsafe"
 	"github.com/pyfetch/pyfetch/releases"
@@ -131,8 +131,8 @@ func ownedByUsOrRoot(path string) error {
 	if err != nil {
 		return err
 	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() && st.Uid != 0 {
-		return fmt.Errorf("is owned by uid %d, you are %d (as git's safe.directory, pyfetch reads no other user's version file)", st.Uid, os.Geteuid())
+	if uid, _, _ := osfs.Owner(fi); !osfs.OwnedByYou(fi) {
+		return fmt.Errorf("is owned by uid %d, you are %d (as git's safe.directory, pyfetch reads no other user's version file)", uid, os.Geteuid())
 	}
 	return nil
 }

@@ -18,7 +18,7 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/pyfetch/pyfetch/internal/osfs"
 )
 
 // ErrExists means the target already exists and Replace was not asked.
@@ -59,7 +59,7 @@ func (d *Dir) Discard() error { return os.RemoveAll(d.Path) }
 // staged prefix) the temp folder's content in one rename: rename(2)
 // replaces the still empty temp folder. Commit then works as usual.
 func (d *Dir) Fill(src string) error {
-	if err := unix.Rename(src, d.Path); err != nil {
+	if err := osfs.RenameOverEmpty(src, d.Path); err != nil {
 		return fmt.Errorf("move %s into place: %w", src, err)
 	}
 	return nil
@@ -97,7 +97,7 @@ func (d *Dir) Commit(replace bool) error {
 	// Durable before visible: one syncfs for the whole file system
 	// instead of an fsync per file, so that after a power loss the
 	// renamed tree is never one of empty files.
-	if err := syncFS(d.Path); err != nil {
+	if err := osfs.SyncFS(d.Path); err != nil {
 		return fmt.Errorf("sync %s: %w", d.Path, err)
 	}
 	target := filepath.Join(d.parent, d.name)
@@ -118,7 +118,7 @@ func (d *Dir) Commit(replace bool) error {
 	if !replace {
 		return fmt.Errorf("%s: %w", target, ErrExists)
 	}
-	if err := exchange(d.Path, target); err != nil {
+	if err := osfs.Exchange(d.Path, target); err != nil {
 		return fmt.Errorf("replace %s: %w", target, err)
 	}
 	syncDir(d.parent)
@@ -138,13 +138,13 @@ var Umask = sync.OnceValue(func() os.FileMode {
 			}
 		}
 	}
-	m := unix.Umask(0o022)
-	unix.Umask(m)
+	m := osfs.Umask(0o022)
+	osfs.Umask(m)
 	return os.FileMode(m)
 })
 
 func isExistErr(err error) bool {
-	return errors.Is(err, os.ErrExist) || errors.Is(err, unix.ENOTEMPTY) || errors.Is(err, unix.EEXIST)
+	return osfs.IsExist(err)
 }
 
 func syncDir(dir string) {

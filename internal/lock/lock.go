@@ -9,9 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"syscall"
 	"time"
 
+	"github.com/pyfetch/pyfetch/internal/osfs"
 	"github.com/pyfetch/pyfetch/internal/safefile"
 )
 
@@ -70,7 +70,7 @@ func Acquire(ctx context.Context, path string, o Options) (*Lock, error) {
 			return &Lock{f: f}, nil
 		}
 		if !waited && o.OnWait != nil {
-			o.OnWait(Holder(f))
+			o.OnWait(osfs.LockHolder(f))
 		}
 		waited = true
 		select {
@@ -78,7 +78,7 @@ func Acquire(ctx context.Context, path string, o Options) (*Lock, error) {
 			f.Close()
 			return nil, fmt.Errorf("lock %s: %w", path, ctx.Err())
 		case <-deadline.C:
-			who := Holder(f)
+			who := osfs.LockHolder(f)
 			f.Close()
 			if who == "" {
 				who = "another process"
@@ -119,16 +119,7 @@ func open(path string, private bool) (*os.File, error) {
 	return f, nil
 }
 
-func try(f *os.File) (bool, error) {
-	err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-	if err == nil {
-		return true, nil
-	}
-	if errors.Is(err, syscall.EWOULDBLOCK) || errors.Is(err, syscall.EINTR) {
-		return false, nil
-	}
-	return false, err
-}
+func try(f *os.File) (bool, error) { return osfs.TryLock(f) }
 
 // Unlock releases the lock. The lock file stays: removing it would race
 // with a process that has opened it but not yet locked it.

@@ -9,8 +9,9 @@ import (
 	"context"
 	"os/exec"
 	"runtime"
-	"syscall"
 	"time"
+
+	"github.com/pyfetch/pyfetch/internal/osfs"
 )
 
 // groupScript runs the command in the background and waits for it; on
@@ -23,7 +24,7 @@ const groupScript = `trap 'kill -KILL 0' TERM; "$@" & wait $!`
 // it, then Run it with Run.
 func Command(name string, args ...string) *exec.Cmd {
 	cmd := exec.Command("/bin/sh", append([]string{"-c", groupScript, "pyfetch-child", name}, args...)...)
-	cmd.SysProcAttr = sysProcAttr()
+	cmd.SysProcAttr = osfs.GroupAttr()
 	return cmd
 }
 
@@ -60,14 +61,14 @@ func Run(ctx context.Context, cmd *exec.Cmd) error {
 	select {
 	case err = <-waitErr:
 	case <-ctx.Done():
-		syscall.Kill(-pgid, syscall.SIGKILL)
+		osfs.KillGroup(pgid)
 		err = <-waitErr
 	}
 	close(done)
 	// Whatever a finished or killed command left in its group goes too,
 	// and is waited for.
-	syscall.Kill(-pgid, syscall.SIGKILL)
-	waitGroupGone(pgid, waitGone)
+	osfs.KillGroup(pgid)
+	osfs.WaitGroupGone(pgid, waitGone)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}

@@ -11,7 +11,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"syscall"
+
+	"github.com/pyfetch/pyfetch/internal/osfs"
 )
 
 var (
@@ -51,11 +52,11 @@ func OpenFile(path string, flag int) (*os.File, error) {
 }
 
 func openNoFollow(path string, flag int) (*os.File, error) {
-	f, err := os.OpenFile(path, flag|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
-	if errors.Is(err, syscall.ELOOP) || errors.Is(err, syscall.EMLINK) {
+	f, err := os.OpenFile(path, flag|osfs.NoFollow|osfs.NonBlock|osfs.CloExec, 0)
+	if osfs.IsLink(err) {
 		return nil, fmt.Errorf("%s: %w", path, ErrSymlink)
 	}
-	if errors.Is(err, syscall.ENXIO) { // a socket, or a FIFO opened write-only
+	if osfs.IsNoReader(err) { // a socket, or a FIFO opened write-only
 		return nil, fmt.Errorf("%s: %w", path, ErrNotRegular)
 	}
 	return f, err
@@ -80,23 +81,21 @@ func CheckInfo(fi fs.FileInfo) error {
 	if !fi.Mode().IsRegular() {
 		return fmt.Errorf("%w (%s)", ErrNotRegular, describe(fi.Mode()))
 	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
+	uid, links, ok := osfs.Owner(fi)
 	if !ok {
 		return nil
 	}
-	if st.Nlink != 1 {
-		return fmt.Errorf("%w (%d links)", ErrHardLinked, st.Nlink)
+	if links != 1 {
+		return fmt.Errorf("%w (%d links)", ErrHardLinked, links)
 	}
-	if !ownedByUs(st.Uid) {
-		return fmt.Errorf("%w (owner uid %d, you are %d)", ErrForeign, st.Uid, os.Geteuid())
+	if !osfs.OwnedByYou(fi) {
+		return fmt.Errorf("%w (owner uid %d, you are %d)", ErrForeign, uid, os.Geteuid())
 	}
 	if fi.Mode().Perm()&0o022 != 0 {
 		return fmt.Errorf("%w (mode %v)", ErrForeign, fi.Mode().Perm())
 	}
 	return nil
 }
-
-func ownedByUs(uid uint32) bool { return int(uid) == os.Geteuid() || uid == 0 }
 
 func describe(m fs.FileMode) string {
 	switch {
@@ -157,7 +156,7 @@ func ReadRegular(path string, max int64) ([]byte, error) {
 // reading: a symlink is followed, since the user chose the path, but a
 // FIFO or device never blocks the caller and is refused.
 func OpenNamed(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	f, err := os.OpenFile(path, os.O_RDONLY|osfs.NonBlock|osfs.CloExec, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -181,12 +180,12 @@ func OpenNamed(path string) (*os.File, error) {
 // removed (the link, not its target) and replaced.
 func OpenLock(path string, mode os.FileMode) (*os.File, error) {
 	for attempt := 0; ; attempt++ {
-		f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, mode)
+		f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|osfs.NoFollow|osfs.NonBlock|osfs.CloExec, mode)
 		if err == nil {
 			fi, serr := f.Stat()
 			if serr == nil && fi.Mode().IsRegular() {
 				if fi.Mode().Perm()&^mode != 0 {
-					if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) == os.Geteuid() {
+					if uid, _, ok := osfs.Owner(fi); ok && uid == os.Geteuid() {
 						if err := f.Chmod(mode); err != nil {
 							f.Close()
 							return nil, err
@@ -198,7 +197,7 @@ func OpenLock(path string, mode os.FileMode) (*os.File, error) {
 			f.Close()
 			err = ErrNotRegular
 		}
-		if errors.Is(err, syscall.ELOOP) || errors.Is(err, ErrNotRegular) || errors.Is(err, syscall.ENXIO) {
+		if osfs.IsLink(err) || errors.Is(err, ErrNotRegular) || osfs.IsNoReader(err) {
 			if attempt < 3 {
 				if rerr := removePlanted(path); rerr == nil {
 					continue
@@ -274,8 +273,8 @@ func CheckPrivateDir(path string) error {
 	if err != nil {
 		return err
 	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && !ownedByUs(st.Uid) {
-		return fmt.Errorf("%s: %w (owner uid %d, you are %d)", path, ErrSharedDir, st.Uid, os.Geteuid())
+	if uid, _, ok := osfs.Owner(fi); ok && !osfs.OwnedByYou(fi) {
+		return fmt.Errorf("%s: %w (owner uid %d, you are %d)", path, ErrSharedDir, uid, os.Geteuid())
 	}
 	if fi.Mode().Perm()&0o022 != 0 {
 		return fmt.Errorf("%s: %w (mode %v; run chmod go-w %s)", path, ErrSharedDir, fi.Mode().Perm(), path)

@@ -1,6 +1,6 @@
-//go:build !linux
+//go:build unix && !linux
 
-package proc
+package osfs
 
 import (
 	"syscall"
@@ -9,11 +9,14 @@ import (
 
 // Outside Linux there is no parent-death signal: the group is killed on
 // cancel only.
-func sysProcAttr() *syscall.SysProcAttr {
+// GroupAttr starts a child as the leader of its own process group
+// (and, on Linux, with a parent-death signal).
+func GroupAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true}
 }
 
-func waitGroupGone(pgid int, max time.Duration) {
+// WaitGroupGone waits until no process of group pgid is left, up to max.
+func WaitGroupGone(pgid int, max time.Duration) {
 	deadline := time.Now().Add(max)
 	for GroupAlive(pgid) && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)

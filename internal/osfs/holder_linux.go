@@ -1,4 +1,4 @@
-package lock
+package osfs
 
 import (
 	"bufio"
@@ -12,9 +12,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Holder says who holds the flock on f's file ("pid 123, user bob"), from
+// LockHolder says who holds the flock on f's file ("pid 123, user bob"), from
 // /proc/locks, or "" when that cannot be told.
-func Holder(f *os.File) string {
+func LockHolder(f *os.File) string {
 	var st syscall.Stat_t
 	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
 		return ""

@@ -1,4 +1,4 @@
-package atomicdir
+package osfs
 
 import (
 	"os"
@@ -6,14 +6,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// exchange swaps two paths in one step (renameat2 RENAME_EXCHANGE), so a
+// Exchange swaps two paths in one step (renameat2 RENAME_EXCHANGE), so a
 // reinstall never has a moment with no tree at the target.
-func exchange(a, b string) error {
+func Exchange(a, b string) error {
 	return unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)
 }
 
-// syncFS flushes the file system holding dir (syncfs(2)).
-func syncFS(dir string) error {
+// SyncFS flushes the file system holding dir (syncfs(2)).
+func SyncFS(dir string) error {
 	f, err := os.Open(dir)
 	if err != nil {
 		return err

@@ -1,4 +1,6 @@
-package extract
+//go:build unix
+
+package osfs
 
 import (
 	"io/fs"
@@ -9,7 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// tree creates entries below one folder with one system call each: it
+// Tree creates entries below one folder with one system call each: it
 // keeps a descriptor for every folder it has made, opened from its parent
 // with O_NOFOLLOW|O_DIRECTORY, and creates each file, link or folder
 // relative to its parent's descriptor with a single name (no slash, no
@@ -18,20 +20,22 @@ import (
 // every path component on every create (os.Root's openat per component,
 // plus Go's fcntl and netpoll registration per *os.File, tripled the
 // system calls of an unpack).
-type tree struct {
+type Tree struct {
 	mu  sync.Mutex
 	fds map[string]int // folder ("." is the root) → descriptor
 }
 
-func openTree(dir string) (*tree, error) {
+// OpenTree opens dir as the root of a Tree.
+func OpenTree(dir string) (*Tree, error) {
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: dir, Err: err}
 	}
-	return &tree{fds: map[string]int{".": fd}}, nil
+	return &Tree{fds: map[string]int{".": fd}}, nil
 }
 
-func (t *tree) close() {
+// Close releases every folder descriptor.
+func (t *Tree) Close() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, fd := range t.fds {
@@ -42,7 +46,7 @@ func (t *tree) close() {
 
 // dir returns the descriptor of folder rel, opening (and caching) it
 // from its parent's without following a symlink.
-func (t *tree) dir(rel string) (int, error) {
+func (t *Tree) dir(rel string) (int, error) {
 	t.mu.Lock()
 	fd, ok := t.fds[rel]
 	t.mu.Unlock()
@@ -68,12 +72,13 @@ func (t *tree) dir(rel string) (int, error) {
 }
 
 // parent returns rel's folder descriptor and its last element.
-func (t *tree) parent(rel string) (int, string, error) {
+func (t *Tree) parent(rel string) (int, string, error) {
 	fd, err := t.dir(path.Dir(rel))
 	return fd, path.Base(rel), err
 }
 
-func (t *tree) mkdir(rel string, perm fs.FileMode) error {
+// Mkdir makes folder rel.
+func (t *Tree) Mkdir(rel string, perm fs.FileMode) error {
 	pfd, name, err := t.parent(rel)
 	if err != nil {
 		return err
@@ -87,9 +92,9 @@ func (t *tree) mkdir(rel string, perm fs.FileMode) error {
 	return nil
 }
 
-// create makes a new regular file (O_EXCL: never an existing one, never
+// Create makes a new regular file (O_EXCL: never an existing one, never
 // through a link) and returns its descriptor.
-func (t *tree) create(rel string, perm fs.FileMode) (int, error) {
+func (t *Tree) Create(rel string, perm fs.FileMode) (FD, error) {
 	pfd, name, err := t.parent(rel)
 	if err != nil {
 		return -1, err
@@ -98,10 +103,11 @@ func (t *tree) create(rel string, perm fs.FileMode) (int, error) {
 	if err != nil {
 		return -1, &fs.PathError{Op: "openat", Path: rel, Err: err}
 	}
-	return fd, nil
+	return FD(fd), nil
 }
 
-func (t *tree) symlink(target, rel string) error {
+// Symlink makes rel a symlink to target.
+func (t *Tree) Symlink(target, rel string) error {
 	pfd, name, err := t.parent(rel)
 	if err != nil {
 		return err
@@ -112,7 +118,8 @@ func (t *tree) symlink(target, rel string) error {
 	return nil
 }
 
-func (t *tree) link(old, rel string) error {
+// Link makes rel a hard link to old, both inside the tree.
+func (t *Tree) Link(old, rel string) error {
 	ofd, oname, err := t.parent(old)
 	if err != nil {
 		return err
@@ -127,8 +134,8 @@ func (t *tree) link(old, rel string) error {
 	return nil
 }
 
-// chtimes sets a folder's times, not following a symlink.
-func (t *tree) chtimes(rel string, mt time.Time) error {
+// Chtimes sets an entry's times, not following a symlink.
+func (t *Tree) Chtimes(rel string, mt time.Time) error {
 	pfd, name, err := t.parent(rel)
 	if err != nil {
 		return err
@@ -140,10 +147,11 @@ func (t *tree) chtimes(rel string, mt time.Time) error {
 	return nil
 }
 
-// fdWriter writes to a raw descriptor, retrying short writes.
-type fdWriter int
+// FD is a file Create made: written, timed and closed by descriptor.
+type FD int
 
-func (w fdWriter) Write(p []byte) (int, error) {
+// Write writes p, retrying short writes.
+func (w FD) Write(p []byte) (int, error) {
 	n := 0
 	for n < len(p) {
 		m, err := unix.Write(int(w), p[n:])
@@ -158,15 +166,19 @@ func (w fdWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// setMtimeFD keeps the archive's time on a file (make compares
-// timestamps of generated sources), through its descriptor.
-func setMtimeFD(fd int, rel string, t time.Time) error {
+// SetMtime keeps the archive's time on a file (make compares
+// timestamps of generated sources), through its descriptor; rel names
+// it in errors.
+func (fd FD) SetMtime(rel string, t time.Time) error {
 	if t.IsZero() {
 		return nil
 	}
 	tv := unix.NsecToTimeval(t.UnixNano())
-	if err := unix.Futimes(fd, []unix.Timeval{tv, tv}); err != nil {
+	if err := unix.Futimes(int(fd), []unix.Timeval{tv, tv}); err != nil {
 		return &fs.PathError{Op: "futimes", Path: rel, Err: err}
 	}
 	return nil
 }
+
+// Close closes the file.
+func (fd FD) Close() error { return unix.Close(int(fd)) }

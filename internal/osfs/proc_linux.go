@@ -1,4 +1,4 @@
-package proc
+package osfs
 
 import (
 	"os"
@@ -8,15 +8,17 @@ import (
 	"time"
 )
 
-func sysProcAttr() *syscall.SysProcAttr {
+// GroupAttr starts a child as the leader of its own process group
+// (and, on Linux, with a parent-death signal).
+func GroupAttr() *syscall.SysProcAttr {
 	// SIGTERM to the shell when pyfetch dies, even by SIGKILL: its trap
 	// then kills the group.
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 }
 
-// waitGroupGone waits until no process of group pgid is running (zombies
+// WaitGroupGone waits until no process of group pgid is running (zombies
 // waiting to be reaped by someone else do not count), up to max.
-func waitGroupGone(pgid int, max time.Duration) {
+func WaitGroupGone(pgid int, max time.Duration) {
 	deadline := time.Now().Add(max)
 	for GroupAlive(pgid) && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
