@@ -3,6 +3,7 @@ package install
 import (
 	"context"
 	"errors"
+	"os"
 	"testing"
 
 	"github.com/pyfetch/pyfetch/home"
@@ -19,5 +20,79 @@ func TestUninstallRefusesNonVersions(t *testing.T) {
 	}
 	if _, err := Uninstall(context.Background(), h, "3.13.1"); !errors.Is(err, ErrNotInstalled) {
 		t.Errorf("Uninstall of a missing version: %v", err)
+	}
+}
+
+// List, Find, Uninstall, InUse and Answer see the same installs: only
+// folders with a valid receipt count.
+func TestManageInstalls(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	for _, v := range []string{"3.13.1", "3.13.2"} {
+		f.mirror.Publish(t, f.ss, v, "tar.xz", thomas, google, nil)
+		if _, err := Install(ctx, mustVersion(t, v), f.opts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := f.opts.Home
+	// A folder without a receipt is listed with its problem, never found.
+	os.MkdirAll(h.VersionDir("3.13.9"), 0o755)
+	rows, err := List(h)
+	if err != nil || len(rows) != 3 || rows[0].Version != "3.13.9" || rows[0].Receipt != nil || rows[0].Problem == "" || rows[1].Receipt == nil {
+		t.Fatalf("List = %+v, %v", rows, err)
+	}
+	sp, _ := releases.ParseSpec("3.13")
+	if in, err := Find(h, sp); err != nil || in.Version != "3.13.2" {
+		t.Errorf("Find(3.13) = %+v, %v; want 3.13.2", in, err)
+	}
+	if name, ok := Answer(h)(sp); !ok || name.String() != "3.13.2" {
+		t.Errorf("Answer(3.13) = %v, %v", name, ok)
+	}
+	use := InUse(h)
+	if !use.Artifacts["Python-3.13.1.tar.xz"] || !use.Artifacts["Python-3.13.2.tar.xz"] || len(use.Artifacts) != 2 {
+		t.Errorf("InUse = %+v", use)
+	}
+	if _, err := UninstallTarget(h, "3.13"); !errors.Is(err, ErrRequest) {
+		t.Errorf("uninstall 3.13 with two installed: %v, want ErrRequest", err)
+	}
+	if dir, err := Uninstall(ctx, h, "3.13.2"); err != nil || dir != h.VersionDir("3.13.2") {
+		t.Fatalf("Uninstall: %q %v", dir, err)
+	}
+	if in, err := Find(h, sp); err != nil || in.Version != "3.13.1" {
+		t.Errorf("after uninstall, Find(3.13) = %+v, %v", in, err)
+	}
+	// A folder without a receipt can be uninstalled too: it is named.
+	if name, err := UninstallTarget(h, "3.13"); !errors.Is(err, ErrRequest) || name != "" {
+		t.Errorf("UninstallTarget(3.13) with a broken 3.13.9 = %q, %v", name, err)
+	}
+	if _, err := Uninstall(ctx, h, "3.13.9"); err != nil {
+		t.Fatal(err)
+	}
+	if name, err := UninstallTarget(h, "3.13"); err != nil || name != "3.13.1" {
+		t.Errorf("UninstallTarget(3.13) = %q, %v", name, err)
+	}
+}
+
+// The source tree and the build are the two distributions: names, the
+// free-threaded check, and what Install picks.
+func TestDistributions(t *testing.T) {
+	t.Parallel()
+	v := mustVersion(t, "3.12.8")
+	if n := (SourceTree{}).Name(v); n.String() != "3.12.8" {
+		t.Errorf("source name %s", n)
+	}
+	ft := Build{Options: &BuildOptions{FreeThreaded: true}}
+	if n := ft.Name(mustVersion(t, "3.13.5")); n.String() != "3.13.5t" {
+		t.Errorf("free-threaded name %s", n)
+	}
+	if err := ft.Check(v); !errors.Is(err, ErrRequest) {
+		t.Errorf("free-threaded 3.12: %v, want ErrRequest", err)
+	}
+	if _, ok := (&Options{}).distribution().(SourceTree); !ok {
+		t.Error("no Build: not the source tree")
+	}
+	if d := (&Options{Build: &BuildOptions{}}).distribution(); d.Kind() != KindBuild {
+		t.Errorf("Build set: %s", d.Kind())
 	}
 }

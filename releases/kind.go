@@ -89,6 +89,11 @@ func ParseFormat(s string) (Format, error) {
 	return "", fmt.Errorf("%w: %q (expected %s)", ErrBadFormat, s, strings.Join(names, " or "))
 }
 
+// FreeThreadedSuffix marks a free-threaded build, after the version in a
+// spec ("3.13t") and in an install's name ("3.13.5t"), as uv and pyenv
+// name it.
+const FreeThreadedSuffix = "t"
+
 // InstallName is what an install is called, and the name of its folder
 // under versions/: the version, with a "t" for a free-threaded build (the
 // name uv and pyenv use).
@@ -99,14 +104,14 @@ type InstallName struct {
 
 func (n InstallName) String() string {
 	if n.FreeThreaded {
-		return n.Version.String() + "t"
+		return n.Version.String() + FreeThreadedSuffix
 	}
 	return n.Version.String()
 }
 
 // ParseInstallName reads "3.13.5" or "3.13.5t".
 func ParseInstallName(s string) (InstallName, error) {
-	base, ft := strings.CutSuffix(s, "t")
+	base, ft := strings.CutSuffix(s, FreeThreadedSuffix)
 	v, err := ParseVersion(base)
 	if err != nil {
 		return InstallName{}, err

@@ -136,7 +136,7 @@ func ParseSpec(s string) (Spec, error) {
 			break
 		}
 	}
-	base, ft := strings.CutSuffix(s, "t")
+	base, ft := strings.CutSuffix(s, FreeThreadedSuffix)
 	if !ft || base == "" || base[len(base)-1] < '0' || base[len(base)-1] > '9' {
 		base, ft = s, false
 	}
