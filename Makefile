@@ -1,7 +1,8 @@
 # pyfetch: see README.md. `make test` is what CI runs.
 GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS  := -s -w -X main.version=$(VERSION)
+COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 # A count (Nx), not a duration: Go 1.26's fuzz coordinator can fail a
 # duration-bounded run with a bare "context deadline exceeded" as time runs
 # out (golang/go#75804, fixed in Go 1.27); a count has no deadline to race.

@@ -308,14 +308,20 @@ func (r *Resolver) Resolve(ctx context.Context, spec releases.Spec, formats []re
 		fetch.ErrNotFound, pref, spec.Raw, formatList(formats), r.Mirror, hint)
 }
 
-// ResolveAll turns specs into distinct versions, in the order given, and
-// saves the index. When the mirror cannot be reached, an installed match
-// is the answer, said through Notify (newer releases could not be
-// checked).
-func (r *Resolver) ResolveAll(ctx context.Context, specs []releases.Spec, formats []releases.Format, pre bool) ([]releases.Version, error) {
+// Unresolved is a spec that did not resolve, and why.
+type Unresolved struct {
+	Spec releases.Spec
+	Err  error
+}
+
+// ResolveAll turns specs into distinct versions, in the order given, each
+// on its own: a spec that does not resolve is returned in unresolved and
+// the others go on. It saves the index. When the mirror cannot be
+// reached, an installed match is the answer, said through Notify (newer
+// releases could not be checked).
+func (r *Resolver) ResolveAll(ctx context.Context, specs []releases.Spec, formats []releases.Format, pre bool) (versions []releases.Version, unresolved []Unresolved) {
 	defer r.Save() //nolint:errcheck // the index is a cache; losing it costs a request
 	seen := map[releases.Version]bool{}
-	var out []releases.Version
 	for _, sp := range specs {
 		v, err := r.Resolve(ctx, sp, formats, pre)
 		if err != nil && ctx.Err() == nil && !errors.Is(err, fetch.ErrNotFound) && r.Installed != nil {
@@ -325,14 +331,15 @@ func (r *Resolver) ResolveAll(ctx context.Context, specs []releases.Spec, format
 			}
 		}
 		if err != nil {
-			return nil, err
+			unresolved = append(unresolved, Unresolved{sp, err})
+			continue
 		}
 		if !seen[v] {
 			seen[v] = true
-			out = append(out, v)
+			versions = append(versions, v)
 		}
 	}
-	return out, nil
+	return versions, unresolved
 }
 
 // Missing explains a not-found for exact version v from the mirror's root

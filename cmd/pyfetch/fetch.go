@@ -48,7 +48,7 @@ func (a *app) fetch(ctx context.Context, args []string) error {
 			fmt.Fprintf(a.stdout, "%s %s into %s (sha256 %s, signed by %s)\n", what, r.Version, p.opts.Home.CacheRoot(), r.SHA256, r.Signer)
 		}
 	}
-	names := versionNames(p.versions)
+	names, errs := p.outcomes(errs)
 	if p.c.jsonOut {
 		if err := a.printJSON(map[string]any{"fetched": done, "failed": failures(names, errs)}); err != nil {
 			return err

@@ -89,7 +89,7 @@ func (a *app) install(ctx context.Context, args []string) error {
 		}
 		fmt.Fprintf(a.stdout, "%s (sha256 %s, signed by %s via %s)\n", what, r.SHA256, r.Signer, r.Issuer)
 	}
-	names := versionNames(p.versions)
+	names, errs := p.outcomes(errs)
 	if p.c.jsonOut {
 		if err := a.printJSON(map[string]any{"installed": done, "failed": failures(names, errs)}); err != nil {
 			return err
@@ -106,14 +106,20 @@ func (a *app) install(ctx context.Context, args []string) error {
 func (a *app) githubOutputs(out *install.Outcome) error {
 	if p := a.getenv("GITHUB_OUTPUT"); p != "" {
 		r := out.Receipt
-		// python-path is the interpreter for a build (as setup-python
-		// gives it), the tree for a source install.
-		pyPath := out.Dir
-		if r.Kind == install.KindBuild {
-			pyPath = filepath.Join(out.Dir, "bin", "python3")
-		}
+		// python-path is only ever an interpreter (as setup-python gives
+		// it): a build's. A source install gets source-path instead, so a
+		// step written for a build never runs a folder.
 		var b strings.Builder
-		kv := [][2]string{{"python-version", r.Version}, {"python-path", pyPath}, {"python-home", out.Dir}, {"sha256", r.SHA256}, {"signer", r.Signer}}
+		kv := [][2]string{{"python-version", r.Version}}
+		if r.Kind == install.KindBuild {
+			kv = append(kv, [2]string{"python-path", filepath.Join(out.Dir, "bin", "python3")})
+		} else {
+			kv = append(kv, [2]string{"source-path", out.Dir})
+		}
+		// cache-hit: the install was there already (as setup-python says
+		// whether its cache had the version).
+		kv = append(kv, [2]string{"python-home", out.Dir}, [2]string{"sha256", r.SHA256}, [2]string{"signer", r.Signer},
+			[2]string{"cache-hit", fmt.Sprint(out.AlreadyInstalled)})
 		if r.Build != nil {
 			kv = append(kv, [2]string{"cache-key", r.Build.CacheKey})
 		}

@@ -14,9 +14,6 @@ import (
 	"golang.org/x/term"
 )
 
-// version is stamped by the Makefile with -ldflags.
-var version = "dev"
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	// sigstore-go v1.3.0 prints straight to os.Stderr when it falls back to

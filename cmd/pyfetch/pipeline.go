@@ -67,7 +67,22 @@ type pipeline struct {
 	resolver *resolve.Resolver
 	c        *pipelineOptions
 	versions []releases.Version
-	opts     install.Options
+	// unresolved are the specs that did not resolve: reported with the
+	// versions' outcomes, while the others go on.
+	unresolved []resolve.Unresolved
+	opts       install.Options
+}
+
+// outcomes returns every name the run reports on, resolved versions first
+// then the specs that did not resolve, with errs (one per version)
+// extended by the resolution errors.
+func (p *pipeline) outcomes(errs []error) ([]string, []error) {
+	names := versionNames(p.versions)
+	for _, u := range p.unresolved {
+		names = append(names, u.Spec.Raw)
+		errs = append(errs, u.Err)
+	}
+	return names, errs
 }
 
 // prepare parses a pipeline command's options (with its own flags added
@@ -146,8 +161,8 @@ func (a *app) prepare(ctx context.Context, name string, args []string, c *pipeli
 		s.Step = a.stepper()
 	}
 	p.session, p.resolver = s, s.Resolver()
-	p.versions, err = p.resolver.ResolveAll(ctx, specs, formats, c.pre)
-	if err != nil {
+	p.versions, p.unresolved = p.resolver.ResolveAll(ctx, specs, formats, c.pre)
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	// The trusted root is loaded (TUF, online) only once something must

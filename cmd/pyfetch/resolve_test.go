@@ -75,10 +75,22 @@ func TestManageInstalls(t *testing.T) {
 		t.Fatalf("install: %s", stderr)
 	}
 	out, _ := os.ReadFile(ghOut)
-	for _, want := range []string{"python-version=3.13.10\n", "python-path=" + filepath.Join(e.home, "versions", "3.13.10") + "\n", "signer=thomas@python.org\n", "sha256="} {
+	// A source tree is source-path, never python-path (issue #21): only
+	// an interpreter is python-path.
+	for _, want := range []string{"python-version=3.13.10\n", "source-path=" + filepath.Join(e.home, "versions", "3.13.10") + "\n", "signer=thomas@python.org\n", "sha256=", "cache-hit=false\n"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("GITHUB_OUTPUT lacks %q:\n%s", want, out)
 		}
+	}
+	if strings.Contains(string(out), "python-path=") {
+		t.Errorf("a source install wrote python-path:\n%s", out)
+	}
+	os.Remove(ghOut)
+	if code, _, stderr := e.run("install", "3.13"); code != 0 {
+		t.Fatal(stderr)
+	}
+	if out, _ := os.ReadFile(ghOut); !strings.Contains(string(out), "cache-hit=true\n") {
+		t.Errorf("already installed: GITHUB_OUTPUT %q lacks cache-hit=true", out)
 	}
 
 	// path resolves against installs.

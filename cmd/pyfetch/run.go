@@ -144,7 +144,9 @@ type world struct {
 }
 
 func run(ctx context.Context, w world) (code int) {
-	args, stdout, stderr, getenv := w.args, w.stdout, w.stderr, w.getenv
+	args, stderr, getenv := w.args, w.stderr, w.getenv
+	out := &countingWriter{w: w.stdout}
+	stdout := io.Writer(out)
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
@@ -216,18 +218,38 @@ func run(ctx context.Context, w world) (code int) {
 	if err != nil && !errors.As(err, &rep) {
 		a.report(err)
 	}
+	// --json promises one document on stdout whatever happens: a command
+	// that failed before printing its own (a bad flag, an unreachable
+	// mirror, a missing file) prints the error as one.
+	if err != nil && wantsJSON(args) && out.n == 0 {
+		a.printJSON(map[string]any{"error": err.Error(), "exit_code": exitCode(err)}) //nolint:errcheck // stdout gone: nothing else to say it on
+	}
 	return exitCode(err)
 }
 
-func (a *app) versionCmd(args []string) error {
-	switch {
-	case len(args) == 0:
-		fmt.Fprintln(a.stdout, "pyfetch", version)
-		return nil
-	case len(args) == 1 && (args[0] == "--json" || args[0] == "-json"):
-		return a.printJSON(map[string]string{"version": version})
+// wantsJSON reports --json among a command's arguments (before "--").
+func wantsJSON(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "--json", "-json", "--json=true", "-json=true", "--json=1", "-json=1":
+			return true
+		}
 	}
-	return fmt.Errorf("%w: version takes only --json, got %q", errUsage, args)
+	return false
+}
+
+// countingWriter counts what was written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // report prints an error the way its kind deserves: security failures
