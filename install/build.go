@@ -146,3 +146,31 @@ func cacheKey(name, sourceSHA string, res *compile.Result) string {
 	fmt.Fprintf(h, "%s\n%s\n%s\n%s/%s\n%s\n", name, sourceSHA, strings.Join(res.ConfigureArgs, " "), runtime.GOOS, runtime.GOARCH, res.Compiler)
 	return "pyfetch-" + name + "-" + hex.EncodeToString(h.Sum(nil))[:16]
 }
+
+// PlanCacheKey is the cache key a build of v with b will have (the one its
+// receipt records), known before building: from the verified source's
+// SHA-256 (obtained through the store, so the later build finds it
+// cached), the configure arguments and the compiler's version. A CI cache
+// step keys on it before the step that builds.
+func PlanCacheKey(ctx context.Context, v releases.Version, b *BuildOptions, o Options) (string, error) {
+	if b == nil {
+		b = &BuildOptions{}
+	}
+	o.Build = b
+	dist := o.distribution()
+	if err := dist.Check(v); err != nil {
+		return "", err
+	}
+	name := dist.Name(v).String()
+	_, got, err := o.ObtainFormat(ctx, v, o.Format, o.AnyFormat)
+	if err != nil {
+		return "", err
+	}
+	got.File.Close()
+	prefix, err := filepath.Abs(o.Home.VersionDir(name))
+	if err != nil {
+		return "", err
+	}
+	args := compile.ConfigureArgs(compile.Options{Prefix: prefix, ConfigureArgs: b.ConfigureArgs, Optimize: b.Optimize, FreeThreaded: b.FreeThreaded})
+	return cacheKey(name, got.Result.SHA256, &compile.Result{ConfigureArgs: args, Compiler: compile.CompilerVersion(ctx)}), nil
+}

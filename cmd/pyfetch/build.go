@@ -19,9 +19,11 @@ type buildFlags struct {
 	build, keepSource, optimize, freethreaded bool
 	configureOpts                             string
 	makeJobs                                  int
+	fs                                        *flag.FlagSet // to tell typed flags from environment defaults
 }
 
 func (a *app) buildFlagSet(fs *flag.FlagSet, bf *buildFlags) {
+	bf.fs = fs
 	fs.BoolVar(&bf.build, "build", a.envBool("PYFETCH_BUILD"), "build the verified source into a working Python (env PYFETCH_BUILD=1)")
 	fs.BoolVar(&bf.keepSource, "keep-source", false, "with --build: keep the unpacked source in HOME/build/VERSION-src")
 	fs.BoolVar(&bf.optimize, "optimize", false, "with --build: --enable-optimizations --with-lto (about 3x slower to build)")
@@ -39,8 +41,20 @@ func (a *app) buildFlagSet(fs *flag.FlagSet, bf *buildFlags) {
 // every second.
 func (a *app) buildOptions(bf *buildFlags, versions int) (*install.BuildOptions, func(), error) {
 	if !bf.build {
-		if bf.keepSource || bf.optimize || bf.freethreaded || bf.configureOpts != "" {
-			return nil, func() {}, fmt.Errorf("%w: --keep-source, --optimize, --freethreaded and --configure-opts go with --build", errUsage)
+		// Typed build flags without --build are a mistake; a job-wide
+		// PYFETCH_CONFIGURE_OPTS or PYFETCH_MAKE_JOBS is not: it only
+		// matters to the builds of the job.
+		var typed []string
+		if bf.fs != nil {
+			bf.fs.Visit(func(f *flag.Flag) {
+				switch f.Name {
+				case "keep-source", "optimize", "freethreaded", "configure-opts", "make-jobs":
+					typed = append(typed, "--"+f.Name)
+				}
+			})
+		}
+		if len(typed) > 0 {
+			return nil, func() {}, fmt.Errorf("%w: %s go with --build", errUsage, strings.Join(typed, ", "))
 		}
 		return nil, func() {}, nil
 	}

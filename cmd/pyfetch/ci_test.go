@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pyfetch/pyfetch/internal/pyfetchtest"
 )
 
 // oneJSONDocument fails unless s is exactly one JSON document.
@@ -70,5 +72,58 @@ func TestEachSpecOnItsOwn(t *testing.T) {
 	doc := oneJSONDocument(t, "fetch 3.12 3.13", stdout)
 	if code != 0 || doc == nil || len(doc["fetched"].([]any)) != 2 {
 		t.Errorf("fetch 3.12 3.13: exit %d, %v", code, doc)
+	}
+}
+
+// The build's cache key is known before building (for actions/cache,
+// whose key is evaluated before the step), and is the key the build's
+// receipt then records.
+func TestPrintCacheKeyBeforeBuilding(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, pyfetchtest.BuildableSource("3.13.5", pyfetchtest.BuildSpec{}))
+	ghOut := filepath.Join(t.TempDir(), "gh_output")
+	e.vars["GITHUB_OUTPUT"] = ghOut
+	code, stdout, stderr := e.run("install", "--build", "--print-cache-key", "3.13")
+	key := strings.TrimSpace(stdout)
+	if code != 0 || !strings.HasPrefix(key, "pyfetch-3.13.5-") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(e.home, "versions", "3.13.5")); err == nil {
+		t.Error("--print-cache-key built")
+	}
+	if b, _ := os.ReadFile(ghOut); string(b) != "cache-key="+key+"\n" {
+		t.Errorf("GITHUB_OUTPUT %q", b)
+	}
+	if code, _, stderr := e.run("install", "--build", "3.13"); code != 0 {
+		t.Fatal(stderr)
+	}
+	rc := readReceipt(t, filepath.Join(e.home, "versions", "3.13.5"))
+	if got := rc["build"].(map[string]any)["cache_key"]; got != key {
+		t.Errorf("the build's cache key %v, printed %s", got, key)
+	}
+	if code, _, stderr := e.run("install", "--print-cache-key", "3.13"); code != exitUsage {
+		t.Errorf("without --build: exit %d %q", code, stderr)
+	}
+}
+
+// Build-only settings from the environment do not break a plain install
+// (a job-wide PYFETCH_CONFIGURE_OPTS); typed build flags without --build
+// are a usage error naming them; 3.13t says it will build.
+func TestBuildSettingsWithoutBuild(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
+	e.vars["PYFETCH_CONFIGURE_OPTS"] = "--with-lto"
+	e.vars["PYFETCH_MAKE_JOBS"] = "4"
+	if code, _, stderr := e.run("install", "3.13.1"); code != 0 {
+		t.Errorf("plain install with build variables set: exit %d %q", code, stderr)
+	}
+	if code, _, stderr := e.run("install", "--optimize", "--make-jobs", "2", "3.13.1"); code != exitUsage || !strings.Contains(stderr, "--make-jobs, --optimize go with --build") {
+		t.Errorf("typed build flags: exit %d %q", code, stderr)
+	}
+	_, _, stderr := e.run("install", "--offline", "3.13t")
+	if !strings.Contains(stderr, "note: 3.13t is a free-threaded build: pyfetch builds it") {
+		t.Errorf("3.13t did not say it builds: %q", stderr)
 	}
 }

@@ -22,9 +22,11 @@ func (a *app) install(ctx context.Context, args []string) error {
 	jobs := 0
 	var bf buildFlags
 	var c pipelineOptions
+	var printKey bool
 	p, err := a.prepare(ctx, "install", args, &c, func(fs *flag.FlagSet) {
 		fs.BoolVar(&force, "force", false, "reinstall atomically even if installed")
 		fs.IntVar(&jobs, "jobs", a.envInt("PYFETCH_JOBS", 3), "versions installed in parallel (env PYFETCH_JOBS)")
+		fs.BoolVar(&printKey, "print-cache-key", false, "with --build: print the build's cache key (for actions/cache) and build nothing")
 		a.buildFlagSet(fs, &bf)
 	}, func(specs []releases.Spec) error {
 		// "3.13t" asks for the free-threaded build.
@@ -38,7 +40,16 @@ func (a *app) install(ctx context.Context, args []string) error {
 			return fmt.Errorf("%w: free-threaded (3.13t) and regular versions in one command; install them separately", errUsage)
 		}
 		if ft > 0 {
+			if !bf.build {
+				a.warn("note: " + specs[0].Raw + " is a free-threaded build: pyfetch builds it from the verified source (install --build), which takes minutes")
+			}
 			bf.build, bf.freethreaded = true, true
+		}
+		if printKey {
+			if !bf.build {
+				return fmt.Errorf("%w: --print-cache-key goes with --build (a source install has no build to cache)", errUsage)
+			}
+			return nil // naming a key needs no compiler
 		}
 		// A build needs a compiler: say so before downloading anything.
 		if bf.build {
@@ -50,6 +61,9 @@ func (a *app) install(ctx context.Context, args []string) error {
 		return err
 	}
 	p.opts.Force = force
+	if printKey {
+		return a.printCacheKeys(ctx, p, &bf)
+	}
 	var stopDisplay func()
 	if p.opts.Build, stopDisplay, err = a.buildOptions(&bf, len(p.versions)); err != nil {
 		return err
@@ -176,4 +190,49 @@ func appendFile(path, s string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// printCacheKeys prints each version's build cache key (and writes it to
+// GITHUB_OUTPUT as cache-key), building nothing: the source is obtained
+// and verified into the cache, so the build that follows a cache miss
+// does not download it again.
+func (a *app) printCacheKeys(ctx context.Context, p *pipeline, bf *buildFlags) error {
+	b := &install.BuildOptions{ConfigureArgs: strings.Fields(bf.configureOpts), Optimize: bf.optimize, FreeThreaded: bf.freethreaded}
+	keys := make([]string, len(p.versions))
+	errs := parallel.Each(len(p.versions), 3, func(i int) error {
+		k, err := install.PlanCacheKey(ctx, p.versions[i], b, p.opts)
+		if err != nil {
+			return fmt.Errorf("cache key of %s: %w", p.versions[i], p.explain(ctx, p.versions[i], err))
+		}
+		keys[i] = k
+		return nil
+	})
+	type row struct {
+		Version  string `json:"version"`
+		CacheKey string `json:"cache_key"`
+	}
+	rows := []row{}
+	for i, k := range keys {
+		if k == "" {
+			continue
+		}
+		rows = append(rows, row{p.versions[i].String(), k})
+		if !p.c.jsonOut {
+			fmt.Fprintln(a.stdout, k)
+		}
+		if out := a.getenv("GITHUB_OUTPUT"); out != "" {
+			var sb strings.Builder
+			writeOutput(&sb, "cache-key", k) //nolint:errcheck // a key holds no line break
+			if err := appendFile(out, sb.String()); err != nil {
+				errs[i] = fmt.Errorf("write GITHUB_OUTPUT: %w", err)
+			}
+		}
+	}
+	names, errs := p.outcomes(errs)
+	if p.c.jsonOut {
+		if err := a.printJSON(map[string]any{"cache_keys": rows, "failed": failures(names, errs)}); err != nil {
+			return err
+		}
+	}
+	return a.perVersion(names, errs, false)
 }
