@@ -162,6 +162,9 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 	if err := dist.Make(ctx, got.File, art, tmp, rc); err != nil {
 		return nil, err
 	}
+	// installed_at is when the install was complete, not when it began
+	// (a build takes minutes).
+	rc.InstalledAt = now().UTC().Truncate(time.Second)
 	if err := rc.write(tmp.Path); err != nil {
 		return nil, err
 	}

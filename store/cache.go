@@ -112,6 +112,9 @@ type PruneOptions struct {
 	// installed or not; otherwise artifacts no install came from go once
 	// unused for KeepRecent.
 	OlderThan time.Duration
+	// OlderThanSet makes OlderThan apply even when it is 0 (--older-than
+	// 0s: everything, installed or not).
+	OlderThanSet bool
 	// KeepRecent defaults to DefaultKeepRecent.
 	KeepRecent time.Duration
 	// All removes every artifact and bundle (cache clean).
@@ -148,7 +151,7 @@ func (o PruneOptions) selectsAged(lastUsed time.Time, inUse bool) bool {
 	switch {
 	case o.All:
 		return true
-	case o.OlderThan > 0:
+	case o.OlderThan > 0 || o.OlderThanSet:
 		return age > o.OlderThan
 	}
 	keep := o.KeepRecent

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -86,6 +87,10 @@ func VerifyFile(ctx context.Context, req VerifyFileRequest, v *verify.Verifier) 
 		return name, nil, err
 	}
 	bf, err := safefile.OpenNamed(req.Bundle)
+	if errors.Is(err, fs.ErrNotExist) {
+		// Nothing failed verification: there is nothing to verify with.
+		return name, nil, fmt.Errorf("no bundle %s: %w (expected the .sigstore file beside the artifact, or --bundle FILE)", req.Bundle, fs.ErrNotExist)
+	}
 	if err != nil {
 		return name, nil, fmt.Errorf("%w: %v", verify.ErrBundle, err)
 	}

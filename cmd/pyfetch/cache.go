@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -13,8 +14,11 @@ import (
 )
 
 func (a *app) cache(ctx context.Context, args []string) error {
-	if len(args) == 0 || (args[0] != "ls" && args[0] != "prune" && args[0] != "clean") {
+	if len(args) == 0 {
 		return fmt.Errorf("%w: expected pyfetch cache ls, cache prune [--older-than 30d] [--dry-run] or cache clean", errUsage)
+	}
+	if args[0] != "ls" && args[0] != "prune" && args[0] != "clean" {
+		return unknownSubcommand("cache", args[0], "ls", "prune", "clean")
 	}
 	sub := args[0]
 	var c struct {
@@ -37,6 +41,8 @@ func (a *app) cache(ctx context.Context, args []string) error {
 	if len(pos) != 0 {
 		return fmt.Errorf("%w: cache %s takes no arguments, got %q", errUsage, sub, pos)
 	}
+	olderSet := false
+	fs.Visit(func(f *flag.Flag) { olderSet = olderSet || f.Name == "older-than" })
 	h, err := c.dirs()
 	if err != nil {
 		return err
@@ -57,12 +63,12 @@ func (a *app) cache(ctx context.Context, args []string) error {
 			if e.InUse {
 				use = "  [installed]"
 			}
-			fmt.Fprintf(a.stdout, "%-28s %8.1f MB  last used %s%s\n", e.Artifact, float64(e.Size)/1e6, e.LastUsed.Format("2006-01-02"), use)
+			fmt.Fprintf(a.stdout, "%-28s %9s  last used %s%s\n", e.Artifact, size(e.Size), e.LastUsed.Format("2006-01-02"), use)
 		}
-		fmt.Fprintf(a.stderr, "%s, %.1f MB in %s\n", plural(len(rows), "artifact"), mbOf(rows), h.CacheRoot())
+		fmt.Fprintf(a.stderr, "%s, %s in %s\n", plural(len(rows), "artifact"), size(total(rows)), h.CacheRoot())
 		return nil
 	}
-	res, err := store.CachePrune(ctx, h, store.PruneOptions{OlderThan: *older, All: sub == "clean", DryRun: *dry, InUse: install.InUse(h)})
+	res, err := store.CachePrune(ctx, h, store.PruneOptions{OlderThan: *older, OlderThanSet: olderSet, All: sub == "clean", DryRun: *dry, InUse: install.InUse(h)})
 	if err != nil {
 		return err
 	}
@@ -75,35 +81,49 @@ func (a *app) cache(ctx context.Context, args []string) error {
 		return a.printJSON(map[string]any{key: res.Removed, "kept": res.Kept, key + "_logs": res.RemovedLogs, "kept_logs": res.KeptLogs})
 	}
 	for _, e := range res.Removed {
-		fmt.Fprintf(a.stdout, "%s %s (%.1f MB)\n", verb, e.Artifact, float64(e.Size)/1e6)
+		fmt.Fprintf(a.stdout, "%s %s (%s)\n", verb, e.Artifact, size(e.Size))
 	}
 	var logBytes int64
 	for _, l := range res.RemovedLogs {
-		fmt.Fprintf(a.stdout, "%s build log %s (%.1f MB)\n", verb, textsafe.Escape(filepath.Base(l.Path)), float64(l.Size)/1e6)
+		fmt.Fprintf(a.stdout, "%s build log %s (%s)\n", verb, textsafe.Escape(filepath.Base(l.Path)), size(l.Size))
 		logBytes += l.Size
 	}
 	why := ""
-	if sub == "prune" && *older == 0 {
+	if sub == "prune" && !olderSet {
 		why = fmt.Sprintf(" (prune keeps what an install came from and what was fetched or used in the last %d days; cache clean removes everything)", int(store.DefaultKeepRecent.Hours()/24))
 	}
 	logs := ""
 	if n := len(res.RemovedLogs) + len(res.KeptLogs); n > 0 {
-		logs = fmt.Sprintf(" and %d of %s (%.1f MB)", len(res.RemovedLogs), plural(n, "build log"), float64(logBytes)/1e6)
+		logs = fmt.Sprintf(" and %d of %s (%s)", len(res.RemovedLogs), plural(n, "build log"), size(logBytes))
 	}
 	remain := "remain"
 	if len(res.Kept) == 1 {
 		remain = "remains"
 	}
-	fmt.Fprintf(a.stderr, "%s %s (%.1f MB)%s; %s %s (%.1f MB) in %s%s\n", verb, plural(len(res.Removed), "artifact"), mbOf(res.Removed), logs, plural(len(res.Kept), "artifact"), remain, mbOf(res.Kept), h.CacheRoot(), why)
+	fmt.Fprintf(a.stderr, "%s %s (%s)%s; %s %s (%s) in %s%s\n", verb, plural(len(res.Removed), "artifact"), size(total(res.Removed)), logs, plural(len(res.Kept), "artifact"), remain, size(total(res.Kept)), h.CacheRoot(), why)
 	return nil
 }
 
-func mbOf(rows []store.CacheEntry) float64 {
-	var total int64
+func total(rows []store.CacheEntry) int64 {
+	var n int64
 	for _, e := range rows {
-		total += e.Size
+		n += e.Size
 	}
-	return float64(total) / 1e6
+	return n
+}
+
+// size prints a byte count the way a person reads it: 0 B, 812 B, 3.4 KB,
+// 22.9 MB, 1.2 GB (powers of 1000, as the download progress counts).
+func size(n int64) string {
+	switch {
+	case n < 1000:
+		return fmt.Sprintf("%d B", n)
+	case n < 1e6:
+		return fmt.Sprintf("%.1f KB", float64(n)/1e3)
+	case n < 1e9:
+		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+	}
+	return fmt.Sprintf("%.1f GB", float64(n)/1e9)
 }
 
 // plural says "1 artifact", "2 artifacts".

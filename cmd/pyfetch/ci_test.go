@@ -127,3 +127,55 @@ func TestBuildSettingsWithoutBuild(t *testing.T) {
 		t.Errorf("3.13t did not say it builds: %q", stderr)
 	}
 }
+
+// The papercuts a CI user meets, each as they met it.
+func TestPapercuts(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
+	check := func(what string, ok bool, code int, stdout, stderr string) {
+		t.Helper()
+		if !ok {
+			t.Errorf("%s: exit %d\nstdout %q\nstderr %q", what, code, stdout, stderr)
+		}
+	}
+	// PYFETCH_HOME='~/pyf' (a YAML env: block) is the user's home.
+	userHome := t.TempDir()
+	e.vars["HOME"] = userHome
+	e.vars["PYFETCH_HOME"] = "~/pyf"
+	code, stdout, stderr := e.run("install", "3.13.1")
+	_, err := os.Stat(filepath.Join(userHome, "pyf", "versions", "3.13.1"))
+	check("PYFETCH_HOME=~/pyf", code == 0 && err == nil, code, stdout, stderr)
+	e.vars["PYFETCH_HOME"] = "relative/home"
+	code, stdout, stderr = e.run("list")
+	check("a relative home", code == exitUsage && strings.Contains(stderr, `relative path "relative/home"`), code, stdout, stderr)
+	e.vars["PYFETCH_HOME"] = e.home
+	if code, stdout, stderr = e.run("install", "3.13.1"); code != 0 {
+		t.Fatal(stderr)
+	}
+	// An environment value's error names the variable.
+	e.vars["PYFETCH_SIGNERS"] = "/nonexistent"
+	code, stdout, stderr = e.run("install", "3.13.1")
+	check("PYFETCH_SIGNERS", code == exitUsage && strings.Contains(stderr, "PYFETCH_SIGNERS"), code, stdout, stderr)
+	delete(e.vars, "PYFETCH_SIGNERS")
+	// help for a command that does not exist is an error; subcommands
+	// get suggestions; -h shows flags as they are typed.
+	code, stdout, stderr = e.run("help", "nosuch")
+	check("help nosuch", code == exitUsage && strings.Contains(stderr, `unknown command "nosuch"`), code, stdout, stderr)
+	code, stdout, stderr = e.run("cache", "lss")
+	check("cache lss", code == exitUsage && strings.Contains(stderr, "did you mean cache ls?"), code, stdout, stderr)
+	code, stdout, stderr = e.run("install", "-h")
+	check("install -h", code == 0 && strings.Contains(stdout, "  --offline\n") && !strings.Contains(stdout, "\n  -offline"), code, stdout, stderr)
+	// path with no SPEC reads .python-version, as install does.
+	project := t.TempDir()
+	os.WriteFile(filepath.Join(project, ".python-version"), []byte("3.13\n"), 0o644)
+	code, stdout, stderr = e.runIn(project, "path")
+	check("path, no SPEC", code == 0 && strings.TrimSpace(stdout) == filepath.Join(e.home, "versions", "3.13.1"), code, stdout, stderr)
+	// --mirror relative/dir works like an absolute folder.
+	code, stdout, stderr = e.runIn(filepath.Dir(e.mirror.Dir), "releases", "--mirror", filepath.Base(e.mirror.Dir))
+	check("--mirror relative/dir", code == 0 && strings.Contains(stdout, "3.13.1"), code, stdout, stderr)
+	// cache prune --older-than 0s removes everything unused for 0s, even
+	// what an install came from.
+	code, stdout, stderr = e.run("cache", "prune", "--older-than", "0s")
+	check("prune --older-than 0s", code == 0 && strings.Contains(stdout, "removed Python-3.13.1.tar.xz"), code, stdout, stderr)
+}

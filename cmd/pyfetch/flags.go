@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -80,11 +81,13 @@ func (o *outputOpts) register(a *app, fs *flag.FlagSet) {
 type homeOpts struct {
 	home, cache string
 	lockTimeout time.Duration
+	userHome    string // $HOME, to expand ~
 }
 
 func (o *homeOpts) register(a *app, fs *flag.FlagSet) {
 	o.home = a.defaultHome()
 	o.cache = a.env("PYFETCH_CACHE", "")
+	o.userHome = a.getenv("HOME")
 	fs.StringVar(&o.home, "home", o.home, "pyfetch's data folder (env PYFETCH_HOME)")
 	o.lockTimeout = lock.DefaultTimeout
 	if v := a.getenv("PYFETCH_LOCK_TIMEOUT"); v != "" {
@@ -95,15 +98,40 @@ func (o *homeOpts) register(a *app, fs *flag.FlagSet) {
 			o.lockTimeout = d
 		}
 	}
-	fs.Var(durationFlag{&o.lockTimeout}, "lock-timeout", "give up waiting for another pyfetch's lock after this long, exit 8 (env PYFETCH_LOCK_TIMEOUT)")
+	fs.Var(durationFlag{&o.lockTimeout}, "lock-timeout", "give up waiting for another pyfetch's lock after this `duration` (30m, 2h), exit 8 (env PYFETCH_LOCK_TIMEOUT)")
 }
 
-// dirs is the home the options name.
+// dirs is the home the options name. "~" and "~/…" (what a YAML env:
+// block hands over unexpanded) are the user's home; a relative folder is
+// refused, never silently made under the working folder.
 func (o *homeOpts) dirs() (home.Home, error) {
 	if o.home == "" {
 		return home.Home{}, fmt.Errorf("%w: cannot tell where pyfetch's data goes: set PYFETCH_HOME or HOME", errUsage)
 	}
-	return home.Home{Root: o.home, Cache: o.cache, LockTimeout: o.lockTimeout}, nil
+	root, err := o.absolute("--home (or PYFETCH_HOME)", o.home)
+	if err != nil {
+		return home.Home{}, err
+	}
+	cache := o.cache
+	if cache != "" {
+		if cache, err = o.absolute("--cache (or PYFETCH_CACHE)", cache); err != nil {
+			return home.Home{}, err
+		}
+	}
+	return home.Home{Root: root, Cache: cache, LockTimeout: o.lockTimeout}, nil
+}
+
+func (o *homeOpts) absolute(what, p string) (string, error) {
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		if o.userHome == "" {
+			return "", fmt.Errorf("%w: %s is %q, but HOME is not set to expand ~", errUsage, what, p)
+		}
+		p = filepath.Join(o.userHome, strings.TrimPrefix(p, "~"))
+	}
+	if !filepath.IsAbs(p) {
+		return "", fmt.Errorf("%w: %s is the relative path %q (expected an absolute folder such as /home/me/.local/share/pyfetch or ~/pyfetch)", errUsage, what, p)
+	}
+	return filepath.Clean(p), nil
 }
 
 // cacheOpts: --cache, into the command's homeOpts.
@@ -154,8 +182,12 @@ func (o *mirrorOpts) register(a *app, fs *flag.FlagSet) {
 	fs.StringVar(&o.format, "format", a.env("PYFETCH_FORMAT", string(releases.DefaultFormat)), "archive format: tar.xz or tgz (env PYFETCH_FORMAT)")
 }
 
-// parsed is the mirror the options name.
-func (o *mirrorOpts) parsed() (releases.Mirror, error) {
+// parsed is the mirror the options name; a relative folder is taken
+// from the working folder wd, like an absolute one.
+func (o *mirrorOpts) parsed(wd string) (releases.Mirror, error) {
+	if u, err := url.Parse(o.mirror); err == nil && u.Scheme == "" && !filepath.IsAbs(o.mirror) && wd != "" {
+		o.mirror = filepath.Join(wd, o.mirror)
+	}
 	m, err := releases.ParseMirror(o.mirror)
 	if err != nil {
 		return releases.Mirror{}, fmt.Errorf("%w: %v", errUsage, err)
@@ -340,7 +372,7 @@ func (a *app) signerTable(file string) (*releases.Table, error) {
 	}
 	f, err := os.Open(file)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errUsage, err)
+		return nil, fmt.Errorf("%w: --signers (or PYFETCH_SIGNERS): %w", errUsage, err)
 	}
 	defer f.Close()
 	notes, err := t.LoadOverrides(f)

@@ -54,9 +54,7 @@ func printHelp(w io.Writer, cmd string, fs *flag.FlagSet) {
 	fmt.Fprintf(w, "usage: pyfetch %s\n\n%s\n", h.synopsis, h.about)
 	if fs != nil {
 		fmt.Fprintln(w, "\nflags:")
-		fs.SetOutput(w)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
+		printFlags(w, fs)
 	}
 	fmt.Fprintln(w, "\nexamples:")
 	for _, e := range h.examples {
@@ -105,4 +103,22 @@ func editDistance(a, b string) int {
 		prev = cur
 	}
 	return prev[len(b)]
+}
+
+// printFlags lists a command's flags as they are typed: with two dashes,
+// their value's kind and default.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		kind, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if kind != "" {
+			line += " " + kind
+		}
+		fmt.Fprintln(w, line)
+		def := ""
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "0s" {
+			def = fmt.Sprintf(" (default %s)", f.DefValue)
+		}
+		fmt.Fprintf(w, "      %s%s\n", strings.ReplaceAll(usage, "\n", "\n      "), def)
+	})
 }

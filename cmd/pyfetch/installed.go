@@ -104,6 +104,17 @@ func (a *app) path(args []string) error {
 	if err != nil {
 		return err
 	}
+	if len(pos) == 0 {
+		// As install does: the nearest .python-version's first version.
+		file, specs, err := findVersionFile(a.wd, a.warn)
+		if err != nil {
+			return err
+		}
+		if file == "" {
+			return fmt.Errorf("%w: path takes one installed version or spec, e.g. pyfetch path 3.13 (or a .python-version file here or in a parent folder)", errUsage)
+		}
+		pos = specs[:1]
+	}
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: path takes one installed version or spec, e.g. pyfetch path 3.13", errUsage)
 	}

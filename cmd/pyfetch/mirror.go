@@ -11,8 +11,11 @@ import (
 )
 
 func (a *app) mirror(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "export" {
+	if len(args) == 0 {
 		return fmt.Errorf("%w: expected pyfetch mirror export DIR [SPEC...]", errUsage)
+	}
+	if args[0] != "export" {
+		return unknownSubcommand("mirror", args[0], "export")
 	}
 	var c struct {
 		outputOpts

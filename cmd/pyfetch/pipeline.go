@@ -122,7 +122,7 @@ func (a *app) prepare(ctx context.Context, name string, args []string, c *pipeli
 	if err != nil {
 		return nil, err
 	}
-	m, err := c.mirrorOpts.parsed()
+	m, err := c.mirrorOpts.parsed(a.wd)
 	if err != nil {
 		return nil, err
 	}

@@ -61,7 +61,7 @@ func (a *app) releases(ctx context.Context, args []string) error {
 		}
 		spec = &sp
 	}
-	m, err := c.mirrorOpts.parsed()
+	m, err := c.mirrorOpts.parsed(a.wd)
 	if err != nil {
 		return err
 	}

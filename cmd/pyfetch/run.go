@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/pyfetch/pyfetch/compile"
@@ -188,6 +189,10 @@ func run(ctx context.Context, w world) (code int) {
 		err = a.versionCmd(rest)
 	case "help", "-h", "--help":
 		if len(rest) > 0 {
+			if _, ok := commandHelp[rest[0]]; !ok {
+				err = unknownCommand(rest[0])
+				break
+			}
 			if _, ok := commandHelp[rest[0]]; ok {
 				switch rest[0] {
 				case "cache", "mirror", "version": // their flags hang off a subcommand
@@ -201,15 +206,7 @@ func run(ctx context.Context, w world) (code int) {
 		}
 		fmt.Fprint(stdout, usageText)
 	default:
-		hint := ""
-		var names []string
-		for n := range commandHelp {
-			names = append(names, n)
-		}
-		if s := suggest(cmd, names); s != "" {
-			hint = fmt.Sprintf("did you mean %s? ", s)
-		}
-		err = fmt.Errorf("%w: unknown command %q (%sexpected install, fetch, verify, releases, list, path, uninstall, cache, mirror, signers or version)", errUsage, cmd, hint)
+		err = unknownCommand(cmd)
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -306,4 +303,28 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// unknownCommand names a command that does not exist, with the nearest
+// one when it looks like a typo.
+func unknownCommand(cmd string) error {
+	hint := ""
+	var names []string
+	for n := range commandHelp {
+		names = append(names, n)
+	}
+	if s := suggest(cmd, names); s != "" {
+		hint = fmt.Sprintf("did you mean %s? ", s)
+	}
+	return fmt.Errorf("%w: unknown command %q (%sexpected install, fetch, verify, releases, list, path, uninstall, cache, mirror, signers or version)", errUsage, cmd, hint)
+}
+
+// unknownSubcommand names a subcommand that does not exist, with the
+// nearest one when it looks like a typo.
+func unknownSubcommand(cmd, sub string, subs ...string) error {
+	hint := ""
+	if s := suggest(sub, subs); s != "" {
+		hint = fmt.Sprintf("did you mean %s %s? ", cmd, s)
+	}
+	return fmt.Errorf("%w: unknown subcommand %s %q (%sexpected %s %s)", errUsage, cmd, sub, hint, cmd, strings.Join(subs, ", "+cmd+" "))
 }

@@ -367,7 +367,8 @@ func TestVerifyCommand(t *testing.T) {
 		{"identity half given", []string{"verify", "--cert-identity", "x@y", art}, exitUsage, "", "go together"},
 		{"digest without bundle", []string{"verify", "sha256:" + strings.Repeat("a", 64)}, exitUsage, "", "needs --bundle"},
 		{"bad digest", []string{"verify", "--bundle", art + ".sigstore", "sha256:xyz"}, exitUsage, "", "64 hex digits"},
-		{"missing bundle", []string{"verify", "--bundle", art + ".nope", art}, exitVerify, "", "no such file"},
+		// A missing bundle is not found (exit 3), not a failed verification (issue #21).
+		{"missing bundle", []string{"verify", "--bundle", art + ".nope", art}, exitNotFound, "", "no bundle"},
 		{"no args", []string{"verify"}, exitUsage, "", "takes one ARTIFACT"},
 	}
 	for _, tc := range tests {
