@@ -75,7 +75,7 @@ func (w *writer) writeStream(rel string, perm fs.FileMode, mtime time.Time, r io
 	}
 	bp := bufPool.Get().(*[]byte)
 	buf := (*bp)[:cap(*bp)]
-	n, err := io.CopyBuffer(fd, r, buf)
+	n, err := io.CopyBuffer(pathWriter{fd, rel}, r, buf)
 	bufPool.Put(bp)
 	if err == nil {
 		err = fd.SetMtime(rel, mtime)
@@ -175,4 +175,19 @@ func (w *writer) write(j writeJob) error {
 		return &fs.PathError{Op: "close", Path: j.rel, Err: err}
 	}
 	return nil
+}
+
+// pathWriter names the file in a write error (a full disk while several
+// writers run must name the file that failed).
+type pathWriter struct {
+	fd  osfs.FD
+	rel string
+}
+
+func (w pathWriter) Write(p []byte) (int, error) {
+	n, err := w.fd.Write(p)
+	if err != nil {
+		err = &fs.PathError{Op: "write", Path: w.rel, Err: err}
+	}
+	return n, err
 }

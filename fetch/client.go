@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -36,6 +37,11 @@ const (
 	DefaultMaxBytes    = 1 << 30 // 1 GiB: CPython source tarballs are ~30 MB
 	DefaultRetries     = 5
 	DefaultIdleTimeout = 30 * time.Second
+	// DefaultTimeout bounds connecting and waiting for a response's
+	// headers. With at most maxTimeoutRetries retries of a timeout, a
+	// mirror that accepts connections and never answers costs about
+	// 30 s, as pip and uv spend, not minutes.
+	DefaultTimeout = 10 * time.Second
 	DefaultMinSpeed    = 1024 // bytes per second, averaged over IdleTimeout
 )
 
@@ -51,6 +57,9 @@ type Client struct {
 	// that brings fewer than MinSpeed bytes a second over that time (a
 	// server trickling a byte every few seconds counts as stalled).
 	IdleTimeout time.Duration
+	// Timeout bounds connecting and waiting for response headers
+	// (DefaultTimeout when zero); a body that stalls is IdleTimeout's.
+	Timeout time.Duration
 	// MinSpeed is the low-speed limit in bytes per second (default
 	// DefaultMinSpeed; negative disables it, leaving the idle timeout).
 	MinSpeed int64
@@ -60,9 +69,13 @@ type Client struct {
 	MaxRetryWait time.Duration
 	// Offline refuses http(s) URLs with ErrOffline.
 	Offline bool
-	// Progress, when set, is called once per download with the file name
-	// and total size (-1 when unknown); its writer sees every body byte.
-	Progress func(name string, total int64) io.WriteCloser
+	// Progress, when set, is called when a download starts (and again if
+	// it must start over) with the file name, the total size (-1 when
+	// unknown) and the bytes already there (a resumed .part); its writer
+	// sees every body byte after those. It is closed when the download is
+	// complete; one that did not complete is Aborted when the writer is
+	// an Aborter.
+	Progress func(name string, total, done int64) io.WriteCloser
 	// Notify, when set, receives one line per retry or resume.
 	Notify func(msg string)
 	// Transport replaces the default (proxy-aware) transport; for tests.
@@ -72,6 +85,8 @@ type Client struct {
 	def  *retryablehttp.Client
 	// why holds, per URL, why its last attempt failed, for the retry line.
 	why sync.Map
+	// timeouts counts, per URL, attempts that got no answer in time.
+	timeouts sync.Map
 }
 
 func (c *Client) retries() int {
@@ -101,6 +116,17 @@ func (c *Client) minWindowBytes() int64 {
 		return 1
 	}
 	return max(1, int64(float64(speed)*c.idle().Seconds()))
+}
+
+// maxTimeoutRetries is how often an attempt that got no answer in time is
+// retried.
+const maxTimeoutRetries = 2
+
+func (c *Client) timeout() time.Duration {
+	if c.Timeout > 0 {
+		return c.Timeout
+	}
+	return DefaultTimeout
 }
 
 func (c *Client) idle() time.Duration {
@@ -153,7 +179,9 @@ func (c *Client) newHTTPClient() *retryablehttp.Client {
 	// pyfetch: the header wait is bounded like a stalled body, and
 	// retryablehttp retries the timeout.
 	if t, ok := rc.HTTPClient.Transport.(*http.Transport); ok {
-		t.ResponseHeaderTimeout = c.idle()
+		t.ResponseHeaderTimeout = c.timeout()
+		t.DialContext = (&net.Dialer{Timeout: c.timeout(), KeepAlive: 30 * time.Second}).DialContext
+		t.TLSHandshakeTimeout = c.timeout()
 	}
 	if c.Transport != nil {
 		rc.HTTPClient.Transport = c.Transport
@@ -176,7 +204,13 @@ func (c *Client) newHTTPClient() *retryablehttp.Client {
 			if errors.As(err, &ue) {
 				msg = ue.Err.Error()
 				if ue.Timeout() {
-					msg = "no answer in time (" + msg + ")"
+					msg = fmt.Sprintf("no answer within %s (%s)", c.timeout(), msg)
+					// A server that never answers is not retried as
+					// often as one that fails fast.
+					n, _ := c.timeouts.LoadOrStore(ue.URL, new(atomic.Int32))
+					if n.(*atomic.Int32).Add(1) > maxTimeoutRetries {
+						return false, err
+					}
 				}
 			}
 			if ctx.Err() == nil {

@@ -101,7 +101,7 @@ func (c *Client) DownloadHashing(ctx context.Context, rawURL, dst string, maxByt
 		keepPart = false
 		return nil, Result{}, fmt.Errorf("fetch %s: read partial download: %w", name, err)
 	}
-	s := &stream{c: c, name: name, url: rawURL, out: fileSink{f}, h: h, offset: offset, max: maxBytes, showProgress: true}
+	s := &stream{c: c, name: name, url: rawURL, out: fileSink{f}, h: h, offset: offset, max: maxBytes, showProgress: true, resumedPart: offset > 0}
 	if err := s.run(ctx); err != nil {
 		// Resume only what is worth resuming: some bytes, and a failure
 		// another attempt could get past.
@@ -182,6 +182,31 @@ type sink interface {
 }
 
 type fileSink struct{ *os.File }
+
+// Write marks a failure to write as the disk's (DiskError), so that it is
+// never retried like a network error.
+func (f fileSink) Write(p []byte) (int, error) {
+	n, err := f.File.Write(p)
+	if err != nil {
+		err = &DiskError{Path: f.Name(), Err: err}
+	}
+	return n, err
+}
+
+// ErrDisk means a download could not be written where it goes: the disk
+// is full, over quota or read-only. Retrying does not help.
+var ErrDisk = errors.New("cannot write the download")
+
+// DiskError is a failure to write a download's bytes.
+type DiskError struct {
+	Path string
+	Err  error
+}
+
+func (e *DiskError) Error() string { return "write " + e.Path + ": " + e.Err.Error() }
+
+// Unwrap gives both the cause and ErrDisk.
+func (e *DiskError) Unwrap() []error { return []error{ErrDisk, e.Err} }
 
 func (f fileSink) Reset() error {
 	if err := f.Truncate(0); err != nil {

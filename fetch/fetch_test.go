@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -301,10 +302,36 @@ func TestDownloadNoHeaders(t *testing.T) {
 		<-r.Context().Done()
 	})
 	c := client()
-	c.IdleTimeout = 200 * time.Millisecond
-	downloadPayload(t, c, srv.URL+"/f")
+	c.Timeout = 200 * time.Millisecond
+	notes := downloadPayload(t, c, srv.URL+"/f")
 	if n := requests.Load(); n != 2 {
 		t.Errorf("%d requests, want 2", n)
+	}
+	if !strings.Contains(strings.Join(notes, "\n"), "after: no answer within 200ms") {
+		t.Errorf("the retry does not say why: %q", notes)
+	}
+}
+
+// TestDeadMirrorCostsSeconds: a server that accepts connections and never
+// answers is given up on after maxTimeoutRetries retries, not after every
+// retry the budget allows: tens of seconds at the default timeout, not
+// minutes.
+func TestDeadMirrorCostsSeconds(t *testing.T) {
+	t.Parallel()
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		<-r.Context().Done()
+	}))
+	t.Cleanup(srv.Close)
+	c := client()
+	c.Retries, c.Timeout = 5, 100*time.Millisecond
+	_, err := c.Get(context.Background(), srv.URL+"/f", 100)
+	if err == nil {
+		t.Fatal("a dead mirror answered")
+	}
+	if n := requests.Load(); n != 3 {
+		t.Errorf("%d attempts at a server that never answers, want 3 (the first and 2 retries)", n)
 	}
 }
 
@@ -633,5 +660,67 @@ func TestGivingUpCountsAttempts(t *testing.T) {
 		if err == nil || strings.Contains(err.Error(), "attempts") != (tc.want != "") || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("retries %d: %v, want %q", tc.retries, err, tc.want)
 		}
+	}
+}
+
+// recorder is a progress writer that remembers how it was used.
+type recorder struct {
+	done, n         int64
+	closed, aborted bool
+}
+
+func (r *recorder) Write(p []byte) (int, error) { r.n += int64(len(p)); return len(p), nil }
+func (r *recorder) Close() error                { r.closed = true; return nil }
+func (r *recorder) Abort()                      { r.aborted = true }
+
+// A resumed .part is said with where it resumes, and its progress counts
+// the whole file; a download that fails is Aborted, never Closed as
+// "downloaded".
+func TestProgressOfResumedAndFailedDownloads(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { serveBytes(w, r, payload) }))
+	t.Cleanup(srv.Close)
+	dst := filepath.Join(t.TempDir(), "f")
+	os.WriteFile(dst+".part", payload[:100], 0o600)
+	var recs []*recorder
+	var notes []string
+	c := client()
+	c.Notify = func(s string) { notes = append(notes, s) }
+	c.Progress = func(name string, total, done int64) io.WriteCloser {
+		r := &recorder{done: done}
+		recs = append(recs, r)
+		return r
+	}
+	f, _, err := c.Download(context.Background(), srv.URL+"/f", dst, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if len(recs) != 1 || recs[0].done != 100 || recs[0].done+recs[0].n != int64(len(payload)) || !recs[0].closed || recs[0].aborted {
+		t.Errorf("progress of a resumed download: %+v", recs[0])
+	}
+	if !strings.Contains(strings.Join(notes, "\n"), fmt.Sprintf("resuming f from byte 100 of %d", len(payload))) {
+		t.Errorf("the resume is not said: %q", notes)
+	}
+
+	recs = nil
+	_, _, err = c.Download(context.Background(), srv.URL+"/f", filepath.Join(t.TempDir(), "g"), 0, func(fetch.Result) error { return errors.New("refused") })
+	if err == nil {
+		t.Fatal("the check's refusal was ignored")
+	}
+	// The check runs after the body is complete: the download itself
+	// completed. A body that fails midway is aborted:
+	cut := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", fmt.Sprint(len(payload)))
+		w.Write(payload[:10])
+	}))
+	t.Cleanup(cut.Close)
+	recs = nil
+	c.Retries = -1
+	if _, _, err := c.Download(context.Background(), cut.URL+"/f", filepath.Join(t.TempDir(), "h"), 0, nil); err == nil {
+		t.Fatal("a cut body succeeded")
+	}
+	if len(recs) != 1 || !recs[0].aborted || recs[0].closed {
+		t.Errorf("progress of a failed download: %+v", recs)
 	}
 }

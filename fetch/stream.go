@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -33,13 +34,20 @@ type stream struct {
 	// showProgress: artifacts get a progress bar; bundles and listings,
 	// a few kilobytes each, do not.
 	showProgress bool
+	// resumedPart: the first attempt resumes an earlier run's .part.
+	resumedPart bool
 }
 
-func (s *stream) run(ctx context.Context) error {
+func (s *stream) run(ctx context.Context) (err error) {
 	defer func() {
-		if s.pw != nil {
-			s.pw.Close()
+		if s.pw == nil {
+			return
 		}
+		if err != nil {
+			abort(s.pw) // never "downloaded" for what was not
+			return
+		}
+		s.pw.Close()
 	}()
 	var lastErr error
 	for attempt := 0; attempt <= s.c.retries(); attempt++ {
@@ -68,6 +76,18 @@ func (s *stream) run(ctx context.Context) error {
 	return lastErr
 }
 
+// Aborter is a progress writer that can be told its download did not
+// complete (interrupted, failed, or started over), instead of Close.
+type Aborter interface{ Abort() }
+
+func abort(pw io.WriteCloser) {
+	if a, ok := pw.(Aborter); ok {
+		a.Abort()
+		return
+	}
+	pw.Close()
+}
+
 // permanent marks an error that another attempt cannot fix.
 type permanent struct{ error }
 
@@ -93,8 +113,14 @@ func (s *stream) once(ctx context.Context) error {
 	if total > s.max {
 		return permanent{fmt.Errorf("%w: server announces %d bytes, cap is %d", ErrTooLarge, total, s.max)}
 	}
+	if s.pw == nil && s.offset > 0 && s.showProgress && s.resumedPart {
+		s.c.notify("resuming %s from byte %d of %d (a partial download an earlier run left)", s.name, s.offset, total)
+	}
+	s.resumedPart = false
 	if s.pw == nil && s.c.Progress != nil && s.showProgress {
-		s.pw = s.c.Progress(s.name, total)
+		// The progress counts the whole file: what an earlier attempt
+		// brought is already done.
+		s.pw = s.c.Progress(s.name, total, s.offset)
 	}
 	// A stalled body cancels this attempt's context; the loop resumes.
 	timer := time.AfterFunc(s.c.idle(), cancel)
@@ -112,6 +138,16 @@ func (s *stream) once(ctx context.Context) error {
 	if s.offset > s.max {
 		return permanent{fmt.Errorf("%w: more than %d bytes", ErrTooLarge, s.max)}
 	}
+	var disk *DiskError
+	if errors.As(err, &disk) {
+		// A full disk, a quota, a read-only file system: no retry fixes
+		// it. Say where, and how much is still needed.
+		need := "more room"
+		if total >= 0 {
+			need = fmt.Sprintf("%.1f MB more", float64(total-s.offset)/1e6)
+		}
+		return permanent{fmt.Errorf("%w in %s: %v (the download needs %s there; free it, or point --cache elsewhere)", ErrDisk, filepath.Dir(disk.Path), disk.Err, need)}
+	}
 	if err != nil {
 		if !timer.Stop() {
 			return fmt.Errorf("stalled: fewer than %d bytes in %s: %w", s.c.minWindowBytes(), s.c.idle(), err)
@@ -127,10 +163,15 @@ func (s *stream) once(ctx context.Context) error {
 	return nil
 }
 
-// reset throws away what was downloaded so far.
+// reset throws away what was downloaded so far; the progress starts
+// over too, so it never passes 100%.
 func (s *stream) reset() error {
 	if err := s.out.Reset(); err != nil {
 		return err
+	}
+	if s.pw != nil {
+		abort(s.pw)
+		s.pw = nil
 	}
 	if s.h != nil {
 		s.h.Reset()

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -178,4 +180,35 @@ func TestPapercuts(t *testing.T) {
 	// what an install came from.
 	code, stdout, stderr = e.run("cache", "prune", "--older-than", "0s")
 	check("prune --older-than 0s", code == 0 && strings.Contains(stdout, "removed Python-3.13.1.tar.xz"), code, stdout, stderr)
+}
+
+// A disk that refuses the download's bytes (here: a file-size limit, as
+// a full disk or a quota would) fails at once, naming the folder and what
+// is still needed, never retried like a network error, and the progress
+// never says "downloaded" nor passes 100%.
+func TestDiskFullFailsAtOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	big := make([]byte, 400_000)
+	rand.Read(big) // incompressible
+
+	entries := append(pyfetchtest.SourceTree("3.13.1"), pyfetchtest.Entry{Name: "Python-3.13.1/big.bin", Body: string(big)})
+	e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, entries)
+	cmd := exec.Command("/bin/sh", "-c", `ulimit -f 64 && exec "$@"`, "sh", binary(t), "fetch", "3.13.1")
+	cmd.Env = e.binaryEnv()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	if err == nil {
+		t.Fatalf("the download fit in 32 KB? stderr %q", stderr.String())
+	}
+	got := stderr.String()
+	if !strings.Contains(got, "cannot write the download in "+filepath.Join(e.home, "cache", "3.13.1")) || !strings.Contains(got, "MB more there") {
+		t.Errorf("stderr does not say where and how much: %q", got)
+	}
+	for _, bad := range []string{"resuming", "retrying", "downloaded Python", "(1", "(2"} {
+		if strings.Contains(got, bad) {
+			t.Errorf("stderr has %q: %q", bad, got)
+		}
+	}
 }

@@ -196,11 +196,24 @@ func (o *mirrorOpts) parsed(wd string) (releases.Mirror, error) {
 	return m, nil
 }
 
-// retryOpts: --retries.
-type retryOpts struct{ retries int }
+// retryOpts: --retries and --timeout.
+type retryOpts struct {
+	retries int
+	timeout time.Duration
+}
 
 func (o *retryOpts) register(a *app, fs *flag.FlagSet) {
 	fs.IntVar(&o.retries, "retries", a.envInt("PYFETCH_RETRIES", fetch.DefaultRetries), "retries per download, with backoff (env PYFETCH_RETRIES)")
+	o.timeout = fetch.DefaultTimeout
+	if v := a.getenv("PYFETCH_TIMEOUT"); v != "" {
+		d, err := parseDuration(v)
+		if err != nil || d == 0 {
+			a.envErrs = append(a.envErrs, fmt.Errorf("%w: PYFETCH_TIMEOUT=%q: expected a duration above zero such as 10s", errUsage, v))
+		} else {
+			o.timeout = d
+		}
+	}
+	fs.Var(durationFlag{&o.timeout}, "timeout", "give up on a connection or a response's headers after this `duration` (retried at most twice; env PYFETCH_TIMEOUT)")
 }
 
 // client is the HTTP client the options ask for.
@@ -212,7 +225,10 @@ func (o *retryOpts) client(a *app, offline bool) (*fetch.Client, error) {
 	if n == 0 {
 		n = -1 // fetch.Client reads 0 as "default"
 	}
-	return &fetch.Client{Offline: offline, Notify: a.warn, Retries: n}, nil
+	if o.timeout <= 0 {
+		return nil, fmt.Errorf("%w: --timeout must be above zero, got %s", errUsage, o.timeout)
+	}
+	return &fetch.Client{Offline: offline, Notify: a.warn, Retries: n, Timeout: o.timeout}, nil
 }
 
 // parse parses flags anywhere among the arguments ("install 3.13.1 --force").

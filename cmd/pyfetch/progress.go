@@ -21,16 +21,16 @@ func (a *app) isTerminal() (*os.File, bool) { return a.terminal, a.terminal != n
 // bars would overwrite each other); in a pipe, a line when a download
 // starts, one at most every 5 s with bytes and rate, and one at the end,
 // so CI logs show progress.
-func (a *app) progress(parallel bool) func(string, int64) io.WriteCloser {
+func (a *app) progress(parallel bool) func(string, int64, int64) io.WriteCloser {
 	var mu sync.Mutex
 	f, tty := a.isTerminal()
 	if !tty || parallel {
-		return func(name string, total int64) io.WriteCloser {
-			return newLineProgress(a.stderr, &mu, name, total, !tty)
+		return func(name string, total, done int64) io.WriteCloser {
+			return newLineProgress(a.stderr, &mu, name, total, done, !tty)
 		}
 	}
-	return func(name string, total int64) io.WriteCloser {
-		return newDelayedBar(f, name, total)
+	return func(name string, total, done int64) io.WriteCloser {
+		return newDelayedBar(f, name, total, done)
 	}
 }
 
@@ -51,16 +51,21 @@ type lineProgress struct {
 	mu       *sync.Mutex
 	name     string
 	total, n int64
+	done0    int64 // bytes there before this run (a resumed .part)
 	start    time.Time
 	last     time.Time
 	periodic bool
 	every    time.Duration
 }
 
-func newLineProgress(out io.Writer, mu *sync.Mutex, name string, total int64, periodic bool) *lineProgress {
-	l := &lineProgress{out: out, mu: mu, name: name, total: total, start: time.Now(), periodic: periodic, every: pipeInterval}
+func newLineProgress(out io.Writer, mu *sync.Mutex, name string, total, done int64, periodic bool) *lineProgress {
+	l := &lineProgress{out: out, mu: mu, name: name, total: total, n: done, done0: done, start: time.Now(), periodic: periodic, every: pipeInterval}
 	l.last = l.start
-	l.printf("downloading %s (%s)", name, mbText(total))
+	if done > 0 {
+		l.printf("downloading %s (%s, %.1f MB already here)", name, mbText(total), float64(done)/1e6)
+	} else {
+		l.printf("downloading %s (%s)", name, mbText(total))
+	}
 	return l
 }
 
@@ -78,7 +83,7 @@ func (l *lineProgress) Write(p []byte) (int, error) {
 		if l.total > 0 {
 			pct = fmt.Sprintf(" (%d%%)", l.n*100/l.total)
 		}
-		l.printf("  %s: %.1f of %s%s, %s", l.name, float64(l.n)/1e6, mbText(l.total), pct, rate(l.n, now.Sub(l.start)))
+		l.printf("  %s: %.1f of %s%s, %s", l.name, float64(l.n)/1e6, mbText(l.total), pct, rate(l.n-l.done0, now.Sub(l.start)))
 	}
 	return len(p), nil
 }
@@ -89,8 +94,14 @@ func (l *lineProgress) Close() error {
 		l.printf("downloaded %s (%.1f MB in %s)", l.name, float64(l.n)/1e6, d.Round(time.Millisecond))
 		return nil
 	}
-	l.printf("downloaded %s (%.1f MB in %s, %s)", l.name, float64(l.n)/1e6, d.Round(100*time.Millisecond), rate(l.n, d))
+	l.printf("downloaded %s (%.1f MB in %s, %s)", l.name, float64(l.n)/1e6, d.Round(100*time.Millisecond), rate(l.n-l.done0, d))
 	return nil
+}
+
+// Abort says where a download that did not complete stopped (never
+// "downloaded").
+func (l *lineProgress) Abort() {
+	l.printf("  %s: stopped at %.1f of %s", l.name, float64(l.n)/1e6, mbText(l.total))
 }
 
 func mbText(n int64) string {
@@ -123,7 +134,7 @@ type delayedBar struct {
 
 const barDelay = 300 * time.Millisecond
 
-func newDelayedBar(out *os.File, name string, total int64) *delayedBar {
+func newDelayedBar(out *os.File, name string, total, done int64) *delayedBar {
 	bar := progressbar.NewOptions64(total,
 		progressbar.OptionSetWriter(out),
 		progressbar.OptionSetDescription(name),
@@ -135,7 +146,8 @@ func newDelayedBar(out *os.File, name string, total int64) *delayedBar {
 		progressbar.OptionSetSpinnerChangeInterval(0),
 	)
 	bar.StartWithoutRender()
-	return &delayedBar{name: name, out: out, start: time.Now(), bar: bar}
+	// What a resumed .part already holds counts as done.
+	return &delayedBar{name: name, out: out, start: time.Now(), bar: bar, pending: done}
 }
 
 func (d *delayedBar) Write(p []byte) (int, error) {
@@ -149,6 +161,9 @@ func (d *delayedBar) Write(p []byte) (int, error) {
 	d.shown = true
 	return len(p), d.bar.Add64(d.pending)
 }
+
+// Abort clears the bar of a download that did not complete.
+func (d *delayedBar) Abort() { d.bar.Exit() }
 
 func (d *delayedBar) Close() error {
 	if !d.shown {

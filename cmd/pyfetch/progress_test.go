@@ -14,7 +14,7 @@ func TestPipeProgress(t *testing.T) {
 	t.Parallel()
 	var out strings.Builder
 	var mu sync.Mutex
-	l := newLineProgress(&out, &mu, "Python-3.13.5.tgz", 4_000_000, true)
+	l := newLineProgress(&out, &mu, "Python-3.13.5.tgz", 4_000_000, 0, true)
 	l.every = 10 * time.Millisecond
 	for range 4 {
 		time.Sleep(120 * time.Millisecond)
@@ -40,7 +40,7 @@ func TestDelayedBar(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer null.Close()
-	d := newDelayedBar(null, "x", 3000)
+	d := newDelayedBar(null, "x", 3000, 0)
 	d.Write(make([]byte, 1000))
 	if d.shown || d.bar.State().CurrentNum != 0 {
 		t.Fatal("bar drawn at once")
