@@ -41,8 +41,8 @@ const (
 	// headers. With at most maxTimeoutRetries retries of a timeout, a
 	// mirror that accepts connections and never answers costs about
 	// 30 s, as pip and uv spend, not minutes.
-	DefaultTimeout = 10 * time.Second
-	DefaultMinSpeed    = 1024 // bytes per second, averaged over IdleTimeout
+	DefaultTimeout  = 10 * time.Second
+	DefaultMinSpeed = 1024 // bytes per second, averaged over IdleTimeout
 )
 
 // Client downloads files over http(s) or from file:// URLs. Its zero value

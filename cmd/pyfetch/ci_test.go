@@ -152,7 +152,7 @@ func TestPapercuts(t *testing.T) {
 	code, stdout, stderr = e.run("list")
 	check("a relative home", code == exitUsage && strings.Contains(stderr, `relative path "relative/home"`), code, stdout, stderr)
 	e.vars["PYFETCH_HOME"] = e.home
-	if code, stdout, stderr = e.run("install", "3.13.1"); code != 0 {
+	if code, _, stderr = e.run("install", "3.13.1"); code != 0 {
 		t.Fatal(stderr)
 	}
 	// An environment value's error names the variable.
