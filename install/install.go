@@ -65,10 +65,10 @@ type Outcome struct {
 const staleAge = time.Hour
 
 // Install makes version v available under Home's versions dir, in this
-// fixed order: lock → bundle → artifact (download → hash → verify, or
-// re-hash a cached copy → verify) → release check → unpack into a private
-// temp dir → receipt → rename. Nothing is unpacked before verification
-// succeeded.
+// fixed order: bundle → artifact under its download lock (download →
+// hash → verify, or re-hash a cached copy → verify) → release check →
+// the version's lock → unpack or build into a private temp dir → receipt
+// → rename. Nothing is unpacked before verification succeeded.
 func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, error) {
 	if o.Format == "" {
 		o.Format = releases.DefaultFormat
@@ -104,6 +104,14 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 		o.notify("note: %s is installed as a source tree; replacing it with a build", name)
 		o.Force = true
 	}
+	// The verified artifact before the version's lock: a version the
+	// mirror does not have leaves no lock file behind, and the download
+	// has its own lock (several processes still download once).
+	art, got, err := o.ObtainFormat(ctx, v, o.Format, o.AnyFormat)
+	if err != nil {
+		return nil, err
+	}
+	defer got.File.Close()
 	cleanStale(o.Home, &o)
 	l, err := o.Home.Lock(ctx, o.Home.LockPath(name), "installing "+name, o.Notify)
 	if err != nil {
@@ -128,11 +136,6 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 		}
 	}
 
-	art, got, err := o.ObtainFormat(ctx, v, o.Format, o.AnyFormat)
-	if err != nil {
-		return nil, err
-	}
-	defer got.File.Close()
 
 	now := time.Now
 	if o.Now != nil {

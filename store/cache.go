@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pyfetch/pyfetch/home"
+	"github.com/pyfetch/pyfetch/internal/lock"
 	"github.com/pyfetch/pyfetch/internal/safefile"
 	"github.com/pyfetch/pyfetch/releases"
 	"github.com/pyfetch/pyfetch/resolve"
@@ -245,8 +246,45 @@ func CachePrune(ctx context.Context, h home.Home, o PruneOptions) (PruneResult, 
 	}
 	if o.All {
 		safefile.Remove(filepath.Join(h.CacheRoot(), "index.json"))
+		removeIdleLocks(h)
 	}
 	return res, nil
+}
+
+// removeIdleLocks removes, for cache clean, the lock files nobody holds in
+// release folders that hold no artifact any more, and then the folders
+// when empty; never through a link. A lock in use stays.
+func removeIdleLocks(h home.Home) {
+	folders, err := os.ReadDir(h.CacheRoot())
+	if err != nil {
+		return
+	}
+	for _, d := range folders {
+		if d.Type() != fs.ModeDir {
+			continue
+		}
+		dir := filepath.Join(h.CacheRoot(), d.Name())
+		names, err := os.ReadDir(dir)
+		if err != nil || safefile.IsPlainDir(dir) != nil {
+			continue
+		}
+		for _, n := range names {
+			if !n.Type().IsRegular() || !strings.HasSuffix(n.Name(), ".lock") {
+				continue
+			}
+			p := filepath.Join(dir, n.Name())
+			if _, err := os.Lstat(strings.TrimSuffix(p, ".lock")); err == nil {
+				continue // its artifact is still here (another user's, kept)
+			}
+			l, ok, err := lock.TryAcquire(p, safefile.CheckPrivateDir(dir) == nil)
+			if err != nil || !ok {
+				continue
+			}
+			safefile.Remove(p)
+			l.Unlock()
+		}
+		os.Remove(dir) // only when empty
+	}
 }
 
 // partFiles lists the .part files of interrupted downloads in the cache's

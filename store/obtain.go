@@ -58,6 +58,13 @@ type Obtained struct {
 // the release check (the tarball's top folder names the version it is
 // served as). The caller closes File.
 func (s *Store) Obtain(ctx context.Context, art releases.Artifact, want verify.Expect) (*Obtained, error) {
+	// The signature first, before any folder or lock file is made: a
+	// version the mirror does not have leaves nothing behind.
+	scheme := s.scheme()
+	sig, bundleData, err := s.loadSignature(ctx, art, scheme)
+	if err != nil {
+		return nil, err
+	}
 	cdir := s.Home.CacheDir(art.Dir())
 	if err := os.MkdirAll(cdir, 0o755); err != nil {
 		return nil, err
@@ -73,11 +80,6 @@ func (s *Store) Obtain(ctx context.Context, art releases.Artifact, want verify.E
 	}
 	defer l.Unlock()
 
-	scheme := s.scheme()
-	sig, bundleData, err := s.loadSignature(ctx, art, scheme)
-	if err != nil {
-		return nil, err
-	}
 	vf, rootSource, err := s.trust()
 	if err != nil {
 		return nil, err

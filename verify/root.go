@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pyfetch/pyfetch/internal/safefile"
+	"github.com/pyfetch/pyfetch/internal/textsafe"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/tuf"
 )
@@ -91,7 +92,8 @@ func LoadTrustedRoot(ctx context.Context, o RootOptions) (*root.TrustedRoot, str
 			if o.Offline {
 				how = "use the cached TUF metadata offline"
 			}
-			o.Notify(fmt.Sprintf("warning: could not %s (%s); using the trusted root embedded in pyfetch", how, oneLine(err)))
+			// One short line: the cause can be a page of go-tuf text.
+			o.Notify(fmt.Sprintf("warning: could not %s (%s); using the trusted root embedded in pyfetch", how, textsafe.Short(oneLine(err), 100)))
 		}
 	}
 	tr, err := EmbeddedTrustedRoot()

@@ -212,3 +212,35 @@ func TestDiskFullFailsAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// Housekeeping: an install of a version the mirror does not have leaves
+// no lock file or folder behind, and cache clean leaves no lock files.
+func TestNoLockFilesLeftBehind(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
+	if code, _, _ := e.run("install", "3.99.1"); code == 0 {
+		t.Fatal("installed a version the mirror does not have")
+	}
+	for _, p := range []string{filepath.Join(e.home, "versions", ".3.99.1.lock"), filepath.Join(e.home, "cache", "3.99.1")} {
+		if _, err := os.Lstat(p); err == nil {
+			t.Errorf("a failed install left %s", p)
+		}
+	}
+	if code, _, stderr := e.run("fetch", "3.13.1"); code != 0 {
+		t.Fatal(stderr)
+	}
+	if code, _, stderr := e.run("cache", "clean"); code != 0 {
+		t.Fatal(stderr)
+	}
+	var left []string
+	filepath.WalkDir(filepath.Join(e.home, "cache"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".lock") {
+			left = append(left, p)
+		}
+		return nil
+	})
+	if len(left) != 0 {
+		t.Errorf("cache clean left %v", left)
+	}
+}
