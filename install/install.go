@@ -136,7 +136,6 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 		}
 	}
 
-
 	now := time.Now
 	if o.Now != nil {
 		now = o.Now
