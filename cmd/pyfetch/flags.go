@@ -190,7 +190,7 @@ func (o *mirrorOpts) parsed(wd string) (releases.Mirror, error) {
 	}
 	m, err := releases.ParseMirror(o.mirror)
 	if err != nil {
-		return releases.Mirror{}, fmt.Errorf("%w: %v", errUsage, err)
+		return releases.Mirror{}, fmt.Errorf("%w: --mirror (or PYFETCH_MIRROR): %v", errUsage, err)
 	}
 	o.mirror = m.String()
 	return m, nil
@@ -364,6 +364,13 @@ func (a *app) session(h homeOpts, off offlineOpts, t *trustOpts, sg *signerOpts,
 	if t != nil {
 		if s.Identity, err = t.identityOverride(); err != nil {
 			return nil, err
+		}
+		if t.trustedRoot != "" {
+			// Said now, naming where the value came from, rather than
+			// when the root is first needed.
+			if _, err := os.Stat(t.trustedRoot); err != nil {
+				return nil, fmt.Errorf("--trusted-root (or PYFETCH_TRUSTED_ROOT): %w", err)
+			}
 		}
 		s.Root = verify.RootOptions{File: t.trustedRoot, TUFURL: a.getenv("PYFETCH_TUF_URL")}
 	}

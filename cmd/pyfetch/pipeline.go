@@ -111,6 +111,9 @@ func (a *app) prepare(ctx context.Context, name string, args []string, c *pipeli
 	}
 
 	format, err := releases.ParseFormat(c.format)
+	if err != nil {
+		err = fmt.Errorf("--format (or PYFETCH_FORMAT): %w", err)
+	}
 	// Without an explicit format, either one with a bundle will do (the
 	// default first); with one, only that.
 	explicit := a.getenv("PYFETCH_FORMAT") != ""
