@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/pyfetch/pyfetch/home"
 	"github.com/pyfetch/pyfetch/releases"
@@ -94,5 +95,24 @@ func TestDistributions(t *testing.T) {
 	}
 	if d := (&Options{Build: &BuildOptions{}}).distribution(); d.Kind() != KindBuild {
 		t.Errorf("Build set: %s", d.Kind())
+	}
+}
+
+// installed_at is when the install was complete, not when it began.
+func TestInstalledAtIsTheEnd(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.mirror.Publish(t, f.ss, "3.13.1", "tar.xz", thomas, google, nil)
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	calls := 0
+	f.opts.Now = func() time.Time { calls++; return start.Add(time.Duration(calls) * time.Minute) }
+	out, err := Install(context.Background(), mustVersion(t, "3.13.1"), f.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The clock is read when the receipt is made and again at the end:
+	// installed_at is the later reading.
+	if want := start.Add(time.Duration(calls) * time.Minute); calls < 2 || !out.Receipt.InstalledAt.Equal(want) {
+		t.Errorf("installed_at %v after %d clock readings, want the last one %v", out.Receipt.InstalledAt, calls, want)
 	}
 }

@@ -244,3 +244,19 @@ func TestNoLockFilesLeftBehind(t *testing.T) {
 		t.Errorf("cache clean left %v", left)
 	}
 }
+
+// pyfetch version says the version, the commit and the Go it was built
+// with, in text and JSON.
+func TestVersionSaysWhatItIs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	code, stdout, _ := e.run("version")
+	if code != 0 || !strings.HasPrefix(stdout, "pyfetch ") || !strings.Contains(stdout, "(commit ") || !strings.Contains(stdout, ", go1.") {
+		t.Errorf("version: %q", stdout)
+	}
+	code, stdout, _ = e.run("version", "--json")
+	doc := oneJSONDocument(t, "version --json", stdout)
+	if code != 0 || doc["version"] == "" || doc["commit"] == nil || !strings.HasPrefix(doc["go"].(string), "go1.") {
+		t.Errorf("version --json: %v", doc)
+	}
+}
