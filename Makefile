@@ -43,6 +43,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseContentRange -fuzztime $(FUZZTIME) ./fetch
 	$(GO) test -run '^$$' -fuzz FuzzReadReceipt -fuzztime $(FUZZTIME) ./install
 	$(GO) test -run '^$$' -fuzz FuzzEscape -fuzztime $(FUZZTIME) ./internal/textsafe
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./lockfile
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 

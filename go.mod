@@ -3,6 +3,7 @@ module github.com/pyfetch/pyfetch
 go 1.26.0
 
 require (
+	github.com/BurntSushi/toml v1.5.0
 	github.com/hashicorp/go-retryablehttp v0.7.8
 	github.com/mholt/archives v0.1.5
 	github.com/schollz/progressbar/v3 v3.19.1

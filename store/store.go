@@ -33,6 +33,11 @@ type Store struct {
 	// Step, when set, is told of each step after a download (verifying,
 	// unpacking), so a run is never silent for seconds.
 	Step func(string)
+	// Pins, by artifact name, pin an artifact's digest and log entry (a
+	// lock file's): a pinned artifact of another digest is refused even
+	// with a valid signature, and a version pinned in one format is
+	// obtained in that format only.
+	Pins map[string]verify.Expect
 }
 
 // scheme is the signature scheme artifacts are verified with. Until the
@@ -65,12 +70,21 @@ func (s *Store) notify(format string, args ...any) {
 // cache) with a bundle, and says which it used. Without AnyFormat, a
 // missing artifact's error says when the other format is available.
 func (s *Store) ObtainFormat(ctx context.Context, v releases.Version, format releases.Format, anyFormat bool) (releases.Artifact, *Obtained, error) {
+	for _, f := range releases.Formats(format) {
+		if _, ok := s.Pins[releases.Artifact{Version: v, Format: f}.Name()]; ok {
+			format, anyFormat = f, false // the pinned artifact, nothing else
+			break
+		}
+	}
 	first := releases.Artifact{Version: v, Format: format}
 	other := releases.Artifact{Version: v, Format: releases.Formats(format)[1]}
 	try := func(art releases.Artifact) (*Obtained, error) {
 		want, err := Expectation(v, art.Name(), s.Identity, s.Signers)
 		if err != nil {
 			return nil, err
+		}
+		if pin, ok := s.Pins[art.Name()]; ok {
+			want.SHA256, want.LogIndex = pin.SHA256, pin.LogIndex
 		}
 		return s.Obtain(ctx, art, want)
 	}

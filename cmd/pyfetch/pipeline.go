@@ -13,6 +13,7 @@ import (
 	"github.com/pyfetch/pyfetch/releases"
 	"github.com/pyfetch/pyfetch/resolve"
 	"github.com/pyfetch/pyfetch/session"
+	"github.com/pyfetch/pyfetch/verify"
 )
 
 // failure is one version's error in --json output.
@@ -50,6 +51,9 @@ type pipelineOptions struct {
 	mirrorOpts
 	retryOpts
 	pre, quiet bool
+	// locked: install exactly what the nearest pyfetch.lock pins (install
+	// registers --locked).
+	locked bool
 }
 
 func (o *pipelineOptions) register(a *app, fs *flag.FlagSet) {
@@ -66,7 +70,11 @@ type pipeline struct {
 	session  *session.Session
 	resolver *resolve.Resolver
 	c        *pipelineOptions
-	versions []releases.Version
+	specs    []releases.Spec // as asked (or read from versionFile)
+	// versionFile is the .python-version the specs came from ("" when
+	// given on the command line).
+	versionFile string
+	versions    []releases.Version
 	// unresolved are the specs that did not resolve: reported with the
 	// versions' outcomes, while the others go on.
 	unresolved []resolve.Unresolved
@@ -108,6 +116,7 @@ func (a *app) prepare(ctx context.Context, name string, args []string, c *pipeli
 		}
 		a.warn(fmt.Sprintf("using %s from %s", strings.Join(specs, " "), file))
 		pos = specs
+		p.versionFile = file
 	}
 
 	format, err := releases.ParseFormat(c.format)
@@ -147,6 +156,15 @@ func (a *app) prepare(ctx context.Context, name string, args []string, c *pipeli
 			}
 		}
 	}
+	p.specs = specs
+	var pins map[string]verify.Expect
+	if c.locked {
+		// Exactly what the lock file pins: each spec becomes its pinned
+		// version, and that artifact's digest and log entry are required.
+		if pins, specs, err = a.pinsFor(specs); err != nil {
+			return nil, err
+		}
+	}
 	fc, err := c.client(a, c.offline)
 	if err != nil {
 		return nil, err
@@ -171,6 +189,7 @@ func (a *app) prepare(ctx context.Context, name string, args []string, c *pipeli
 	// The trusted root is loaded (TUF, online) only once something must
 	// be verified: "already installed" answers without it.
 	p.opts = s.InstallOptions(ctx, format, !explicit)
+	p.opts.Pins = pins
 	return p, nil
 }
 

@@ -100,6 +100,7 @@ commands:
                           none: the nearest .python-version)
   verify ARTIFACT|sha256:HEX  verify a file you already have against its bundle
   fetch SPEC...           download and verify into the cache, without unpacking
+  lock [SPEC...]          pin versions in pyfetch.lock (install --locked installs exactly those)
   releases [SPEC]         what the mirror offers, newest first
   cache ls | prune | clean  inspect or trim the download cache
   mirror export DIR [SPEC...]  write a python.org-shaped mirror from the cache
@@ -167,6 +168,8 @@ func run(ctx context.Context, w world) (code int) {
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "install":
 		err = a.install(ctx, rest)
+	case "lock":
+		err = a.lock(ctx, rest)
 	case "verify":
 		err = a.verify(ctx, rest)
 	case "list":
@@ -316,7 +319,7 @@ func unknownCommand(cmd string) error {
 	if s := suggest(cmd, names); s != "" {
 		hint = fmt.Sprintf("did you mean %s? ", s)
 	}
-	return fmt.Errorf("%w: unknown command %q (%sexpected install, fetch, verify, releases, list, path, uninstall, cache, mirror, signers or version)", errUsage, cmd, hint)
+	return fmt.Errorf("%w: unknown command %q (%sexpected install, fetch, lock, verify, releases, list, path, uninstall, cache, mirror, signers or version)", errUsage, cmd, hint)
 }
 
 // unknownSubcommand names a subcommand that does not exist, with the

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/pyfetch/pyfetch/internal/atomicfile"
+	"github.com/pyfetch/pyfetch/internal/parallel"
+	"github.com/pyfetch/pyfetch/internal/safefile"
+	"github.com/pyfetch/pyfetch/internal/textsafe"
+	"github.com/pyfetch/pyfetch/lockfile"
+	"github.com/pyfetch/pyfetch/releases"
+	"github.com/pyfetch/pyfetch/verify"
+)
+
+// lock resolves, downloads and verifies each spec, and pins what it found
+// in pyfetch.lock (next to the .python-version it read, or in the
+// working folder). Existing pins stay unless --upgrade.
+func (a *app) lock(ctx context.Context, args []string) error {
+	var c pipelineOptions
+	var upgrade bool
+	p, err := a.prepare(ctx, "lock", args, &c, func(fs *flag.FlagSet) {
+		fs.BoolVar(&upgrade, "upgrade", false, "move pins forward to the newest release matching each spec, and say what changed")
+	}, nil)
+	if err != nil {
+		return err
+	}
+	// The nearest lock file; else one next to the .python-version read;
+	// else one in the working folder.
+	path := findLockFile(a.wd)
+	if path == "" {
+		dir := a.wd
+		if p.versionFile != "" {
+			dir = filepath.Dir(p.versionFile)
+		}
+		path = filepath.Join(dir, lockfile.Name)
+	}
+	lf, err := readLockFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		lf, err = &lockfile.File{Format: 1}, nil
+	}
+	if err != nil {
+		return err
+	}
+	// Without --upgrade, a spec already pinned keeps its pin; the others
+	// are resolved (the index prepare read answers) and pinned.
+	type job struct {
+		spec releases.Spec
+		old  *lockfile.Entry
+	}
+	var jobs []job
+	for _, sp := range p.specs {
+		old, ok := lf.Find(sp)
+		if ok && !upgrade {
+			continue
+		}
+		j := job{spec: sp}
+		if ok {
+			j.old = &old
+		}
+		jobs = append(jobs, j)
+	}
+	entries := make([]*lockfile.Entry, len(jobs))
+	names := make([]string, len(jobs))
+	errs := parallel.Each(len(jobs), 3, func(i int) error {
+		names[i] = jobs[i].spec.Raw
+		v, err := p.resolver.Resolve(ctx, jobs[i].spec, releases.Formats(p.opts.Format), c.pre)
+		if err != nil {
+			return fmt.Errorf("lock %s: %w", jobs[i].spec.Raw, err)
+		}
+		art, got, err := p.opts.ObtainFormat(ctx, v, p.opts.Format, p.opts.AnyFormat)
+		if err != nil {
+			return fmt.Errorf("lock %s: %w", v, p.explain(ctx, v, err))
+		}
+		defer got.File.Close()
+		fi, err := got.File.Stat()
+		if err != nil {
+			return err
+		}
+		r := got.Result
+		entries[i] = &lockfile.Entry{Version: v.String(), Artifact: art.Name(), SHA256: r.SHA256, Size: fi.Size(),
+			Method: lockfile.MethodSigstore, Signer: r.Identity.SAN, Issuer: r.Identity.Issuer, LogIndex: r.LogIndex, IntegratedTime: r.IntegratedTime}
+		return nil
+	})
+	for i, e := range entries {
+		if e == nil {
+			continue
+		}
+		old := jobs[i].old
+		switch {
+		case old == nil:
+			fmt.Fprintf(a.stdout, "pinned %s (%s, sha256 %s, signed by %s)\n", e.Version, e.Artifact, e.SHA256, e.Signer)
+		case old.Version != e.Version:
+			lf.Remove(old.Version)
+			fmt.Fprintf(a.stdout, "%s → %s (%s, sha256 %s)\n", old.Version, e.Version, e.Artifact, e.SHA256)
+		case old.SHA256 != e.SHA256 || old.Artifact != e.Artifact:
+			fmt.Fprintf(a.stdout, "%s: %s sha256 %s → %s sha256 %s\n", e.Version, old.Artifact, old.SHA256, e.Artifact, e.SHA256)
+		}
+		lf.Put(*e)
+	}
+	var buf bytes.Buffer
+	if err := lockfile.Write(&buf, lf); err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	a.warn("wrote " + path)
+	return a.perVersion(names, errs, false)
+}
+
+// readLockFile reads a lock file as the hostile input it may be: a
+// regular file (a link is followed, as for .python-version, but never a
+// FIFO), capped, checked field by field.
+func readLockFile(path string) (*lockfile.File, error) {
+	f, err := safefile.OpenNamed(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	lf, err := lockfile.Parse(f)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", errUsage, textsafe.Escape(path), err)
+	}
+	return lf, nil
+}
+
+// findLockFile is the nearest pyfetch.lock from dir upwards ("" when
+// there is none), believed on the same terms as .python-version.
+func findLockFile(dir string) string {
+	for d := dir; d != ""; {
+		p := filepath.Join(d, lockfile.Name)
+		if _, err := os.Lstat(p); err == nil && ownedByUsOrRoot(d) == nil && ownedByUsOrRoot(p) == nil {
+			return p
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			break
+		}
+		d = parent
+	}
+	return ""
+}
+
+// pinsFor reads the nearest lock file and returns the pins for the specs
+// asked, or an error naming what is missing: a version the lock file does
+// not pin is never installed unpinned under --locked.
+func (a *app) pinsFor(specs []releases.Spec) (map[string]verify.Expect, []releases.Spec, error) {
+	path := findLockFile(a.wd)
+	if path == "" {
+		return nil, nil, fmt.Errorf("%w: --locked, but no %s here or in a parent folder (run pyfetch lock first)", errUsage, lockfile.Name)
+	}
+	lf, err := readLockFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	pins := map[string]verify.Expect{}
+	exact := make([]releases.Spec, len(specs))
+	for i, sp := range specs {
+		e, ok := lf.Find(sp)
+		if !ok {
+			return nil, nil, fmt.Errorf("%w: %s pins no version matching %q (run pyfetch lock %s, or fix .python-version and the lock file to agree)", errUsage, path, sp.Raw, sp.Raw)
+		}
+		idx := e.LogIndex
+		pins[e.Artifact] = verify.Expect{SHA256: e.Digest(), LogIndex: &idx}
+		v, _ := releases.ParseVersion(e.Version)
+		exact[i] = releases.Spec{Raw: sp.Raw, Exact: &v}
+	}
+	return pins, exact, nil
+}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pyfetch/pyfetch/internal/pyfetchtest"
+	"github.com/pyfetch/pyfetch/lockfile"
+)
+
+// The lock file: pinned from the nearest .python-version, written next
+// to it deterministically, installed exactly (offline too), moved only by
+// --upgrade, and holding even against a validly signed other artifact.
+func TestLockFile(t *testing.T) {
+	t.Parallel()
+	e := releaseMirror(t)
+	project := t.TempDir()
+	sub := filepath.Join(project, "src")
+	os.Mkdir(sub, 0o755)
+	os.WriteFile(filepath.Join(project, ".python-version"), []byte("3.13\n3.12\n"), 0o644)
+	code, stdout, stderr := e.runIn(sub, "lock")
+	lockPath := filepath.Join(project, lockfile.Name)
+	first, err := os.ReadFile(lockPath)
+	if code != 0 || err != nil || !strings.Contains(stdout, "pinned 3.13.10") || !strings.Contains(stdout, "pinned 3.12.8") {
+		t.Fatalf("lock: exit %d %v\nstdout %q\nstderr %q", code, err, stdout, stderr)
+	}
+	// Deterministic: a second run changes nothing, not even a byte.
+	if code, stdout, _ = e.runIn(sub, "lock"); code != 0 || stdout != "" {
+		t.Errorf("second lock: exit %d %q", code, stdout)
+	}
+	if again, _ := os.ReadFile(lockPath); string(again) != string(first) {
+		t.Errorf("a second lock rewrote the file:\n%s\n---\n%s", first, again)
+	}
+	if !strings.Contains(string(first), `version = "3.13.10"`) || strings.Index(string(first), "3.13.10") > strings.Index(string(first), "3.12.8") {
+		t.Errorf("lock file:\n%s", first)
+	}
+	// install --locked installs exactly the pins; offline from the cache.
+	code, stdout, stderr = e.runIn(sub, "install", "--locked")
+	if code != 0 || !strings.Contains(stdout, "installed 3.13.10") || !strings.Contains(stdout, "installed 3.12.8") {
+		t.Fatalf("install --locked: exit %d %q %q", code, stdout, stderr)
+	}
+	code, stdout, stderr = e.runIn(sub, "install", "--locked", "--offline", "--force", "3.13")
+	if code != 0 || !strings.Contains(stdout, "installed 3.13.10") {
+		t.Errorf("install --locked --offline: exit %d %q %q", code, stdout, stderr)
+	}
+	// A newer release does not move the pin; --upgrade does, and says so.
+	e.mirror.Publish(t, e.ss, "3.13.12", "tar.xz", thomas, google, nil)
+	os.Remove(filepath.Join(e.home, "cache", "index.json")) // a fresh listing
+	code, stdout, _ = e.runIn(sub, "lock")
+	if code != 0 || stdout != "" {
+		t.Errorf("lock with a newer release out: %q", stdout)
+	}
+	code, stdout, stderr = e.runIn(sub, "lock", "--upgrade", "3.13")
+	if code != 0 || !strings.Contains(stdout, "3.13.10 → 3.13.12") {
+		t.Fatalf("lock --upgrade: exit %d %q %q", code, stdout, stderr)
+	}
+	// The release manager's identity signs other bytes as 3.13.12 (a
+	// stolen identity): the lock refuses them, naming the field.
+	other := pyfetchtest.NewMirror(t).Publish(t, e.ss, "3.13.12", "tar.xz", thomas, google, append(pyfetchtest.SourceTree("3.13.12"), pyfetchtest.Entry{Name: "Python-3.13.12/evil", Body: "x"}))
+	e.mirror.Put(t, "3.13.12/"+other.Name, other.Artifact)
+	e.mirror.Put(t, "3.13.12/"+other.Name+".sigstore", other.Bundle)
+	code, stdout, stderr = e.runIn(sub, "install", "--locked", "3.13")
+	if code != exitVerify || !strings.Contains(stderr, "expected sha256") || !strings.Contains(stderr, "(pinned)") {
+		t.Errorf("a validly signed other artifact: exit %d %q %q", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(e.home, "versions", "3.13.12")); err == nil {
+		t.Error("installed bytes the lock file does not pin")
+	}
+	// A version the lock file does not pin is a clear error.
+	code, _, stderr = e.runIn(sub, "install", "--locked", "3.11")
+	if code != exitUsage || !strings.Contains(stderr, `pins no version matching "3.11"`) {
+		t.Errorf("unpinned version: exit %d %q", code, stderr)
+	}
+}
+
+// A lock file is hostile input: a parse error names its line, a bad
+// field is named, and neither echoes the file's bytes.
+func TestHostileLockFile(t *testing.T) {
+	t.Parallel()
+	e := releaseMirror(t)
+	for _, tc := range []struct{ name, content, want string }{
+		{"not TOML", "format = 1\n[[python]\nsecret-token-value\n", "not valid TOML"},
+		{"a control character", "format = 1\n[[python]]\nversion = \"3.13.10\"\nartifact = \"Python-3.13.10.tar.xz\"\nsha256 = \"" + strings.Repeat("a", 64) + "\"\nsize = 1\nmethod = \"sigstore\"\nsigner = \"a\\n::warning::secret-token-value\"\nissuer = \"https://x\"\n", "control character"},
+		{"another method", "format = 1\n[[python]]\nversion = \"3.13.10\"\nartifact = \"Python-3.13.10.tar.xz\"\nsha256 = \"" + strings.Repeat("a", 64) + "\"\nsize = 1\nmethod = \"md5\"\nsigner = \"a\"\nissuer = \"https://x\"\n", `method "md5"`},
+		{"unknown key", "format = 1\nsecret-token-value = 1\n", "unknown key"},
+	} {
+		project := t.TempDir()
+		os.WriteFile(filepath.Join(project, lockfile.Name), []byte(tc.content), 0o644)
+		code, stdout, stderr := e.runIn(project, "install", "--locked", "3.13")
+		if code != exitUsage || !strings.Contains(stderr, tc.want) || strings.Contains(stderr+stdout, "secret-token-value") && tc.name != "unknown key" {
+			t.Errorf("%s: exit %d %q %q", tc.name, code, stdout, stderr)
+		}
+	}
+}
