@@ -44,6 +44,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReadReceipt -fuzztime $(FUZZTIME) ./install
 	$(GO) test -run '^$$' -fuzz FuzzEscape -fuzztime $(FUZZTIME) ./internal/textsafe
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./lockfile
+	$(GO) test -run '^$$' -fuzz FuzzParseOpenPGP -fuzztime $(FUZZTIME) ./verify
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 

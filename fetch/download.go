@@ -21,9 +21,9 @@ import (
 type Result struct {
 	Size   int64
 	SHA256 []byte
-	// Digests holds the SHA-256 and every extra hash asked for
+	// Hashes holds the SHA-256 and every extra hash asked for
 	// (DownloadHashing), all from the one pass over the bytes.
-	Digests digest.Sums
+	Hashes *digest.Set
 	// Head is the first bytes of the body, to tell a misdelivered HTML
 	// error page from a corrupt archive in error messages.
 	Head []byte
@@ -110,7 +110,7 @@ func (c *Client) DownloadHashing(ctx context.Context, rawURL, dst string, maxByt
 		}
 		return nil, Result{}, fmt.Errorf("fetch %s: %w", name, err)
 	}
-	res := Result{Size: s.offset, SHA256: h.Sum(nil), Digests: h.Sums(), Head: s.head, ResumedFrom: offset, Body: f}
+	res := Result{Size: s.offset, SHA256: h.Sum(nil), Hashes: h, Head: s.head, ResumedFrom: offset, Body: f}
 	if err := f.Sync(); err != nil {
 		return nil, Result{}, fmt.Errorf("fetch %s: %w", name, err)
 	}

@@ -148,6 +148,7 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 		URL:            got.From,
 		FromCache:      !got.Downloaded,
 		SHA256:         res.SHA256,
+		Method:         res.Method,
 		Signer:         res.Identity.SAN,
 		Issuer:         res.Identity.Issuer,
 		LogIndex:       res.LogIndex,

@@ -31,12 +31,15 @@ const (
 
 // Receipt records how an install was verified (and built).
 type Receipt struct {
-	Version        string    `json:"version"`
-	Kind           string    `json:"kind"`
-	Artifact       string    `json:"artifact"`
-	URL            string    `json:"url"`        // where the bytes came from: a URL, or the cache path
-	FromCache      bool      `json:"from_cache"` // a verified cached copy, not a download now
-	SHA256         string    `json:"sha256"`
+	Version   string `json:"version"`
+	Kind      string `json:"kind"`
+	Artifact  string `json:"artifact"`
+	URL       string `json:"url"`        // where the bytes came from: a URL, or the cache path
+	FromCache bool   `json:"from_cache"` // a verified cached copy, not a download now
+	SHA256    string `json:"sha256"`
+	// Method says how the artifact was verified: "sigstore", or
+	// "openpgp" (Signer is then the key's fingerprint, Issuer "openpgp").
+	Method         string    `json:"method,omitempty"`
 	Signer         string    `json:"signer"`
 	Issuer         string    `json:"issuer"`
 	LogIndex       int64     `json:"rekor_log_index"`

@@ -121,17 +121,27 @@ func (e Entry) check() error {
 	if e.Size <= 0 {
 		return errors.New("size is not a positive number of bytes")
 	}
-	if e.Method != MethodSigstore {
-		return fmt.Errorf("method %q is not one pyfetch verifies with (expected %q)", textsafe.Short(e.Method, 20), MethodSigstore)
-	}
-	if e.Signer == "" || !strings.HasPrefix(e.Issuer, "https://") {
-		return errors.New("signer and issuer are required")
+	switch e.Method {
+	case MethodSigstore:
+		if e.Signer == "" || !strings.HasPrefix(e.Issuer, "https://") {
+			return errors.New("signer and issuer are required")
+		}
+	case MethodOpenPGP:
+		if d, err := hex.DecodeString(e.Signer); err != nil || len(d) != 20 {
+			return errors.New("an openpgp signer is the key's 40-digit fingerprint")
+		}
+	default:
+		return fmt.Errorf("method %q is not one pyfetch verifies with (expected %q or %q)", textsafe.Short(e.Method, 20), MethodSigstore, MethodOpenPGP)
 	}
 	return nil
 }
 
-// MethodSigstore is how python.org's releases since Sigstore verify.
-const MethodSigstore = "sigstore"
+// Methods: how python.org's releases since Sigstore verify, and the
+// detached OpenPGP signatures of the releases before (and up to 3.13).
+const (
+	MethodSigstore = "sigstore"
+	MethodOpenPGP  = "openpgp"
+)
 
 // Write writes f deterministically: entries sorted by version, newest
 // first, no time of the run anywhere.

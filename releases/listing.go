@@ -214,7 +214,8 @@ func Folders(names []string) []Version {
 // Available is a version found in a folder listing, with what it offers.
 type Available struct {
 	Version Version
-	// Formats with an artifact, and those whose bundle is there too.
+	// Formats with an artifact, and those whose signature is there too (a
+	// Sigstore bundle, or an .asc where the line has an OpenPGP key).
 	Artifacts map[Format]bool
 	Signed    map[Format]bool
 }
@@ -238,7 +239,8 @@ func FolderReleases(names []string) []Available {
 			byVersion[art.Version] = a
 		}
 		a.Artifacts[art.Format] = true
-		if have[n+".sigstore"] {
+		_, pgp := OpenPGPKeyFor(art.Version)
+		if have[n+".sigstore"] || pgp && have[n+".asc"] {
 			a.Signed[art.Format] = true
 		}
 	}
@@ -251,7 +253,8 @@ func FolderReleases(names []string) []Available {
 }
 
 // KeepRelevant returns the names pyfetch can use from a listing: version
-// folders ("3.13.1/"), source artifacts and their bundles. A hostile
+// folders ("3.13.1/"), source artifacts and their signatures (.sigstore
+// bundles, .asc). A hostile
 // mirror's other entries cost nothing beyond the listing's own cap.
 func KeepRelevant(names []string) []string {
 	var out []string // never a slice of names: that would keep them all alive
@@ -262,7 +265,7 @@ func KeepRelevant(names []string) []string {
 			}
 			continue
 		}
-		if _, ok := ParseArtifactName(strings.TrimSuffix(n, ".sigstore")); ok {
+		if _, ok := ParseArtifactName(strings.TrimSuffix(strings.TrimSuffix(n, ".sigstore"), ".asc")); ok {
 			out = append(out, n)
 		}
 	}

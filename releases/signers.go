@@ -209,3 +209,43 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// OpenPGPKey is a release manager's OpenPGP key, pinned by fingerprint.
+type OpenPGPKey struct {
+	Name        string
+	Fingerprint string // primary key, upper-case hex
+}
+
+// openPGPKeys pin each release line's OpenPGP signer: python.org signed
+// releases with detached .asc signatures until 3.13 (PEP 761 ends them
+// from 3.14); these are public data, as python.org lists them.
+var openPGPKeys = map[string]OpenPGPKey{
+	"3.6":  {"Ned Deily", "0D96DF4D4110E5C43FBFB17F2D347EA6AA65421D"},
+	"3.7":  {"Ned Deily", "0D96DF4D4110E5C43FBFB17F2D347EA6AA65421D"},
+	"3.8":  {"Łukasz Langa", "E3FF2839C048B25C084DEBE9B26995E310250568"},
+	"3.9":  {"Łukasz Langa", "E3FF2839C048B25C084DEBE9B26995E310250568"},
+	"3.10": {"Pablo Galindo Salgado", "A035C8C19219BA821ECEA86B64E628F8D684696D"},
+	"3.11": {"Pablo Galindo Salgado", "A035C8C19219BA821ECEA86B64E628F8D684696D"},
+	"3.12": {"Thomas Wouters", "7169605F62C751356D054A26A821E680E5FA6305"},
+	"3.13": {"Thomas Wouters", "7169605F62C751356D054A26A821E680E5FA6305"},
+}
+
+// OpenPGPKeyFor is the OpenPGP key that signs v's line, if any.
+func OpenPGPKeyFor(v Version) (OpenPGPKey, bool) {
+	k, ok := openPGPKeys[v.Line()]
+	return k, ok
+}
+
+// OpenPGPFingerprints lists every pinned OpenPGP fingerprint once.
+func OpenPGPFingerprints() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, k := range openPGPKeys {
+		if !seen[k.Fingerprint] {
+			seen[k.Fingerprint] = true
+			out = append(out, k.Fingerprint)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -35,6 +35,9 @@ type Session struct {
 	// built-in one when nil).
 	Identity *verify.Identity
 	Signers  *releases.Table
+	// OpenPGP verifies .asc signatures (releases before Sigstore, or a
+	// mirror without bundles); nil: Sigstore only.
+	OpenPGP *verify.OpenPGP
 	// IndexTTL is how long listings are reused (resolve.DefaultIndexTTL
 	// when zero).
 	IndexTTL time.Duration
@@ -95,7 +98,7 @@ func (s *Session) Verifier(ctx context.Context) (*verify.Verifier, *root.Trusted
 func (s *Session) Store(ctx context.Context) store.Store {
 	return store.Store{
 		Home: s.Home, Mirror: s.mirror(), Offline: s.Offline, Fetch: s.fetch(),
-		Identity: s.Identity, Signers: s.Signers, Notify: s.Notify, Step: s.Step,
+		Identity: s.Identity, Signers: s.Signers, Notify: s.Notify, Step: s.Step, OpenPGP: s.OpenPGP,
 		Trust: func() (*verify.Verifier, string, error) {
 			v, _, src, err := s.Verifier(ctx)
 			return v, src, err

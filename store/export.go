@@ -117,8 +117,8 @@ func exportOne(ctx context.Context, e CacheEntry, v releases.Version, dir string
 		fc = &fetch.Client{}
 	}
 	src := (&url.URL{Scheme: "file", Path: e.Path}).String()
-	f, _, err := fc.DownloadHashing(ctx, src, filepath.Join(dstDir, e.Artifact), fetch.DefaultMaxBytes, scheme.Hashes(), func(r fetch.Result) error {
-		if _, err := scheme.Verify(sig, r.Digests, want); err != nil {
+	f, _, err := fc.DownloadHashing(ctx, src, filepath.Join(dstDir, e.Artifact), fetch.DefaultMaxBytes, scheme.Hashes(sig), func(r fetch.Result) error {
+		if _, err := scheme.Verify(sig, r.Hashes, want); err != nil {
 			return err
 		}
 		return CheckRelease(ctx, io.NewSectionReader(r.Body, 0, r.Size), art)

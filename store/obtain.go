@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -60,8 +59,7 @@ type Obtained struct {
 func (s *Store) Obtain(ctx context.Context, art releases.Artifact, want verify.Expect) (*Obtained, error) {
 	// The signature first, before any folder or lock file is made: a
 	// version the mirror does not have leaves nothing behind.
-	scheme := s.scheme()
-	sig, bundleData, err := s.loadSignature(ctx, art, scheme)
+	scheme, sig, bundleData, err := s.signature(ctx, art, want)
 	if err != nil {
 		return nil, err
 	}
@@ -80,11 +78,14 @@ func (s *Store) Obtain(ctx context.Context, art releases.Artifact, want verify.E
 	}
 	defer l.Unlock()
 
-	vf, rootSource, err := s.trust()
-	if err != nil {
-		return nil, err
+	rootSource := verify.SchemeOpenPGP // keys embedded or named, pinned by fingerprint
+	if _, ok := scheme.(verify.Sigstore); ok {
+		vf, src, err := s.trust()
+		if err != nil {
+			return nil, err
+		}
+		scheme, rootSource = verify.Sigstore{V: vf}, src
 	}
-	scheme = verify.Sigstore{V: vf}
 	offline := s.Offline && !s.local()
 
 	// A cached artifact is re-checked, re-hashed and re-verified on every use.
@@ -115,7 +116,7 @@ func (s *Store) Obtain(ctx context.Context, art releases.Artifact, want verify.E
 	check := func(r fetch.Result) error {
 		s.step("verifying %s", art.Name())
 		var err error
-		vres, err = scheme.Verify(sig, r.Digests, want)
+		vres, err = scheme.Verify(sig, r.Hashes, want)
 		if errors.Is(err, verify.ErrDigest) && fetch.LooksLikeHTML(r.Head) {
 			return fmt.Errorf("%w\n  the server returned an HTML page (%d bytes), not %s", err, r.Size, art.Name())
 		}
@@ -125,7 +126,7 @@ func (s *Store) Obtain(ctx context.Context, art releases.Artifact, want verify.E
 		return CheckRelease(ctx, io.NewSectionReader(r.Body, 0, r.Size), art)
 	}
 	var resumed bool
-	f, _, err := s.Fetch.DownloadHashing(ctx, artURL, dst, fetch.DefaultMaxBytes, scheme.Hashes(), func(r fetch.Result) error {
+	f, _, err := s.Fetch.DownloadHashing(ctx, artURL, dst, fetch.DefaultMaxBytes, scheme.Hashes(sig), func(r fetch.Result) error {
 		resumed = r.ResumedFrom > 0
 		return check(r)
 	})
@@ -134,7 +135,7 @@ func (s *Store) Obtain(ctx context.Context, art releases.Artifact, want verify.E
 		// different file, a server that changed): once, from byte 0,
 		// before calling anything a verification failure.
 		s.notify("warning: %s, resumed from an earlier partial download, did not match its signed digest; downloading it again from the start", art.Name())
-		f, _, err = s.Fetch.DownloadHashing(ctx, artURL, dst, fetch.DefaultMaxBytes, scheme.Hashes(), check)
+		f, _, err = s.Fetch.DownloadHashing(ctx, artURL, dst, fetch.DefaultMaxBytes, scheme.Hashes(sig), check)
 	}
 	if errors.Is(err, fetch.ErrNotFound) {
 		return nil, fmt.Errorf("%w (that version or format is not published on this mirror)", err)
@@ -182,10 +183,10 @@ func (s *Store) useCached(ctx context.Context, art releases.Artifact, artPath st
 	if err != nil {
 		return nil, err
 	}
-	sums, err := digest.Reader(f, scheme.Hashes()...)
+	set, err := digest.Reader(f, scheme.Hashes(sig)...)
 	if err == nil {
 		var res *verify.Result
-		res, err = scheme.Verify(sig, sums, want)
+		res, err = scheme.Verify(sig, set, want)
 		if err == nil {
 			if _, err = f.Seek(0, io.SeekStart); err == nil {
 				err = CheckRelease(ctx, f, art)
@@ -241,6 +242,37 @@ func CheckRelease(ctx context.Context, r io.Reader, art releases.Artifact) error
 		verify.ErrWrongRelease, art.TopDir(), art.Version, top, name, art.Name(), art.Version)
 }
 
+// signature finds the artifact's signature: its Sigstore bundle, or,
+// when the mirror has none (or the release predates Sigstore) and the
+// release manager's OpenPGP key is known, its .asc. When a mirror has
+// both, Sigstore is used.
+func (s *Store) signature(ctx context.Context, art releases.Artifact, want verify.Expect) (verify.Scheme, verify.Signature, []byte, error) {
+	var sig verify.Signature
+	var data []byte
+	err := errNoScheme
+	if want.Identity != (verify.Identity{}) {
+		if sig, data, err = s.loadSignature(ctx, art, verify.Sigstore{}); err == nil {
+			return verify.Sigstore{}, sig, data, nil
+		}
+		if !errors.Is(err, fetch.ErrNotFound) && !errors.Is(err, releases.ErrUnsigned) {
+			return nil, nil, nil, err
+		}
+	}
+	if s.OpenPGP == nil || want.KeyFingerprint == "" {
+		return nil, nil, nil, err
+	}
+	psig, pdata, perr := s.loadSignature(ctx, art, s.OpenPGP)
+	if perr != nil {
+		if err == errNoScheme {
+			return nil, nil, nil, perr
+		}
+		return nil, nil, nil, fmt.Errorf("%w (nor an OpenPGP signature, %s.asc)", err, art.Name())
+	}
+	return s.OpenPGP, psig, pdata, nil
+}
+
+var errNoScheme = fmt.Errorf("%w: no signature scheme applies", releases.ErrUnsigned)
+
 // loadSignature returns the artifact's signature sidecar in scheme: from
 // the mirror when online (it is tiny, and the mirror may have re-signed),
 // else from the cache.
@@ -269,10 +301,13 @@ func (s *Store) loadSignature(ctx context.Context, art releases.Artifact, scheme
 			if table == nil {
 				table = releases.DefaultTable()
 			}
-			if why := table.ExplainMissing(art.Version); why != nil {
+			if _, ok := scheme.(verify.Sigstore); !ok {
+				err = fmt.Errorf("%w: no %s signature for %s on this mirror (%s); refusing to install unverified", fetch.ErrNotFound, scheme.Name(), art.Name(), sidecarURL)
+			} else if why := table.ExplainMissing(art.Version); why != nil {
 				return nil, nil, fmt.Errorf("%w; the mirror has no %s.sigstore either", why, art.Name())
+			} else {
+				err = fmt.Errorf("%w: no Sigstore bundle for %s on this mirror (%s.sigstore); refusing to install unverified", fetch.ErrNotFound, art.Name(), artURL)
 			}
-			err = fmt.Errorf("%w: no Sigstore bundle for %s on this mirror (%s.sigstore); refusing to install unverified", fetch.ErrNotFound, art.Name(), artURL)
 		} else if errors.Is(err, fetch.ErrTooLarge) {
 			err = fmt.Errorf("%w: %v", verify.ErrBundle, err)
 		}
@@ -302,14 +337,6 @@ func saveSidecar(cdir, name string, data []byte) error {
 	// A new file renamed over the path: a planted symlink or FIFO there
 	// is replaced, never written through.
 	return atomicfile.WriteFile(path, data, 0o644)
-}
-
-func hashFile(f *os.File) ([]byte, error) {
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return nil, err
-	}
-	return h.Sum(nil), nil
 }
 
 // local reports a mirror in a local folder (file://), which offline

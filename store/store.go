@@ -38,13 +38,10 @@ type Store struct {
 	// with a valid signature, and a version pinned in one format is
 	// obtained in that format only.
 	Pins map[string]verify.Expect
+	// OpenPGP verifies .asc signatures where a release has no Sigstore
+	// bundle (nil: Sigstore only).
+	OpenPGP *verify.OpenPGP
 }
-
-// scheme is the signature scheme artifacts are verified with. Until the
-// trusted root is loaded (after the sidecar is fetched, so that a missing
-// bundle never costs a TUF round trip) it can name and parse sidecars but
-// not verify.
-func (s *Store) scheme() verify.Scheme { return verify.Sigstore{} }
 
 func (s *Store) trust() (*verify.Verifier, string, error) {
 	if s.Trust == nil {
@@ -93,7 +90,7 @@ func (s *Store) ObtainFormat(ctx context.Context, v releases.Version, format rel
 		return first, got, err
 	}
 	if !anyFormat {
-		if _, _, berr := s.loadSignature(ctx, other, s.scheme()); berr == nil {
+		if _, _, _, berr := s.signature(ctx, other, s.expectOrZero(v, other)); berr == nil {
 			err = fmt.Errorf("%w\n  %s and its bundle are available: use --format %s", err, other.Name(), other.Format)
 		}
 		return first, nil, err
@@ -112,8 +109,9 @@ func (s *Store) ObtainFormat(ctx context.Context, v releases.Version, format rel
 
 // Expectation is what an artifact (a file name) of v must be: signed by
 // the override if given, else by the signer table's release manager for
-// v's line (built-in table when nil). It is the one place an Expect is
-// built; a lock file will add its pins here.
+// v's line (built-in table when nil) through Sigstore, and by that line's
+// release manager's OpenPGP key (releases up to 3.13). It is the one
+// place an Expect is built; a lock file's pins are added by the store.
 func Expectation(v releases.Version, artifact string, override *verify.Identity, table *releases.Table) (verify.Expect, error) {
 	if override != nil {
 		return verify.Expect{Identity: *override}, nil
@@ -121,9 +119,20 @@ func Expectation(v releases.Version, artifact string, override *verify.Identity,
 	if table == nil {
 		table = releases.DefaultTable()
 	}
+	var e verify.Expect
 	s, err := table.SignerFor(v, artifact)
-	if err != nil {
-		return verify.Expect{}, err
+	if err == nil {
+		e.Identity = verify.Identity{SAN: s.Identity, Issuer: s.Issuer}
 	}
-	return verify.Expect{Identity: verify.Identity{SAN: s.Identity, Issuer: s.Issuer}}, nil
+	if k, ok := releases.OpenPGPKeyFor(v); ok {
+		e.KeyFingerprint = k.Fingerprint
+		err = nil
+	}
+	return e, err
+}
+
+// expectOrZero is Expectation ignoring errors (for probing).
+func (s *Store) expectOrZero(v releases.Version, art releases.Artifact) verify.Expect {
+	e, _ := Expectation(v, art.Name(), s.Identity, s.Signers)
+	return e
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/pyfetch/pyfetch/internal/digest"
 	"github.com/pyfetch/pyfetch/internal/safefile"
 	"github.com/pyfetch/pyfetch/releases"
 	"github.com/pyfetch/pyfetch/verify"
@@ -32,6 +33,9 @@ type VerifyFileRequest struct {
 	Identity *verify.Identity
 	// Signers is the signer table (built-in when nil).
 	Signers *releases.Table
+	// OpenPGP verifies an .asc: named as Bundle, or found beside Path
+	// when there is no .sigstore (nil: Sigstore only).
+	OpenPGP *verify.OpenPGP
 }
 
 // VerifyFile verifies an artifact (or a bare digest) against its bundle.
@@ -43,7 +47,6 @@ type VerifyFileRequest struct {
 // is named by the digest and Unchecked says why. It returns the name the
 // result is for.
 func VerifyFile(ctx context.Context, req VerifyFileRequest, v *verify.Verifier) (name string, res *verify.Result, err error) {
-	digest := req.Digest
 	var file *os.File
 	if req.Path != "" {
 		name = filepath.Base(req.Path)
@@ -51,17 +54,24 @@ func VerifyFile(ctx context.Context, req VerifyFileRequest, v *verify.Verifier) 
 			return name, nil, err
 		}
 		defer file.Close()
-		if digest, err = hashFile(file); err != nil {
-			return name, nil, err
-		}
 		if req.Bundle == "" {
 			req.Bundle = req.Path + ".sigstore"
+			// No bundle, but python.org's .asc: OpenPGP.
+			if _, serr := os.Stat(req.Bundle); errors.Is(serr, fs.ErrNotExist) && req.OpenPGP != nil {
+				if _, aerr := os.Stat(req.Path + ".asc"); aerr == nil {
+					req.Bundle = req.Path + ".asc"
+				}
+			}
 		}
 	} else {
-		if req.Bundle == "" || len(digest) != 32 {
+		if req.Bundle == "" || len(req.Digest) != 32 {
 			return "", nil, fmt.Errorf("%w: verifying a bare SHA-256 digest needs --bundle FILE", ErrRequest)
 		}
-		name = strings.TrimSuffix(filepath.Base(req.Bundle), ".sigstore")
+		name = strings.TrimSuffix(strings.TrimSuffix(filepath.Base(req.Bundle), ".sigstore"), ".asc")
+	}
+	var scheme verify.Scheme = verify.Sigstore{V: v}
+	if strings.HasSuffix(req.Bundle, ".asc") && req.OpenPGP != nil {
+		scheme = req.OpenPGP
 	}
 	// One parse of one name gives both the signer's release line and the
 	// release a source tarball must hold: the artifact's name, or, when
@@ -76,7 +86,7 @@ func VerifyFile(ctx context.Context, req VerifyFileRequest, v *verify.Verifier) 
 		}
 	}
 	if perr != nil {
-		named = strings.TrimSuffix(filepath.Base(req.Bundle), ".sigstore")
+		named = strings.TrimSuffix(strings.TrimSuffix(filepath.Base(req.Bundle), ".sigstore"), ".asc")
 		nf, perr = releases.ParseFileName(named)
 		if perr != nil && (req.Identity == nil || !errors.Is(perr, releases.ErrNoVersionInName)) {
 			return name, nil, fmt.Errorf("%w: neither the file's name nor the bundle's (%s) is a python.org name that says the release: name the files as python.org does, or pass --cert-identity and --cert-oidc-issuer to name the signer", ErrRequest, filepath.Base(req.Bundle))
@@ -89,17 +99,33 @@ func VerifyFile(ctx context.Context, req VerifyFileRequest, v *verify.Verifier) 
 	bf, err := safefile.OpenNamed(req.Bundle)
 	if errors.Is(err, fs.ErrNotExist) {
 		// Nothing failed verification: there is nothing to verify with.
-		return name, nil, fmt.Errorf("no bundle %s: %w (expected the .sigstore file beside the artifact, or --bundle FILE)", req.Bundle, fs.ErrNotExist)
+		return name, nil, fmt.Errorf("no bundle %s: %w (expected the .sigstore (or python.org's .asc) beside the artifact, or --bundle FILE)", req.Bundle, fs.ErrNotExist)
 	}
 	if err != nil {
 		return name, nil, fmt.Errorf("%w: %v", verify.ErrBundle, err)
 	}
-	b, err := verify.ReadBundle(bf)
+	data, err := io.ReadAll(io.LimitReader(bf, scheme.MaxSidecarBytes()+1))
 	bf.Close()
+	if err != nil {
+		return name, nil, fmt.Errorf("%w: %v", verify.ErrBundle, err)
+	}
+	sig, err := scheme.Parse(data)
 	if err != nil {
 		return name, nil, fmt.Errorf("%s: %w", filepath.Base(req.Bundle), err)
 	}
-	res, err = v.Verify(b, digest, want)
+	// The artifact is read once, through every hash the signature needs.
+	var set *digest.Set
+	if file != nil {
+		set, err = digest.Reader(file, scheme.Hashes(sig)...)
+	} else if len(scheme.Hashes(sig)) > 0 {
+		err = fmt.Errorf("%w: an %s signature needs the file, not its SHA-256", ErrRequest, scheme.Name())
+	} else {
+		set, err = digest.Of(req.Digest)
+	}
+	if err != nil {
+		return name, nil, err
+	}
+	res, err = scheme.Verify(sig, set, want)
 	if err != nil || nf.Source == nil || file == nil {
 		// Not a tarball, or a bare digest: which release is inside
 		// cannot be seen (the CLI says so).

@@ -16,7 +16,11 @@ import (
 // cannot move a pinned install). Built in one place from the signer
 // table, the user's overrides and, later, a lock file.
 type Expect struct {
+	// Identity is the Sigstore signer (certificate SAN and OIDC issuer).
 	Identity Identity
+	// KeyFingerprint is the OpenPGP signer: the primary key's
+	// fingerprint, upper-case hex (releases before Sigstore).
+	KeyFingerprint string
 	// SHA256, when set, is the only digest accepted.
 	SHA256 []byte
 	// LogIndex, when set, is the only transparency-log entry accepted.
@@ -59,10 +63,12 @@ type Scheme interface {
 	MaxSidecarBytes() int64
 	// Parse decodes a sidecar.
 	Parse(data []byte) (Signature, error)
-	// Hashes are the digests Verify needs besides SHA-256.
-	Hashes() []crypto.Hash
-	// Verify checks sig over the artifact whose digests are given.
-	Verify(sig Signature, sums digest.Sums, want Expectation) (*Result, error)
+	// Hashes are the digests Verify needs besides SHA-256 (an OpenPGP
+	// signature names its own).
+	Hashes(sig Signature) []crypto.Hash
+	// Verify checks sig over the artifact whose hashes were computed in
+	// the one pass over its bytes.
+	Verify(sig Signature, hashes *digest.Set, want Expectation) (*Result, error)
 }
 
 // Signature is a parsed sidecar; only its Scheme reads it.
@@ -98,13 +104,16 @@ func (Sigstore) Parse(data []byte) (Signature, error) {
 }
 
 // Hashes implements Scheme: Sigstore signs the SHA-256 alone.
-func (Sigstore) Hashes() []crypto.Hash { return nil }
+func (Sigstore) Hashes(Signature) []crypto.Hash { return nil }
 
 // Verify implements Scheme.
-func (s Sigstore) Verify(sig Signature, sums digest.Sums, want Expectation) (*Result, error) {
+func (s Sigstore) Verify(sig Signature, hashes *digest.Set, want Expectation) (*Result, error) {
 	ss, ok := sig.(sigstoreSig)
 	if !ok {
 		return nil, fmt.Errorf("%w: expected a Sigstore bundle, got a %s signature", ErrBundle, sig.Scheme())
 	}
-	return s.V.Verify(ss.b, sums[crypto.SHA256], want)
+	if want.expect().Identity == (Identity{}) {
+		return nil, fmt.Errorf("%w: no Sigstore signer is known for this release", ErrIdentity)
+	}
+	return s.V.Verify(ss.b, hashes.Sums()[crypto.SHA256], want)
 }

@@ -2,7 +2,6 @@ package verify_test
 
 import (
 	"context"
-	"crypto"
 	"crypto/sha256"
 	"errors"
 	"strings"
@@ -37,7 +36,7 @@ func TestExpectPinsAndTheSigstoreScheme(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sums, _ := digest.Reader(strings.NewReader(string(artifact)), scheme.Hashes()...)
+	sums, _ := digest.Reader(strings.NewReader(string(artifact)), scheme.Hashes(sig)...)
 	id := verify.Identity{SAN: thomas, Issuer: google}
 	res, err := scheme.Verify(sig, sums, verify.Expect{Identity: id, SHA256: sum[:]})
 	if err != nil || res.Method != "sigstore" {
@@ -53,7 +52,8 @@ func TestExpectPinsAndTheSigstoreScheme(t *testing.T) {
 			t.Errorf("%s: %v, want ErrPinned", name, err)
 		}
 	}
-	if _, err := scheme.Verify(sig, digest.Sums{crypto.SHA256: other[:]}, id); !errors.Is(err, verify.ErrDigest) {
+	otherSet, _ := digest.Reader(strings.NewReader("another"))
+	if _, err := scheme.Verify(sig, otherSet, id); !errors.Is(err, verify.ErrDigest) {
 		t.Errorf("other bytes: %v, want ErrDigest", err)
 	}
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/pyfetch/pyfetch/fetch"
 	"github.com/pyfetch/pyfetch/home"
 	"github.com/pyfetch/pyfetch/internal/lock"
+	"github.com/pyfetch/pyfetch/internal/safefile"
+	"github.com/pyfetch/pyfetch/internal/textsafe"
 	"github.com/pyfetch/pyfetch/releases"
 	"github.com/pyfetch/pyfetch/session"
 	"github.com/pyfetch/pyfetch/verify"
@@ -142,9 +144,10 @@ func (o cacheOpts) register(a *app, fs *flag.FlagSet) {
 }
 
 // trustOpts: which trusted root, and who must have signed.
-type trustOpts struct{ trustedRoot, identity, issuer string }
+type trustOpts struct{ trustedRoot, identity, issuer, keyring string }
 
 func (o *trustOpts) register(a *app, fs *flag.FlagSet) {
+	fs.StringVar(&o.keyring, "openpgp-keyring", a.env("PYFETCH_OPENPGP_KEYRING", ""), "an armored OpenPGP key of a release manager not embedded in pyfetch; it must be the key pinned for its line (env PYFETCH_OPENPGP_KEYRING)")
 	fs.StringVar(&o.trustedRoot, "trusted-root", a.env("PYFETCH_TRUSTED_ROOT", ""), "use exactly this Sigstore trusted_root.json (env PYFETCH_TRUSTED_ROOT)")
 	fs.StringVar(&o.identity, "cert-identity", "", "expected signer e-mail (overrides the release-manager table)")
 	fs.StringVar(&o.issuer, "cert-oidc-issuer", "", "expected OIDC issuer URL (with --cert-identity)")
@@ -373,6 +376,18 @@ func (a *app) session(h homeOpts, off offlineOpts, t *trustOpts, sg *signerOpts,
 			}
 		}
 		s.Root = verify.RootOptions{File: t.trustedRoot, TUFURL: a.getenv("PYFETCH_TUF_URL")}
+		if s.OpenPGP, err = verify.NewOpenPGP(); err != nil {
+			return nil, err
+		}
+		if t.keyring != "" {
+			data, err := safefile.ReadNamed(t.keyring, 1<<20)
+			if err != nil {
+				return nil, fmt.Errorf("%w: --openpgp-keyring (or PYFETCH_OPENPGP_KEYRING): %w", errUsage, err)
+			}
+			if err := s.OpenPGP.AddPinnedKeyring(data, releases.OpenPGPFingerprints()); err != nil {
+				return nil, fmt.Errorf("--openpgp-keyring %s: %w", textsafe.Escape(t.keyring), err)
+			}
+		}
 	}
 	if sg != nil {
 		if s.Signers, err = a.signerTable(sg.signersFile); err != nil {

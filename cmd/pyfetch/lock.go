@@ -85,7 +85,7 @@ func (a *app) lock(ctx context.Context, args []string) error {
 		}
 		r := got.Result
 		entries[i] = &lockfile.Entry{Version: v.String(), Artifact: art.Name(), SHA256: r.SHA256, Size: fi.Size(),
-			Method: lockfile.MethodSigstore, Signer: r.Identity.SAN, Issuer: r.Identity.Issuer, LogIndex: r.LogIndex, IntegratedTime: r.IntegratedTime}
+			Method: r.Method, Signer: r.Identity.SAN, Issuer: r.Identity.Issuer, LogIndex: r.LogIndex, IntegratedTime: r.IntegratedTime}
 		return nil
 	})
 	for i, e := range entries {
@@ -168,7 +168,11 @@ func (a *app) pinsFor(specs []releases.Spec) (map[string]verify.Expect, []releas
 			return nil, nil, fmt.Errorf("%w: %s pins no version matching %q (run pyfetch lock %s, or fix .python-version and the lock file to agree)", errUsage, path, sp.Raw, sp.Raw)
 		}
 		idx := e.LogIndex
-		pins[e.Artifact] = verify.Expect{SHA256: e.Digest(), LogIndex: &idx}
+		pin := verify.Expect{SHA256: e.Digest()}
+		if e.Method == lockfile.MethodSigstore {
+			pin.LogIndex = &idx // OpenPGP has no log entry to pin
+		}
+		pins[e.Artifact] = pin
 		v, _ := releases.ParseVersion(e.Version)
 		exact[i] = releases.Spec{Raw: sp.Raw, Exact: &v}
 	}

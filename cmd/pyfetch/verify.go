@@ -58,7 +58,7 @@ func (a *app) verify(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	req.Identity, req.Signers = s.Identity, s.Signers
+	req.Identity, req.Signers, req.OpenPGP = s.Identity, s.Signers, s.OpenPGP
 	name, res, err := store.VerifyFile(ctx, req, v)
 	if c.jsonOut {
 		doc := map[string]any{"name": name, "verified": err == nil}

@@ -7,6 +7,7 @@ import (
 	"crypto"
 	_ "crypto/sha256" // registers SHA-256 for crypto.Hash.New
 	_ "crypto/sha512" // registers SHA-384 and SHA-512
+	"encoding"
 	"fmt"
 	"hash"
 	"io"
@@ -76,8 +77,31 @@ func (s *Set) Sums() Sums {
 // Hashes lists what the set computes, SHA-256 first.
 func (s *Set) Hashes() []crypto.Hash { return slices.Clone(s.order) }
 
+// Clone returns a copy of hash h's running state (nil when the set does
+// not compute h): a signature scheme that must append its own trailer
+// before finishing (OpenPGP) works on the copy, the set stays as it is.
+func (s *Set) Clone(h crypto.Hash) (hash.Hash, error) {
+	src, ok := s.hs[h]
+	if !ok {
+		return nil, fmt.Errorf("digest: %v was not computed", h)
+	}
+	m, ok := src.(encoding.BinaryMarshaler)
+	if !ok {
+		return nil, fmt.Errorf("digest: %v cannot be copied", h)
+	}
+	state, err := m.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	dst := h.New()
+	if err := dst.(encoding.BinaryUnmarshaler).UnmarshalBinary(state); err != nil {
+		return nil, err
+	}
+	return dst, nil
+}
+
 // Reader hashes all of r with SHA-256 and extra.
-func Reader(r io.Reader, extra ...crypto.Hash) (Sums, error) {
+func Reader(r io.Reader, extra ...crypto.Hash) (*Set, error) {
 	s, err := New(extra...)
 	if err != nil {
 		return nil, err
@@ -85,5 +109,25 @@ func Reader(r io.Reader, extra ...crypto.Hash) (Sums, error) {
 	if _, err := io.Copy(s, r); err != nil {
 		return nil, err
 	}
-	return s.Sums(), nil
+	return s, nil
 }
+
+// Of is a Set that only knows a SHA-256 computed elsewhere (verifying a
+// bare digest): Sums gives it, nothing can be written or cloned.
+func Of(sha256 []byte) (*Set, error) {
+	if len(sha256) != crypto.SHA256.Size() {
+		return nil, fmt.Errorf("digest: a SHA-256 has %d bytes, got %d", crypto.SHA256.Size(), len(sha256))
+	}
+	return &Set{order: []crypto.Hash{crypto.SHA256}, hs: map[crypto.Hash]hash.Hash{crypto.SHA256: fixed(sha256)}}, nil
+}
+
+// fixed is a finished hash: its Sum is the digest it was made with.
+type fixed []byte
+
+func (f fixed) Write(p []byte) (int, error) {
+	return 0, fmt.Errorf("digest: a known digest takes no bytes")
+}
+func (f fixed) Sum(b []byte) []byte { return append(b, f...) }
+func (f fixed) Reset()              {}
+func (f fixed) Size() int           { return len(f) }
+func (f fixed) BlockSize() int      { return 64 }

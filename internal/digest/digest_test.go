@@ -31,10 +31,28 @@ func TestOnePassSeveralHashes(t *testing.T) {
 		t.Error("Reset kept state")
 	}
 	r, err := Reader(bytes.NewReader(data), crypto.SHA512)
-	if err != nil || !bytes.Equal(r[crypto.SHA512], want512[:]) {
+	if err != nil || !bytes.Equal(r.Sums()[crypto.SHA512], want512[:]) {
 		t.Errorf("Reader: %v", err)
 	}
 	if _, err := New(crypto.MD4); err == nil {
 		t.Error("an unlinked hash was accepted")
+	}
+}
+
+func TestClone(t *testing.T) {
+	s, _ := New(crypto.SHA512)
+	s.Write([]byte("content"))
+	c, err := s.Clone(crypto.SHA512)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write([]byte(" and a trailer"))
+	want := sha512.Sum512([]byte("content"))
+	if !bytes.Equal(s.Sums()[crypto.SHA512], want[:]) {
+		t.Error("writing to the clone changed the set")
+	}
+	both := sha512.Sum512([]byte("content and a trailer"))
+	if !bytes.Equal(c.Sum(nil), both[:]) {
+		t.Error("the clone did not carry the state")
 	}
 }

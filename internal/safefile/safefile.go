@@ -281,3 +281,14 @@ func CheckPrivateDir(path string) error {
 	}
 	return nil
 }
+
+// ReadNamed reads a small file the user named (see OpenNamed), refusing
+// more than max bytes.
+func ReadNamed(path string, max int64) ([]byte, error) {
+	f, err := OpenNamed(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readMax(f, path, max)
+}

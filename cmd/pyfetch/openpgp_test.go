@@ -1,0 +1,80 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+)
+
+const thomasFingerprint = "7169605F62C751356D054A26A821E680E5FA6305"
+
+// A mirror (or an export) that carries only python.org's .asc of a
+// release signed both ways still installs, through OpenPGP and the
+// embedded key, judged when the signature was made (the key expired in
+// 2026); with the bundle there too, Sigstore is used; verify says which.
+func TestGenuineOpenPGPInstall(t *testing.T) {
+	real, mirror := realMirror(t)
+	os.Remove(filepath.Join(mirror, "3.13.5", "Python-3.13.5.tar.xz.sigstore"))
+	asc, _ := filepath.Abs(filepath.Join(real, "openpgp", "Python-3.13.5.tar.xz.asc"))
+	if err := os.Symlink(asc, filepath.Join(mirror, "3.13.5", "Python-3.13.5.tar.xz.asc")); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t)
+	delete(e.vars, "PYFETCH_TRUSTED_ROOT") // the public-good root: embedded, offline
+	e.vars["PYFETCH_MIRROR"] = "file://" + mirror + "/"
+	code, stdout, stderr := e.run("install", "--offline", "3.13.5")
+	if code != 0 || !strings.Contains(stdout, "signed by "+thomasFingerprint+" via openpgp") {
+		t.Fatalf("install through OpenPGP: exit %d\nstdout %q\nstderr %q", code, stdout, stderr)
+	}
+	rc := readReceipt(t, filepath.Join(e.home, "versions", "3.13.5"))
+	if rc["method"] != "openpgp" || rc["signer"] != thomasFingerprint {
+		t.Errorf("receipt: method %v, signer %v", rc["method"], rc["signer"])
+	}
+	// verify finds the .asc beside the file.
+	art := filepath.Join(mirror, "3.13.5", "Python-3.13.5.tar.xz")
+	code, stdout, stderr = e.run("verify", "--offline", art)
+	if code != 0 || stdout != "OK: Python-3.13.5.tar.xz\n" || !strings.Contains(stderr, thomasFingerprint) {
+		t.Errorf("verify with an .asc: exit %d %q %q", code, stdout, stderr)
+	}
+	// Both there: Sigstore.
+	bundle, _ := filepath.Abs(filepath.Join(real, "bundles", "Python-3.13.5.tar.xz.sigstore"))
+	os.Symlink(bundle, filepath.Join(mirror, "3.13.5", "Python-3.13.5.tar.xz.sigstore"))
+	if code, _, stderr := e.run("install", "--offline", "--force", "3.13.5"); code != 0 {
+		t.Fatal(stderr)
+	}
+	if rc := readReceipt(t, filepath.Join(e.home, "versions", "3.13.5")); rc["method"] != "sigstore" || rc["signer"] != "thomas@python.org" {
+		t.Errorf("with both: method %v, signer %v", rc["method"], rc["signer"])
+	}
+	// A keyring the user names must hold a pinned release manager's key.
+	pablo := filepath.Join(real, "openpgp", "pablo-galindo-salgado-A035C8C19219BA821ECEA86B64E628F8D684696D.asc")
+	if code, _, stderr := e.run("verify", "--offline", "--openpgp-keyring", pablo, art); code != 0 {
+		t.Errorf("Pablo's genuine key as a keyring: exit %d %q", code, stderr)
+	}
+	bogus := filepath.Join(t.TempDir(), "key.asc")
+	_, pub := newTestKey(t)
+	os.WriteFile(bogus, []byte(pub), 0o644)
+	code, _, stderr = e.run("verify", "--offline", "--openpgp-keyring", bogus, art)
+	if code != exitVerify || !strings.Contains(stderr, "no release manager's pinned key") {
+		t.Errorf("an unpinned keyring: exit %d %q", code, stderr)
+	}
+}
+
+// newTestKey makes an OpenPGP key no release manager has.
+func newTestKey(t *testing.T) (fingerprint, armored string) {
+	t.Helper()
+	e, err := openpgp.NewEntity("Mallory", "", "thomas@python.org", &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	w, _ := armor.Encode(&b, openpgp.PublicKeyType, nil)
+	e.Serialize(w)
+	w.Close()
+	return fmt.Sprintf("%X", e.PrimaryKey.Fingerprint), b.String()
+}
