@@ -249,3 +249,26 @@ func OpenPGPFingerprints() []string {
 	sort.Strings(out)
 	return out
 }
+
+// OpenPGPLines lists each line's OpenPGP key, oldest line first.
+func OpenPGPLines() []struct {
+	Line string
+	OpenPGPKey
+} {
+	var out []struct {
+		Line string
+		OpenPGPKey
+	}
+	for line, k := range openPGPKeys {
+		out = append(out, struct {
+			Line string
+			OpenPGPKey
+		}{line, k})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, _ := ParseVersion(out[i].Line + ".0")
+		b, _ := ParseVersion(out[j].Line + ".0")
+		return a.Compare(b) < 0
+	})
+	return out
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/pyfetch/pyfetch/internal/textsafe"
 	"github.com/pyfetch/pyfetch/releases"
 	"github.com/pyfetch/pyfetch/resolve"
+	"github.com/pyfetch/pyfetch/verify"
 )
 
 func (a *app) signers(args []string) error {
@@ -26,11 +27,33 @@ func (a *app) signers(args []string) error {
 		return err
 	}
 	rows := table.Lines()
+	pgp, err := verify.NewOpenPGP()
+	if err != nil {
+		return err
+	}
+	type pgpRow struct {
+		Line        string `json:"line"`
+		Name        string `json:"name"`
+		Fingerprint string `json:"fingerprint"`
+		Embedded    bool   `json:"embedded"`
+	}
+	var keys []pgpRow
+	for _, k := range releases.OpenPGPLines() {
+		keys = append(keys, pgpRow{k.Line, k.Name, k.Fingerprint, pgp.Has(k.Fingerprint)})
+	}
 	if c.jsonOut {
-		return a.printJSON(map[string]any{"signers": rows})
+		return a.printJSON(map[string]any{"signers": rows, "openpgp": keys})
 	}
 	for _, s := range rows {
 		fmt.Fprintf(a.stdout, "%-5s %-22s %-32s first signed %s\n", s.Line, textsafe.Escape(s.Identity), textsafe.Escape(s.Issuer), s.FirstSigned)
+	}
+	fmt.Fprintln(a.stdout, "\nOpenPGP (.asc, releases up to 3.13; used where a release has no Sigstore bundle):")
+	for _, k := range keys {
+		where := "key embedded"
+		if !k.Embedded {
+			where = "key from --openpgp-keyring"
+		}
+		fmt.Fprintf(a.stdout, "%-5s %-22s %s  (%s)\n", k.Line, k.Name, k.Fingerprint, where)
 	}
 	return nil
 }
