@@ -218,6 +218,9 @@ type Available struct {
 	// Sigstore bundle, or an .asc where the line has an OpenPGP key).
 	Artifacts map[Format]bool
 	Signed    map[Format]bool
+	// Methods says, per signed format, how: "sigstore" (preferred) or
+	// "openpgp".
+	Methods map[Format]string
 }
 
 // FolderReleases reads the source artifacts and bundles in one folder's
@@ -235,13 +238,16 @@ func FolderReleases(names []string) []Available {
 		}
 		a := byVersion[art.Version]
 		if a == nil {
-			a = &Available{Version: art.Version, Artifacts: map[Format]bool{}, Signed: map[Format]bool{}}
+			a = &Available{Version: art.Version, Artifacts: map[Format]bool{}, Signed: map[Format]bool{}, Methods: map[Format]string{}}
 			byVersion[art.Version] = a
 		}
 		a.Artifacts[art.Format] = true
 		_, pgp := OpenPGPKeyFor(art.Version)
-		if have[n+".sigstore"] || pgp && have[n+".asc"] {
-			a.Signed[art.Format] = true
+		switch {
+		case have[n+".sigstore"]:
+			a.Signed[art.Format], a.Methods[art.Format] = true, "sigstore"
+		case pgp && have[n+".asc"]:
+			a.Signed[art.Format], a.Methods[art.Format] = true, "openpgp"
 		}
 	}
 	out := make([]Available, 0, len(byVersion))

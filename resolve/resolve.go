@@ -396,10 +396,13 @@ func newestLines(root []string, n int) string {
 
 // Offer is one version a mirror offers, as `pyfetch releases` shows it.
 type Offer struct {
-	Version   string   `json:"version"`
-	Formats   []string `json:"formats"`
-	Signed    []string `json:"signed_formats"`
-	Installed bool     `json:"installed"`
+	Version string   `json:"version"`
+	Formats []string `json:"formats"`
+	Signed  []string `json:"signed_formats"`
+	// Methods maps each signed format to how it is signed ("sigstore",
+	// or "openpgp" for an .asc only).
+	Methods   map[string]string `json:"methods"`
+	Installed bool              `json:"installed"`
 }
 
 // Releases lists the versions matching spec (all when spec is nil) that
@@ -444,6 +447,10 @@ func (r *Resolver) Releases(ctx context.Context, spec *releases.Spec, pre bool) 
 				}
 				if a.Signed[f] {
 					o.Signed = append(o.Signed, string(f))
+					if o.Methods == nil {
+						o.Methods = map[string]string{}
+					}
+					o.Methods[string(f)] = a.Methods[f]
 				}
 			}
 			if sp, err := releases.ParseSpec(o.Version); err == nil && r.Installed != nil {

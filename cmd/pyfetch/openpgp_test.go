@@ -78,3 +78,17 @@ func newTestKey(t *testing.T) (fingerprint, armored string) {
 	w.Close()
 	return fmt.Sprintf("%X", e.PrimaryKey.Fingerprint), b.String()
 }
+
+// releases says how each release is signed: an .asc alone (a release
+// from before Sigstore) counts, as OpenPGP.
+func TestReleasesSayTheMethod(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.9.20", "tar.xz", "lukasz@langa.pl", github, nil)
+	e.mirror.Put(t, "3.9.10/Python-3.9.10.tar.xz", []byte("old"))
+	e.mirror.Put(t, "3.9.10/Python-3.9.10.tar.xz.asc", []byte("sig"))
+	code, stdout, stderr := e.run("releases", "3.9")
+	if code != 0 || !strings.Contains(stdout, "3.9.10     tar.xz         signed: tar.xz (openpgp)") || !strings.Contains(stdout, "3.9.20     tar.xz         signed: tar.xz\n") {
+		t.Errorf("exit %d\n%s%s", code, stdout, stderr)
+	}
+}

@@ -112,7 +112,15 @@ func (a *app) releases(ctx context.Context, args []string) error {
 	for _, o := range offers {
 		signed := "no bundle"
 		if len(o.Signed) > 0 {
-			signed = "signed: " + strings.Join(o.Signed, ", ")
+			var parts []string
+			for _, f := range o.Signed {
+				p := f
+				if o.Methods[f] == "openpgp" {
+					p += " (openpgp)"
+				}
+				parts = append(parts, p)
+			}
+			signed = "signed: " + strings.Join(parts, ", ")
 		}
 		inst := ""
 		if o.Installed {
