@@ -38,14 +38,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ss := pyfetchtest.NewSigstore(t)
 	m := pyfetchtest.NewMirror(t)
-	tr, _, err := verify.LoadTrustedRoot(context.Background(), verify.RootOptions{File: ss.RootFile})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := verify.NewVerifier(tr, verify.WithoutSCTsUnsafe())
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := ss.Verifier(t)
 	var mu sync.Mutex
 	trusts := 0
 	notes := []string{}

@@ -1,7 +1,6 @@
 package verify_test
 
 import (
-	"context"
 	"crypto/sha256"
 	"errors"
 	"strings"
@@ -18,14 +17,7 @@ import (
 func TestExpectPinsAndTheSigstoreScheme(t *testing.T) {
 	t.Parallel()
 	ss := pyfetchtest.NewSigstore(t)
-	tr, _, err := verify.LoadTrustedRoot(context.Background(), verify.RootOptions{File: ss.RootFile})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := verify.NewVerifier(tr, verify.WithoutSCTsUnsafe())
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := ss.Verifier(t)
 	artifact := []byte("the artifact")
 	sum := sha256.Sum256(artifact)
 	var scheme verify.Scheme = verify.Sigstore{V: v}

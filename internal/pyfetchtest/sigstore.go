@@ -4,6 +4,7 @@
 package pyfetchtest
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -21,6 +22,8 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/testing/ca"
 	"github.com/sigstore/sigstore-go/pkg/tlog"
 	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/pyfetch/pyfetch/verify"
 )
 
 // Sigstore is an in-process Sigstore instance that signs test artifacts.
@@ -207,4 +210,19 @@ func SignBundleAt(vs *ca.VirtualSigstore, identity, issuer string, artifact []by
 		}},
 	}
 	return protojson.Marshal(pb)
+}
+
+// Verifier is a verifier for s's trusted root (a VirtualSigstore lists no
+// CT log, so SCTs are not required of it).
+func (s *Sigstore) Verifier(t testing.TB) *verify.Verifier {
+	t.Helper()
+	tr, _, err := verify.LoadTrustedRoot(context.Background(), verify.RootOptions{File: s.RootFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := verify.NewVerifier(tr, verify.WithoutSCTsUnsafe())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
