@@ -67,6 +67,11 @@ func ParseMirror(mirror string) (Mirror, error) {
 		return Mirror{}, fmt.Errorf("mirror %q: %w", mirror, err)
 	}
 	switch u.Scheme {
+	case "s3":
+		// s3://BUCKET/PREFIX/: an S3-compatible bucket (s3mirror).
+		if u.Host == "" || u.User != nil {
+			return Mirror{}, fmt.Errorf("mirror %q: expected s3://BUCKET/PREFIX/ (credentials come from the AWS environment, never the URL)", mirror)
+		}
 	case "http", "https":
 		if u.Host == "" {
 			return Mirror{}, fmt.Errorf("mirror %q: expected a host after %s://", mirror, u.Scheme)
@@ -78,7 +83,7 @@ func ParseMirror(mirror string) (Mirror, error) {
 		}
 		u.Host = ""
 	default:
-		return Mirror{}, fmt.Errorf("mirror %q: expected an http://, https:// or file:// URL", mirror)
+		return Mirror{}, fmt.Errorf("mirror %q: expected an http://, https:// or file:// URL (or s3://BUCKET/PREFIX/)", mirror)
 	}
 	u.RawQuery, u.Fragment = "", ""
 	if !strings.HasSuffix(u.Path, "/") {
@@ -114,6 +119,15 @@ func (m Mirror) Dir(rel string) string {
 
 // File is the URL of file name in folder dir.
 func (m Mirror) File(dir, name string) string { return m.u.JoinPath(dir, name).String() }
+
+// Bucket returns an s3:// mirror's bucket and key prefix ("python/",
+// "" at the bucket's root).
+func (m Mirror) Bucket() (bucket, prefix string) {
+	return m.u.Host, strings.TrimPrefix(m.u.Path, "/")
+}
+
+// IsS3 reports an s3:// mirror.
+func (m Mirror) IsS3() bool { return m.u.Scheme == "s3" }
 
 // IsZero reports an unset Mirror.
 func (m Mirror) IsZero() bool { return m.u.Scheme == "" }

@@ -23,8 +23,11 @@ import (
 // Session holds what every command of one run shares. Home is required;
 // the zero Mirror is python.org.
 type Session struct {
-	Home    home.Home
-	Mirror  releases.Mirror
+	Home   home.Home
+	Mirror releases.Mirror
+	// Lister reads the mirror's folders (nil: chosen from Mirror: a local
+	// folder or HTML listings; an S3 bucket's is s3mirror.Lister).
+	Lister  resolve.Lister
 	Offline bool
 	// Fetch is the HTTP client (its zero value works).
 	Fetch *fetch.Client
@@ -73,7 +76,7 @@ func (s *Session) fetch() *fetch.Client {
 // what is installed.
 func (s *Session) Resolver() *resolve.Resolver {
 	s.resolverOnce.Do(func() {
-		s.resolver = &resolve.Resolver{Home: s.Home, Mirror: s.mirror(), Fetch: s.fetch(), TTL: s.IndexTTL,
+		s.resolver = &resolve.Resolver{Home: s.Home, Mirror: s.mirror(), Lister: s.Lister, Fetch: s.fetch(), TTL: s.IndexTTL,
 			Offline: s.Offline, Notify: s.Notify, Installed: install.Answer(s.Home)}
 	})
 	return s.resolver

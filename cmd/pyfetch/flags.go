@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"github.com/pyfetch/pyfetch/internal/safefile"
 	"github.com/pyfetch/pyfetch/internal/textsafe"
 	"github.com/pyfetch/pyfetch/releases"
+	"github.com/pyfetch/pyfetch/s3mirror"
 	"github.com/pyfetch/pyfetch/session"
 	"github.com/pyfetch/pyfetch/verify"
 )
@@ -421,4 +423,23 @@ func (a *app) signerTable(file string) (*releases.Table, error) {
 		a.warn("note: " + n)
 	}
 	return t, nil
+}
+
+// useMirror sets the session's mirror; an s3:// bucket gets its lister
+// and its transport (presigned GETs through fc), from the AWS
+// environment.
+func (a *app) useMirror(s *session.Session, m releases.Mirror, fc *fetch.Client) error {
+	s.Mirror = m
+	if !m.IsS3() {
+		return nil
+	}
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	base.ResponseHeaderTimeout = fc.Timeout
+	client, err := s3mirror.NewClient(s3mirror.ConfigFromEnv(a.getenv), base)
+	if err != nil {
+		return err
+	}
+	s.Lister = s3mirror.Lister{Client: client, Mirror: m}
+	fc.Transport = s3mirror.Transport{Client: client, Base: base}
+	return nil
 }

@@ -173,7 +173,9 @@ func (a *app) prepare(ctx context.Context, name string, args []string, c *pipeli
 	if err != nil {
 		return nil, err
 	}
-	s.Mirror = m
+	if err := a.useMirror(s, m, fc); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(s.Home.CacheRoot(), 0o755); err != nil {
 		return nil, err
 	}

@@ -96,7 +96,9 @@ func (a *app) releases(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	s.Mirror = m
+	if err := a.useMirror(s, m, fc); err != nil {
+		return err
+	}
 	r := s.Resolver()
 	offers, err := r.Releases(ctx, spec, c.pre)
 	r.Save() //nolint:errcheck // the index is a cache
