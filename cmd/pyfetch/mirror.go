@@ -3,19 +3,24 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/pyfetch/pyfetch/releases"
+	"github.com/pyfetch/pyfetch/s3mirror"
 	"github.com/pyfetch/pyfetch/store"
 )
 
 func (a *app) mirror(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: expected pyfetch mirror export DIR [SPEC...]", errUsage)
+		return fmt.Errorf("%w: expected pyfetch mirror export DIR [SPEC...] or mirror push s3://BUCKET/PREFIX/ [SPEC...]", errUsage)
+	}
+	if args[0] == "push" {
+		return a.mirrorPush(ctx, args[1:])
 	}
 	if args[0] != "export" {
-		return unknownSubcommand("mirror", args[0], "export")
+		return unknownSubcommand("mirror", args[0], "export", "push")
 	}
 	var c struct {
 		outputOpts
@@ -76,6 +81,88 @@ func (a *app) mirror(ctx context.Context, args []string) error {
 		}
 		if jerr := a.printJSON(map[string]any{"dir": pos[0], "exported": out}); jerr != nil {
 			return jerr
+		}
+	}
+	return err
+}
+
+// mirrorPush uploads verified cached artifacts, their signatures and the
+// trusted root to an S3 bucket in python.org's layout: they are exported
+// (re-verified) into a private temp folder first, so nothing unverified
+// is ever uploaded, then pushed, skipping objects already there with the
+// same SHA-256.
+func (a *app) mirrorPush(ctx context.Context, args []string) error {
+	var c struct {
+		outputOpts
+		homeOpts
+		trustOpts
+		signerOpts
+		offlineOpts
+	}
+	fs := a.flagSet("mirror push", &c.outputOpts, &c.homeOpts, cacheOpts{&c.homeOpts}, &c.trustOpts, &c.signerOpts, &c.offlineOpts)
+	pos, err := a.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return fmt.Errorf("%w: mirror push needs a bucket, e.g. pyfetch mirror push s3://BUCKET/python/ 3.13", errUsage)
+	}
+	dest, err := releases.ParseMirror(pos[0])
+	if err != nil || !dest.IsS3() {
+		return fmt.Errorf("%w: mirror push takes s3://BUCKET/PREFIX/, got %q (for a folder, use mirror export)", errUsage, pos[0])
+	}
+	s, err := a.session(c.homeOpts, c.offlineOpts, &c.trustOpts, &c.signerOpts, nil)
+	if err != nil {
+		return err
+	}
+	specs, err := parseSpecs(pos[1:])
+	if err != nil {
+		return err
+	}
+	versions, err := store.ResolveCached(ctx, s.Home, specs)
+	if err != nil {
+		return err
+	}
+	_, tr, _, err := s.Verifier(ctx)
+	if err != nil {
+		return err
+	}
+	rootJSON, err := tr.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "pyfetch-push-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	st := s.Store(ctx)
+	if _, err := st.Export(ctx, tmp, versions, rootJSON); err != nil {
+		return err
+	}
+	client, err := s3mirror.NewClient(s3mirror.ConfigFromEnv(a.getenv), nil)
+	if err != nil {
+		return err
+	}
+	pushed, err := s3mirror.Push(ctx, client, dest, tmp)
+	if c.jsonOut {
+		if pushed == nil {
+			pushed = []s3mirror.Pushed{}
+		}
+		if jerr := a.printJSON(map[string]any{"mirror": dest.String(), "objects": pushed}); jerr != nil {
+			return jerr
+		}
+	} else {
+		bucket, _ := dest.Bucket()
+		for _, p := range pushed {
+			what := "uploaded"
+			if !p.Uploaded {
+				what = "already there"
+			}
+			fmt.Fprintf(a.stdout, "%s s3://%s/%s\n", what, bucket, p.Key)
+		}
+		if err == nil {
+			fmt.Fprintf(a.stderr, "on runners (with read-only credentials for the bucket):\n  PYFETCH_MIRROR=%s pyfetch install VERSION\n", dest)
 		}
 	}
 	return err

@@ -83,3 +83,32 @@ func TestS3BucketMirror(t *testing.T) {
 		t.Errorf("missing bucket: exit %d %q", code, stderr)
 	}
 }
+
+// mirror push uploads what the cache holds, verified, in python.org's
+// layout; a second push skips what is there with the same content; a
+// runner with another home installs from the bucket.
+func TestMirrorPushToBucket(t *testing.T) {
+	t.Parallel()
+	builder := releaseMirror(t)
+	if code, _, stderr := builder.run("fetch", "3.13", "3.12"); code != 0 {
+		t.Fatal(stderr)
+	}
+	runner := newEnv(t)
+	runner.ss = builder.ss
+	runner.vars["PYFETCH_TRUSTED_ROOT"] = builder.vars["PYFETCH_TRUSTED_ROOT"]
+	s3Bucket(t, runner) // an empty bucket: the runner's mirror has nothing
+	for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"} {
+		builder.vars[k] = runner.vars[k]
+	}
+	code, stdout, stderr := builder.run("mirror", "push", "s3://fleet/python/", "3.13", "3.12")
+	if code != 0 || !strings.Contains(stdout, "uploaded s3://fleet/python/3.13.10/Python-3.13.10.tar.xz") || !strings.Contains(stdout, "uploaded s3://fleet/python/trusted_root.json") || !strings.Contains(stderr, "PYFETCH_MIRROR=s3://fleet/python/ pyfetch install") {
+		t.Fatalf("push: exit %d\nstdout %q\nstderr %q", code, stdout, stderr)
+	}
+	code, stdout, _ = builder.run("mirror", "push", "s3://fleet/python/", "3.13", "3.12")
+	if code != 0 || strings.Contains(stdout, "uploaded") || !strings.Contains(stdout, "already there") {
+		t.Errorf("second push: exit %d %q", code, stdout)
+	}
+	if code, stdout, stderr := runner.run("install", "3.13"); code != 0 || !strings.Contains(stdout, "installed 3.13.10") {
+		t.Errorf("runner: exit %d %q %q", code, stdout, stderr)
+	}
+}
