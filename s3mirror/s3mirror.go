@@ -24,9 +24,18 @@ import (
 	"github.com/pyfetch/pyfetch/releases"
 )
 
-// ErrS3 marks a failure talking to the bucket (credentials, permission,
-// a missing bucket, a region mismatch).
+// ErrS3 marks a failure talking to the bucket; the faults a user acts on
+// have their own sentinels (and exit codes in the CLI).
 var ErrS3 = errors.New("s3")
+
+var (
+	// ErrDenied: credentials missing or wrong, or no permission (403).
+	ErrDenied = fmt.Errorf("%w: access denied", ErrS3)
+	// ErrNoBucket: the bucket does not exist.
+	ErrNoBucket = fmt.Errorf("%w: no such bucket", ErrS3)
+	// ErrRegion: the bucket is in another region than AWS_REGION says.
+	ErrRegion = fmt.Errorf("%w: wrong region", ErrS3)
+)
 
 // Config is how to reach the bucket, from the standard AWS variables.
 type Config struct {
@@ -156,11 +165,11 @@ func describe(err error, bucket string) error {
 	if errors.As(err, &er) {
 		switch er.Code {
 		case "NoSuchBucket":
-			return fmt.Errorf("%w: the bucket %s does not exist", ErrS3, textsafe.Escape(bucket))
-		case "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch":
-			return fmt.Errorf("%w: %s (the credentials are missing or wrong for this bucket)", ErrS3, textsafe.Escape(er.Code))
-		case "AuthorizationHeaderMalformed", "PermanentRedirect":
-			return fmt.Errorf("%w: %s (set AWS_REGION to the bucket's region)", ErrS3, textsafe.Escape(er.Code))
+			return fmt.Errorf("%w: the bucket %s does not exist", ErrNoBucket, textsafe.Escape(bucket))
+		case "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AllAccessDisabled":
+			return fmt.Errorf("%w: %s (the credentials are missing or wrong for this bucket)", ErrDenied, textsafe.Escape(er.Code))
+		case "AuthorizationHeaderMalformed", "PermanentRedirect", "IllegalLocationConstraintException":
+			return fmt.Errorf("%w: %s (set AWS_REGION to the bucket's region)", ErrRegion, textsafe.Escape(er.Code))
 		}
 		return fmt.Errorf("%w: %s: %s", ErrS3, textsafe.Escape(er.Code), textsafe.Short(er.Message, 120))
 	}

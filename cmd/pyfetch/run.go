@@ -18,6 +18,7 @@ import (
 	"github.com/pyfetch/pyfetch/internal/lock"
 	"github.com/pyfetch/pyfetch/internal/textsafe"
 	"github.com/pyfetch/pyfetch/releases"
+	"github.com/pyfetch/pyfetch/s3mirror"
 	"github.com/pyfetch/pyfetch/store"
 	"github.com/pyfetch/pyfetch/verify"
 )
@@ -33,6 +34,7 @@ const (
 	exitUnsigned    = 6 // no signer known, or release predates signing
 	exitBuild       = 7 // install --build: no toolchain, configure/make failed, ssl or zlib missing
 	exitBusy        = 8 // another process held a lock past --lock-timeout
+	exitDenied      = 9 // a bucket mirror refused the credentials (or there are none)
 	exitInterrupted = 130
 )
 
@@ -51,7 +53,9 @@ var errorTable = []struct {
 	// "nothing was installed or changed" sentence; nil: "pyfetch: msg".
 	show func(msg, nothing string) string
 }{
-	{[]error{errUsage, install.ErrRequest, store.ErrRequest, releases.ErrBadVersion, releases.ErrBadFormat}, exitUsage, nil},
+	{[]error{errUsage, install.ErrRequest, store.ErrRequest, releases.ErrBadVersion, releases.ErrBadFormat, s3mirror.ErrRegion}, exitUsage, nil},
+	{[]error{s3mirror.ErrDenied}, exitDenied, nil},
+	{[]error{s3mirror.ErrNoBucket}, exitNotFound, nil},
 	{[]error{context.Canceled}, exitInterrupted, func(string, string) string {
 		return "pyfetch: interrupted; nothing was installed or changed"
 	}},

@@ -79,7 +79,7 @@ func TestS3BucketMirror(t *testing.T) {
 	}
 	// A bucket that does not exist is said so.
 	e.vars["PYFETCH_MIRROR"] = "s3://nosuch/python/"
-	if code, _, stderr := e.run("install", "3.12"); code == 0 || !strings.Contains(stderr, "the bucket nosuch does not exist") {
+	if code, _, stderr := e.run("install", "3.12"); code != exitNotFound || !strings.Contains(stderr, "the bucket nosuch does not exist") {
 		t.Errorf("missing bucket: exit %d %q", code, stderr)
 	}
 }

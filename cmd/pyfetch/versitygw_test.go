@@ -89,7 +89,7 @@ func TestBucketEndToEndWithStrictSigV4(t *testing.T) {
 	}
 	bad := runner("wrong-secret")
 	code, _, stderr := bad.run("install", "3.13")
-	if code == 0 || !strings.Contains(stderr, "credentials are missing or wrong") || strings.Contains(stderr, "wrong-secret") {
+	if code != exitDenied || !strings.Contains(stderr, "credentials are missing or wrong") || strings.Contains(stderr, "wrong-secret") {
 		t.Errorf("wrong secret: exit %d %q", code, stderr)
 	}
 	if len(bad.versions()) != 0 {
