@@ -117,6 +117,32 @@ func (m Mirror) Dir(rel string) string {
 	return m.u.JoinPath(rel).String() + "/"
 }
 
+// S3Listings returns where a public bucket's REST endpoint would list
+// folder rel through ListObjectsV2: for each way the mirror URL may name
+// its bucket (virtual-hosted: the host is the bucket; path-style: the
+// first path element is), the bucket's URL with the list query but no
+// continuation token, and the key prefix it lists.
+func (m Mirror) S3Listings(rel string) []struct{ URL, Prefix string } {
+	if m.u.Scheme != "http" && m.u.Scheme != "https" {
+		return nil
+	}
+	path := strings.TrimPrefix(m.u.Path, "/")
+	if rel != "" {
+		path += strings.Trim(rel, "/") + "/"
+	}
+	var out []struct{ URL, Prefix string }
+	list := func(root, prefix string) {
+		q := url.Values{"list-type": {"2"}, "delimiter": {"/"}, "prefix": {prefix}}
+		u := url.URL{Scheme: m.u.Scheme, Host: m.u.Host, Path: root, RawQuery: q.Encode()}
+		out = append(out, struct{ URL, Prefix string }{u.String(), prefix})
+	}
+	list("/", path)
+	if bucket, prefix, ok := strings.Cut(path, "/"); ok && bucket != "" {
+		list("/"+bucket+"/", prefix)
+	}
+	return out
+}
+
 // File is the URL of file name in folder dir.
 func (m Mirror) File(dir, name string) string { return m.u.JoinPath(dir, name).String() }
 

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -140,6 +141,13 @@ func (l HTMLLister) List(ctx context.Context, rel string) ([]string, error) {
 		fc = &fetch.Client{}
 	}
 	body, err := fc.Get(ctx, u, releases.MaxListingBytes)
+	if errors.Is(err, fetch.ErrNotFound) || err == nil && bytes.HasPrefix(bytes.TrimSpace(body), []byte("<?xml")) {
+		// No HTML listing: perhaps a public bucket's REST endpoint, which
+		// lists through ListObjectsV2 at the bucket's root.
+		if names, ok := l.s3List(ctx, fc, rel); ok {
+			return names, nil
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", u, err)
 	}
@@ -149,6 +157,43 @@ func (l HTMLLister) List(ctx context.Context, rel string) ([]string, error) {
 	}
 	return names, nil
 }
+
+// s3List reads folder rel of a public bucket over plain http(s): the
+// ListObjectsV2 XML, page by page (at most maxS3Pages), trying the
+// virtual-hosted and the path-style reading of the mirror URL; ok is
+// false when neither answers with a listing.
+func (l HTMLLister) s3List(ctx context.Context, fc *fetch.Client, rel string) ([]string, bool) {
+	for _, c := range l.Mirror.S3Listings(rel) {
+		var names []string
+		token := ""
+		for page := 0; ; page++ {
+			u := c.URL
+			if token != "" {
+				u += "&continuation-token=" + url.QueryEscape(token)
+			}
+			body, err := fc.Get(ctx, u, releases.MaxListingBytes)
+			if err != nil {
+				break
+			}
+			p, err := releases.ParseS3Listing(bytes.NewReader(body), c.Prefix)
+			if err != nil {
+				break
+			}
+			names = append(names, p.Names...)
+			if p.NextToken == "" {
+				return names, true
+			}
+			if page+1 == maxS3Pages || len(names) > releases.MaxListingNames {
+				break
+			}
+			token = p.NextToken
+		}
+	}
+	return nil, false
+}
+
+// maxS3Pages caps the pages of one bucket listing (1 000 keys each).
+const maxS3Pages = 20
 
 // FolderLister lists a local folder shaped like a mirror (a file://
 // mirror, the cache).

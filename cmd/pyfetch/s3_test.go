@@ -112,3 +112,27 @@ func TestMirrorPushToBucket(t *testing.T) {
 		t.Errorf("runner: exit %d %q %q", code, stdout, stderr)
 	}
 }
+
+// A public bucket reached over plain http(s) (its REST endpoint) is a
+// mirror too: its ListObjectsV2 XML is read as the listing, page by page,
+// and objects are plain GETs.
+func TestPublicBucketOverHTTP(t *testing.T) {
+	t.Parallel()
+	e := releaseMirror(t)
+	backend := s3Bucket(t, e)
+	for i := range 1100 {
+		backend.PutObject("fleet", fmt.Sprintf("python/2.%d.0/README", i), nil, strings.NewReader("x"), 1, nil)
+	}
+	endpoint := e.vars["AWS_ENDPOINT_URL"]
+	for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"} {
+		delete(e.vars, k)
+	}
+	e.vars["PYFETCH_MIRROR"] = endpoint + "/fleet/python/"
+	code, stdout, stderr := e.run("install", "3.13")
+	if code != 0 || !strings.Contains(stdout, "installed 3.13.10") {
+		t.Fatalf("install from a public bucket: exit %d\nstdout %q\nstderr %q", code, stdout, stderr)
+	}
+	if code, stdout, _ := e.run("releases", "3.12"); code != 0 || !strings.Contains(stdout, "3.12.8") {
+		t.Errorf("releases: exit %d %q", code, stdout)
+	}
+}
