@@ -64,3 +64,27 @@ func TestListerAndTransport(t *testing.T) {
 		t.Errorf("missing bucket: %v", err)
 	}
 }
+
+// BenchmarkList10000Keys: one folder of 10 000 entries, ten
+// ListObjectsV2 pages, through a real (in-memory) S3 server on loopback.
+func BenchmarkList10000Keys(b *testing.B) {
+	be := s3mem.New()
+	srv := httptest.NewServer(gofakes3.New(be).Server())
+	defer srv.Close()
+	be.CreateBucket("fleet")
+	for i := range 10000 {
+		be.PutObject("fleet", fmt.Sprintf("python/3.%d.0/x", i), nil, strings.NewReader("x"), 1, nil)
+	}
+	c, err := NewClient(Config{Endpoint: srv.URL, Region: "us-east-1", AccessKey: "k", SecretKey: "s"}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	l := Lister{Client: c, Mirror: releases.MustMirror("s3://fleet/python/")}
+	b.ResetTimer()
+	for b.Loop() {
+		names, err := l.List(context.Background(), "")
+		if err != nil || len(names) != 10000 {
+			b.Fatalf("%d names, %v", len(names), err)
+		}
+	}
+}
