@@ -22,43 +22,12 @@ func (a *app) mirror(ctx context.Context, args []string) error {
 	if args[0] != "export" {
 		return unknownSubcommand("mirror", args[0], "export", "push")
 	}
-	var c struct {
-		outputOpts
-		homeOpts
-		trustOpts
-		signerOpts
-		offlineOpts
-	}
-	fs := a.flagSet("mirror export", &c.outputOpts, &c.homeOpts, cacheOpts{&c.homeOpts}, &c.trustOpts, &c.signerOpts, &c.offlineOpts)
-	pos, err := a.parse(fs, args[1:])
+	m, err := a.mirrorSetup(ctx, "mirror export", args[1:], "a target DIR")
 	if err != nil {
 		return err
 	}
-	if len(pos) == 0 {
-		return fmt.Errorf("%w: mirror export needs a target DIR", errUsage)
-	}
-	s, err := a.session(c.homeOpts, c.offlineOpts, &c.trustOpts, &c.signerOpts, nil)
-	if err != nil {
-		return err
-	}
-	specs, err := parseSpecs(pos[1:])
-	if err != nil {
-		return err
-	}
-	versions, err := store.ResolveCached(ctx, s.Home, specs)
-	if err != nil {
-		return err
-	}
-	_, tr, src, err := s.Verifier(ctx)
-	if err != nil {
-		return err
-	}
-	rootJSON, err := tr.MarshalJSON()
-	if err != nil {
-		return err
-	}
-	st := s.Store(ctx)
-	out, err := st.Export(ctx, pos[0], versions, rootJSON)
+	c, pos, src := m.c, m.pos, m.src
+	out, err := m.store.Export(ctx, pos[0], m.versions, m.rootJSON)
 	dir, _ := filepath.Abs(pos[0])
 	if !c.jsonOut {
 		for _, name := range out {
@@ -92,52 +61,21 @@ func (a *app) mirror(ctx context.Context, args []string) error {
 // is ever uploaded, then pushed, skipping objects already there with the
 // same SHA-256.
 func (a *app) mirrorPush(ctx context.Context, args []string) error {
-	var c struct {
-		outputOpts
-		homeOpts
-		trustOpts
-		signerOpts
-		offlineOpts
-	}
-	fs := a.flagSet("mirror push", &c.outputOpts, &c.homeOpts, cacheOpts{&c.homeOpts}, &c.trustOpts, &c.signerOpts, &c.offlineOpts)
-	pos, err := a.parse(fs, args)
+	m, err := a.mirrorSetup(ctx, "mirror push", args, "a bucket, e.g. pyfetch mirror push s3://BUCKET/python/ 3.13")
 	if err != nil {
 		return err
 	}
-	if len(pos) == 0 {
-		return fmt.Errorf("%w: mirror push needs a bucket, e.g. pyfetch mirror push s3://BUCKET/python/ 3.13", errUsage)
-	}
+	c, pos := m.c, m.pos
 	dest, err := releases.ParseMirror(pos[0])
 	if err != nil || !dest.IsS3() {
 		return fmt.Errorf("%w: mirror push takes s3://BUCKET/PREFIX/, got %q (for a folder, use mirror export)", errUsage, pos[0])
-	}
-	s, err := a.session(c.homeOpts, c.offlineOpts, &c.trustOpts, &c.signerOpts, nil)
-	if err != nil {
-		return err
-	}
-	specs, err := parseSpecs(pos[1:])
-	if err != nil {
-		return err
-	}
-	versions, err := store.ResolveCached(ctx, s.Home, specs)
-	if err != nil {
-		return err
-	}
-	_, tr, _, err := s.Verifier(ctx)
-	if err != nil {
-		return err
-	}
-	rootJSON, err := tr.MarshalJSON()
-	if err != nil {
-		return err
 	}
 	tmp, err := os.MkdirTemp("", "pyfetch-push-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	st := s.Store(ctx)
-	if _, err := st.Export(ctx, tmp, versions, rootJSON); err != nil {
+	if _, err := m.store.Export(ctx, tmp, m.versions, m.rootJSON); err != nil {
 		return err
 	}
 	client, err := s3mirror.NewClient(s3mirror.ConfigFromEnv(a.getenv), nil)
@@ -166,4 +104,59 @@ func (a *app) mirrorPush(ctx context.Context, args []string) error {
 		}
 	}
 	return err
+}
+
+// mirrorOptions are mirror export's and mirror push's.
+type mirrorOptions struct {
+	outputOpts
+	homeOpts
+	trustOpts
+	signerOpts
+	offlineOpts
+}
+
+// mirrorSetup is what export and push share: the options, the target
+// (pos[0]) and specs, the cached versions to write, the store that
+// re-verifies them, and the trusted root that verified them.
+type mirrorSetup struct {
+	c        mirrorOptions
+	pos      []string
+	versions []releases.Version
+	store    store.Store
+	rootJSON []byte
+	src      string
+}
+
+func (a *app) mirrorSetup(ctx context.Context, name string, args []string, target string) (*mirrorSetup, error) {
+	m := &mirrorSetup{}
+	c := &m.c
+	fs := a.flagSet(name, &c.outputOpts, &c.homeOpts, cacheOpts{&c.homeOpts}, &c.trustOpts, &c.signerOpts, &c.offlineOpts)
+	pos, err := a.parse(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if len(pos) == 0 {
+		return nil, fmt.Errorf("%w: %s needs %s", errUsage, name, target)
+	}
+	m.pos = pos
+	s, err := a.session(c.homeOpts, c.offlineOpts, &c.trustOpts, &c.signerOpts, nil)
+	if err != nil {
+		return nil, err
+	}
+	specs, err := parseSpecs(pos[1:])
+	if err != nil {
+		return nil, err
+	}
+	if m.versions, err = store.ResolveCached(ctx, s.Home, specs); err != nil {
+		return nil, err
+	}
+	_, tr, src, err := s.Verifier(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if m.rootJSON, err = tr.MarshalJSON(); err != nil {
+		return nil, err
+	}
+	m.src, m.store = src, s.Store(ctx)
+	return m, nil
 }
