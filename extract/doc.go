@@ -1,13 +1,16 @@
-// Package extract unpacks source tarballs safely and installs them
-// atomically.
+// Package extract unpacks a compressed tarball into an empty folder it is
+// given, refusing anything that could write outside it or cost more than
+// its caps.
 //
-// Guarantees: nothing is written outside the target dir (every write goes
-// through os.Root, after each header was validated); absolute paths, "..",
+// Guarantees: nothing is written outside the target dir (every write is
+// relative to a folder descriptor opened without following links, see
+// internal/osfs, after each header was validated); absolute paths, "..",
 // escaping or traversed symlinks, hard links to anything but an earlier
 // file of the archive, device and fifo nodes, duplicate and case-colliding
 // names are refused with ErrUnsafe; size and entry caps are enforced with
-// ErrLimit; setuid/setgid bits are dropped. Install unpacks into a temp dir
-// beside the target and renames it into place (or swaps it in with
-// RENAME_EXCHANGE), so a crash leaves the old state or the complete new
-// tree, never a partial one at the target.
+// ErrLimit (entries, bytes, path depth and length, and what the
+// decompressed stream may hold, after the tar's end too); names with
+// control characters are refused; setuid/setgid bits are dropped. The
+// caller unpacks into a temp folder and renames it into place
+// (internal/atomicdir), so a failure never leaves a partial tree.
 package extract
