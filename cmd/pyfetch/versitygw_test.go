@@ -1,19 +1,78 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pyfetch/pyfetch/s3mirror"
 )
 
 // versitygw starts versitygw (a real S3 server with strict SigV4) serving
 // a fresh folder with bucket "fleet" on a loopback port, and returns its
 // endpoint. It skips on a laptop without the binary and fails under CI
 // (.ci/run installs it).
-func versitygw(t *testing.T, access, secret string) string {
+func versitygw(t *testing.T, access, secret string, extra ...string) string {
+	t.Helper()
+	bin := versitygwBinary(t)
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "fleet"), 0o755) // the posix backend: a bucket is a folder
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	args := append([]string{"--access", access, "--secret", secret, "--port", addr}, extra...)
+	cmd := exec.Command(bin, append(args, "posix", dir)...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	waitFor(t, func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	return "http://" + addr
+}
+
+// versitygwIAM is versitygw with its internal IAM (users besides the
+// root), and a function running its admin commands as the root.
+func versitygwIAM(t *testing.T) (string, func(args ...string)) {
+	t.Helper()
+	endpoint := versitygw(t, "fleet-admin", "fleet-secret-value", "--iam-dir", t.TempDir())
+	bin := versitygwBinary(t)
+	return endpoint, func(args ...string) {
+		t.Helper()
+		cmd := exec.Command(bin, append([]string{"admin", "--access", "fleet-admin", "--secret", "fleet-secret-value", "--endpoint-url", endpoint}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("versitygw admin %v: %v\n%s", args, err, out)
+		}
+	}
+}
+
+// setReadPolicy lets user list the bucket and read its objects.
+func setReadPolicy(t *testing.T, endpoint, bucket, user string) {
+	t.Helper()
+	c, err := s3mirror.NewClient(s3mirror.Config{Endpoint: endpoint, Region: "us-east-1", AccessKey: "fleet-admin", SecretKey: "fleet-secret-value"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["%s"]},"Action":["s3:ListBucket","s3:GetObject"],"Resource":["arn:aws:s3:::%s","arn:aws:s3:::%s/*"]}]}`, user, bucket, bucket)
+	if err := c.SetBucketPolicy(context.Background(), bucket, policy); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func versitygwBinary(t *testing.T) string {
 	t.Helper()
 	bin, err := exec.LookPath("versitygw")
 	if err != nil {
@@ -29,27 +88,7 @@ func versitygw(t *testing.T, access, secret string) string {
 		}
 		t.Skip("versitygw is not installed: go install github.com/versity/versitygw/cmd/versitygw@v1.8.0")
 	}
-	dir := t.TempDir()
-	os.Mkdir(filepath.Join(dir, "fleet"), 0o755) // the posix backend: a bucket is a folder
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	cmd := exec.Command(bin, "--access", access, "--secret", secret, "--port", addr, "posix", dir)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	waitFor(t, func() bool {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-	return "http://" + addr
+	return bin
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
@@ -102,5 +141,39 @@ func TestBucketEndToEndWithStrictSigV4(t *testing.T) {
 	delete(prime.vars, "AWS_ENDPOINT_URL")
 	if code, stdout, stderr := prime.run("install", "--offline", "3.13"); code != 0 || !strings.Contains(stdout, "installed 3.13.10") {
 		t.Errorf("offline after priming from the bucket: exit %d %q %q", code, stdout, stderr)
+	}
+}
+
+// The fleet recipe (docs/commands.md): the connected side pushes with
+// write credentials; runners hold read-only ones, which install from the
+// bucket and cannot push.
+func TestFleetRecipeReadOnlyRunners(t *testing.T) {
+	t.Parallel()
+	endpoint, admin := versitygwIAM(t)
+	admin("create-user", "--access", "runner", "--secret", "runner-secret", "--role", "user")
+	builder := releaseMirror(t)
+	builder.vars["AWS_ENDPOINT_URL"], builder.vars["AWS_REGION"] = endpoint, "us-east-1"
+	builder.vars["AWS_ACCESS_KEY_ID"], builder.vars["AWS_SECRET_ACCESS_KEY"] = "fleet-admin", "fleet-secret-value"
+	if code, _, stderr := builder.run("fetch", "3.13"); code != 0 {
+		t.Fatal(stderr)
+	}
+	if code, stdout, stderr := builder.run("mirror", "push", "s3://fleet/python/", "3.13"); code != 0 {
+		t.Fatalf("push: exit %d %q %q", code, stdout, stderr)
+	}
+	setReadPolicy(t, endpoint, "fleet", "runner")
+	runner := newEnv(t)
+	runner.vars["PYFETCH_TRUSTED_ROOT"] = builder.vars["PYFETCH_TRUSTED_ROOT"]
+	runner.vars["AWS_ENDPOINT_URL"], runner.vars["AWS_REGION"] = endpoint, "us-east-1"
+	runner.vars["AWS_ACCESS_KEY_ID"], runner.vars["AWS_SECRET_ACCESS_KEY"] = "runner", "runner-secret"
+	runner.vars["PYFETCH_MIRROR"] = "s3://fleet/python/"
+	if code, stdout, stderr := runner.run("install", "3.13"); code != 0 || !strings.Contains(stdout, "installed 3.13.10") {
+		t.Fatalf("read-only runner: exit %d %q %q", code, stdout, stderr)
+	}
+	// What is there already is skipped; anything new is refused.
+	if code, stdout, stderr := runner.run("mirror", "push", "s3://fleet/python/", "3.13"); code != 0 || strings.Contains(stdout, "uploaded") {
+		t.Errorf("a read-only runner's push of what is there: exit %d %q %q", code, stdout, stderr)
+	}
+	if code, _, stderr := runner.run("mirror", "push", "s3://fleet/elsewhere/", "3.13"); code != exitDenied || !strings.Contains(stderr, "AccessDenied") {
+		t.Errorf("a read-only runner pushed: exit %d %q", code, stderr)
 	}
 }
