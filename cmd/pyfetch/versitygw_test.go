@@ -3,45 +3,18 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/pyfetch/pyfetch/internal/pyfetchtest"
 	"github.com/pyfetch/pyfetch/s3mirror"
 )
 
-// versitygw starts versitygw (a real S3 server with strict SigV4) serving
-// a fresh folder with bucket "fleet" on a loopback port, and returns its
-// endpoint. It skips on a laptop without the binary and fails under CI
-// (.ci/run installs it).
+// versitygw is pyfetchtest.Versitygw.
 func versitygw(t *testing.T, access, secret string, extra ...string) string {
 	t.Helper()
-	bin := versitygwBinary(t)
-	dir := t.TempDir()
-	os.Mkdir(filepath.Join(dir, "fleet"), 0o755) // the posix backend: a bucket is a folder
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	args := append([]string{"--access", access, "--secret", secret, "--port", addr}, extra...)
-	cmd := exec.Command(bin, append(args, "posix", dir)...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	waitFor(t, func() bool {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-	return "http://" + addr
+	return pyfetchtest.Versitygw(t, access, secret, extra...)
 }
 
 // versitygwIAM is versitygw with its internal IAM (users besides the
@@ -49,7 +22,7 @@ func versitygw(t *testing.T, access, secret string, extra ...string) string {
 func versitygwIAM(t *testing.T) (string, func(args ...string)) {
 	t.Helper()
 	endpoint := versitygw(t, "fleet-admin", "fleet-secret-value", "--iam-dir", t.TempDir())
-	bin := versitygwBinary(t)
+	bin := pyfetchtest.VersitygwBinary(t)
 	return endpoint, func(args ...string) {
 		t.Helper()
 		cmd := exec.Command(bin, append([]string{"admin", "--access", "fleet-admin", "--secret", "fleet-secret-value", "--endpoint-url", endpoint}, args...)...)
@@ -71,27 +44,6 @@ func setReadPolicy(t *testing.T, endpoint, bucket, user string) {
 		t.Fatal(err)
 	}
 }
-
-func versitygwBinary(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("versitygw")
-	if err != nil {
-		if gp, gerr := exec.Command("go", "env", "GOPATH").Output(); gerr == nil {
-			if p := filepath.Join(strings.TrimSpace(string(gp)), "bin", "versitygw"); fileExists(p) {
-				bin, err = p, nil
-			}
-		}
-	}
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("versitygw is not installed (.ci/run installs it)")
-		}
-		t.Skip("versitygw is not installed: go install github.com/versity/versitygw/cmd/versitygw@v1.8.0")
-	}
-	return bin
-}
-
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 // End to end against a server that checks every signature: a builder
 // pushes its verified cache to the bucket, a runner with another home

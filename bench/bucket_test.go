@@ -1,0 +1,95 @@
+//go:build bench
+
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/pyfetch/pyfetch/internal/pyfetchtest"
+	"github.com/pyfetch/pyfetch/s3mirror"
+)
+
+// TestBenchBucket: a cold pyfetch install of the genuine 3.13.5 tar.xz
+// from an S3 bucket (versitygw on loopback, strict SigV4) against
+// `curl | tar` of a presigned URL of the same object, alternating, with
+// sync before each run; median and spread of PYFETCH_BENCH_REPS runs.
+func TestBenchBucket(t *testing.T) {
+	for _, tool := range []string{"curl", "tar", "xz"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is needed for the baseline", tool)
+		}
+	}
+	reps, _ := strconv.Atoi(os.Getenv("PYFETCH_BENCH_REPS"))
+	if reps <= 0 {
+		reps = 5
+	}
+	real := pyfetchtest.RealDir(t)
+	data, err := os.ReadFile(filepath.Join(real, "artifacts", "Python-"+version+".tar.xz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoint := pyfetchtest.Versitygw(t, "bench", "bench-secret")
+	cfg := s3mirror.Config{Endpoint: endpoint, Region: "us-east-1", AccessKey: "bench", SecretKey: "bench-secret"}
+	c, err := s3mirror.NewClient(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss := pyfetchtest.NewSigstore(t)
+	key := "python/" + version + "/Python-" + version + ".tar.xz"
+	ctx := context.Background()
+	for k, v := range map[string][]byte{key: data, key + ".sigstore": ss.Sign(t, "thomas@python.org", "https://accounts.google.com", data)} {
+		if _, err := c.PutObject(ctx, "fleet", k, bytes.NewReader(v), int64(len(v)), minio.PutObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u, err := c.PresignedGetObject(ctx, "fleet", key, time.Hour, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := build(t)
+	work := t.TempDir()
+	var pyfetch, curl []sample
+	for i := range reps {
+		home := filepath.Join(work, fmt.Sprint("home", i))
+		env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + work, "PYFETCH_HOME=" + home, "PYFETCH_TRUSTED_ROOT=" + ss.RootFile,
+			"PYFETCH_MIRROR=s3://fleet/python/", "PYFETCH_FORMAT=tar.xz", "AWS_ENDPOINT_URL=" + endpoint, "AWS_REGION=us-east-1",
+			"AWS_ACCESS_KEY_ID=bench", "AWS_SECRET_ACCESS_KEY=bench-secret"}
+		out := filepath.Join(work, fmt.Sprint("curl", i))
+		os.MkdirAll(out, 0o755)
+		ways := []func(){
+			func() { pyfetch = append(pyfetch, measure(t, env, bin, "install", "--quiet", version)) },
+			func() {
+				curl = append(curl, measure(t, nil, "sh", "-c", "curl -fsS '"+u.String()+"' | tar xJf - -C "+out))
+			},
+		}
+		if i%2 == 1 {
+			ways[0], ways[1] = ways[1], ways[0]
+		}
+		for _, w := range ways {
+			w()
+		}
+		os.RemoveAll(home)
+		os.RemoveAll(out)
+	}
+	var b strings.Builder
+	b.WriteString("| from a bucket (versitygw, loopback) | median | spread | ratio |\n|---|---|---|---|\n")
+	for _, r := range [][]string{
+		row("", "pyfetch install, cold (list, GET bundle, GET artifact, verify, unpack)", pyfetch, fmt.Sprintf("%.2f× of curl | tar", float64(median(pyfetch).wall)/float64(median(curl).wall))),
+		row("", "curl | tar xJ of a presigned URL (unverified)", curl, ""),
+	} {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r[1], r[2], r[3], r[4])
+	}
+	t.Logf("\n%s", b.String())
+	fmt.Print(b.String())
+}
