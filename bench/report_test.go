@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -75,6 +76,7 @@ func TestBenchReport(t *testing.T) {
 	bin := build(t)
 
 	work := t.TempDir()
+	shm := tmpfsDir(t)
 	rows := [][]string{}
 	ratio := func(a, b []sample) string {
 		return fmt.Sprintf("%.2f×", float64(median(a).wall)/float64(median(b).wall))
@@ -84,7 +86,7 @@ func TestBenchReport(t *testing.T) {
 	} {
 		url := base + version + "/Python-" + version + "." + f.format
 		local := filepath.Join(mirror, version, "Python-"+version+"."+f.format)
-		var cold, warm, curlTar, careful, byHand, tarOnly, slowCold, slowCurlTar []sample
+		var cold, warm, curlTar, careful, byHand, tarOnly, slowCold, slowCurlTar, shmWarm, shmTar []sample
 		slowURL := slowBase + version + "/Python-" + version + "." + f.format
 		for range reps {
 			home := filepath.Join(work, "home")
@@ -120,6 +122,20 @@ func TestBenchReport(t *testing.T) {
 			reset()
 			slowCurlTar = append(slowCurlTar, measure(t, nil, "sh", "-c", fmt.Sprintf("curl -fsS %s | tar x%sf - -C %s", slowURL, f.tarFlag, dst)))
 			os.RemoveAll(dst)
+			// Into tmpfs, where the disk's minute-to-minute swings are
+			// out and only each tool's own work remains.
+			if shm != "" {
+				shmHome := filepath.Join(shm, "home")
+				shmEnv := []string{"PYFETCH_HOME=" + shmHome, "PYFETCH_MIRROR=" + base, "PYFETCH_TRUSTED_ROOT=" + ss.RootFile, "HOME=" + work, "PATH=" + os.Getenv("PATH")}
+				measure(t, shmEnv, args...) // primes the cache
+				os.RemoveAll(filepath.Join(shmHome, "versions"))
+				shmWarm = append(shmWarm, measure(t, shmEnv, args...))
+				os.RemoveAll(shmHome)
+				shmDst := filepath.Join(shm, "out")
+				os.MkdirAll(shmDst, 0o755)
+				shmTar = append(shmTar, measure(t, nil, "tar", "x"+f.tarFlag+"f", local, "-C", shmDst))
+				os.RemoveAll(shmDst)
+			}
 		}
 		rows = append(rows,
 			row(f.format+" ("+f.size+")", "pyfetch install, cold (download + verify + unpack)", cold, ratio(cold, curlTar)+" of curl \\| tar"),
@@ -131,6 +147,11 @@ func TestBenchReport(t *testing.T) {
 			row("", "pyfetch install, cold, ~100 Mbit/s link", slowCold, ratio(slowCold, slowCurlTar)+" of curl \\| tar on the same link"),
 			row("", "curl \\| tar x, ~100 Mbit/s link (unverified)", slowCurlTar, ""),
 		)
+		if shm != "" {
+			rows = append(rows,
+				row("", "tmpfs: pyfetch install, warm", shmWarm, ratio(shmWarm, shmTar)+" of tar x into tmpfs"),
+				row("", "tmpfs: tar x of the local file", shmTar, ""))
+		}
 	}
 	// Peak RSS, real vs 10× synthetic.
 	home := filepath.Join(work, "home")
@@ -307,3 +328,23 @@ func cpuModel() string {
 type nopCloser struct{}
 
 func (nopCloser) Close() {}
+
+// tmpfsDir is a private folder in /dev/shm when that is a tmpfs the
+// test can write, or "" (the tmpfs rows are then left out).
+func tmpfsDir(t *testing.T) string {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs("/dev/shm", &st); err != nil || st.Type != tmpfsMagic {
+		t.Log("no writable tmpfs at /dev/shm: the tmpfs rows are left out")
+		return ""
+	}
+	dir, err := os.MkdirTemp("/dev/shm", "pyfetch-bench-")
+	if err != nil {
+		t.Logf("no writable tmpfs at /dev/shm (%v): the tmpfs rows are left out", err)
+		return ""
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// tmpfsMagic is TMPFS_MAGIC from linux/magic.h.
+const tmpfsMagic = 0x01021994
