@@ -16,12 +16,14 @@ import (
 
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
+	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/testing/ca"
 	"github.com/sigstore/sigstore-go/pkg/tlog"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/pyfetch/pyfetch/verify"
 )
@@ -225,4 +227,89 @@ func (s *Sigstore) Verifier(t testing.TB) *verify.Verifier {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// Attest signs statement (an in-toto statement's JSON) keyless for
+// identity/issuer, as GitHub's attest actions or cosign attest-blob do,
+// and returns the v0.3 bundle (JSON) with its DSSE envelope, certificate,
+// dsse transparency-log entry with inclusion proof, and timestamp.
+func (s *Sigstore) Attest(t testing.TB, identity, issuer string, statement []byte) []byte {
+	t.Helper()
+	ent, err := s.VS.AttestAtTime(identity, issuer, statement, time.Now().Add(5*time.Minute), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vc, err := ent.VerificationContent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := ent.SignatureContent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, ok := sc.(*bundle.Envelope)
+	if !ok {
+		t.Fatalf("virtual sigstore returned %T, want an envelope", sc)
+	}
+	raw := env.RawEnvelope()
+	tss, _ := ent.Timestamps()
+	entries, err := ent.TlogEntries()
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("tlog entries: %v (%d)", err, len(entries))
+	}
+	var rfc3161 []*protocommon.RFC3161SignedTimestamp
+	for _, ts := range tss {
+		rfc3161 = append(rfc3161, &protocommon.RFC3161SignedTimestamp{SignedTimestamp: ts})
+	}
+	// The entry as a bundle carries it: its kind and version, and the
+	// log's signed promise over it.
+	tle := proto.Clone(entries[0].TransparencyLogEntry()).(*protorekor.TransparencyLogEntry)
+	tle.KindVersion = &protorekor.KindVersion{Kind: "dsse", Version: "0.0.1"}
+	logIDHex, err := s.VS.RekorLogID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := s.VS.RekorSignPayload(tlog.RekorPayload{
+		Body:           base64.StdEncoding.EncodeToString(tle.CanonicalizedBody),
+		IntegratedTime: tle.IntegratedTime,
+		LogIndex:       tle.LogIndex,
+		LogID:          logIDHex,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tle.InclusionPromise = &protorekor.InclusionPromise{SignedEntryTimestamp: set}
+	if tle.InclusionProof != nil && tle.InclusionProof.Checkpoint == nil {
+		t.Fatal("inclusion proof without a checkpoint")
+	}
+	var sigs []*protodsse.Signature
+	for _, sg := range raw.Signatures {
+		b, err := base64.StdEncoding.DecodeString(sg.Sig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sigs = append(sigs, &protodsse.Signature{Sig: b, Keyid: sg.KeyID})
+	}
+	payload, err := base64.StdEncoding.DecodeString(raw.Payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb := &protobundle.Bundle{
+		MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
+		VerificationMaterial: &protobundle.VerificationMaterial{
+			Content: &protobundle.VerificationMaterial_Certificate{
+				Certificate: &protocommon.X509Certificate{RawBytes: vc.Certificate().Raw},
+			},
+			TlogEntries:               []*protorekor.TransparencyLogEntry{tle},
+			TimestampVerificationData: &protobundle.TimestampVerificationData{Rfc3161Timestamps: rfc3161},
+		},
+		Content: &protobundle.Bundle_DsseEnvelope{DsseEnvelope: &protodsse.Envelope{
+			Payload: payload, PayloadType: raw.PayloadType, Signatures: sigs,
+		}},
+	}
+	out, err := protojson.Marshal(pb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
