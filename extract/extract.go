@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/mholt/archives"
 
 	"github.com/pyfetch/pyfetch/internal/osfs"
@@ -36,6 +37,7 @@ type Compression string
 const (
 	Gzip Compression = "gz"
 	XZ   Compression = "xz"
+	Zstd Compression = "zst"
 )
 
 // Limits caps what an archive may unpack to. Zero fields take defaults.
@@ -132,6 +134,10 @@ func Extract(ctx context.Context, r io.Reader, dir string, opts Options) (Stats,
 		comp = archives.Gz{Multithreaded: true}
 	case XZ:
 		comp = archives.Xz{}
+	case Zstd:
+		// A window of at most 64 MiB (pyfetch's packer uses 8 MiB): an
+		// archive cannot ask for gigabytes of decoder memory.
+		comp = archives.Zstd{DecoderOptions: []zstd.DOption{zstd.WithDecoderMaxWindow(64 << 20), zstd.WithDecoderMaxMemory(4 << 30)}}
 	default:
 		return Stats{}, fmt.Errorf("extract: unknown compression %q", opts.Compression)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/pyfetch/pyfetch/extract"
 	"github.com/pyfetch/pyfetch/internal/atomicdir"
 	"github.com/pyfetch/pyfetch/internal/safefile"
+	"github.com/pyfetch/pyfetch/provenance"
 	"github.com/pyfetch/pyfetch/releases"
 )
 
@@ -134,7 +135,11 @@ func buildInto(ctx context.Context, src io.Reader, art releases.Artifact, name s
 	if res.Missing == nil {
 		res.Missing = []string{} // "missing_modules": [] rather than null
 	}
-	rc.Build = &BuildInfo{Result: *res, Log: logPath, CacheKey: cacheKey(name, rc.SHA256, res)}
+	opts := &provenance.Options{ConfigureArgs: o.Build.ConfigureArgs, Optimize: o.Build.Optimize, FreeThreaded: o.Build.FreeThreaded}
+	if opts.ConfigureArgs == nil {
+		opts.ConfigureArgs = []string{}
+	}
+	rc.Build = &BuildInfo{Result: *res, Log: logPath, CacheKey: cacheKey(name, rc.SHA256, res), Options: opts}
 	if len(res.Missing) > 0 {
 		o.notify("note: %s was built without %s\n%s", name, strings.Join(res.Missing, ", "), compile.Advice(res.Missing, compile.ReadOSRelease()))
 	}

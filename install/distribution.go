@@ -85,6 +85,9 @@ func (b Build) Make(ctx context.Context, src io.Reader, art releases.Artifact, s
 // distribution is what o asks for: a build with Build set, else the
 // source tree.
 func (o *Options) distribution() Distribution {
+	if o.Prebuilt != nil {
+		return Prebuilt{Options: o.Prebuilt}
+	}
 	if o.Build != nil {
 		return Build{Options: o.Build, o: o}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/pyfetch/pyfetch/internal/atomicdir"
 	"github.com/pyfetch/pyfetch/internal/lock"
 	"github.com/pyfetch/pyfetch/internal/safefile"
+	"github.com/pyfetch/pyfetch/prebuilt"
 	"github.com/pyfetch/pyfetch/releases"
 	"github.com/pyfetch/pyfetch/store"
 )
@@ -30,6 +31,9 @@ type Options struct {
 	// Build, when set, compiles the verified source into a working
 	// Python instead of installing the source tree.
 	Build *BuildOptions
+	// Prebuilt, when set, installs the fleet's prebuilt interpreter; with
+	// Build set too, a missing or non-matching one falls back to a build.
+	Prebuilt *PrebuiltOptions
 }
 
 // BuildOptions ask Install to build the verified source.
@@ -82,6 +86,7 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 		return nil, err
 	}
 	name := dist.Name(v).String()
+	var err error
 	dir := o.Home.VersionDir(name)
 	// Install trees are renamed into place by path, and whatever is found
 	// there is believed to be an install: nobody else may be able to
@@ -107,11 +112,25 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 	// The verified artifact before the version's lock: a version the
 	// mirror does not have leaves no lock file behind, and the download
 	// has its own lock (several processes still download once).
-	art, got, err := o.ObtainFormat(ctx, v, o.Format, o.AnyFormat)
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	var got *obtained
+	if p, ok := dist.(Prebuilt); ok {
+		got, err = o.obtainPrebuilt(ctx, v, name, p)
+		if err != nil && o.Build != nil && (errors.Is(err, prebuilt.ErrNotFound) || errors.Is(err, prebuilt.ErrMismatch)) {
+			o.notify("note: %v\nbuilding %s from the verified source instead (--build)", err, name)
+			o.Prebuilt = nil
+			return Install(ctx, v, o)
+		}
+	} else {
+		got, err = o.obtainSource(ctx, v, name)
+	}
 	if err != nil {
 		return nil, err
 	}
-	defer got.File.Close()
+	defer got.file.Close()
 	cleanStale(o.Home, &o)
 	l, err := o.Home.Lock(ctx, o.Home.LockPath(name), "installing "+name, o.Notify)
 	if err != nil {
@@ -136,33 +155,16 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 		}
 	}
 
-	now := time.Now
-	if o.Now != nil {
-		now = o.Now
-	}
-	res := got.Result
-	rc := &Receipt{
-		Version:        name,
-		Kind:           KindSource,
-		Artifact:       art.Name(),
-		URL:            got.From,
-		FromCache:      !got.Downloaded,
-		SHA256:         res.SHA256,
-		Method:         res.Method,
-		Signer:         res.Identity.SAN,
-		Issuer:         res.Identity.Issuer,
-		LogIndex:       res.LogIndex,
-		IntegratedTime: res.IntegratedTime,
-		TrustedRoot:    got.RootSource,
-		InstalledAt:    now().UTC().Truncate(time.Second),
-	}
+	rc := got.rc
+	rc.Version = name
+	rc.InstalledAt = now().UTC().Truncate(time.Second)
 	tmp, err := atomicdir.Create(o.Home.Versions(), name)
 	if err != nil {
 		return nil, fmt.Errorf("install %s: %w", name, err)
 	}
 	defer tmp.Discard()
-	o.step("unpacking %s", art.Name())
-	if err := dist.Make(ctx, got.File, art, tmp, rc); err != nil {
+	o.step("unpacking %s", rc.Artifact)
+	if err := dist.Make(ctx, got.file, got.art, tmp, rc); err != nil {
 		return nil, err
 	}
 	// installed_at is when the install was complete, not when it began
@@ -183,7 +185,39 @@ func Install(ctx context.Context, v releases.Version, o Options) (*Outcome, erro
 	if err != nil {
 		return nil, fmt.Errorf("install %s: %w", name, err)
 	}
-	return &Outcome{Dir: dir, Receipt: rc, Downloaded: got.Downloaded}, nil
+	return &Outcome{Dir: dir, Receipt: rc, Downloaded: got.downloaded}, nil
+}
+
+// obtained is a verified artifact open at offset 0 and the receipt's
+// account of how it was verified.
+type obtained struct {
+	file       *os.File
+	art        releases.Artifact
+	rc         *Receipt
+	downloaded bool
+}
+
+// obtainSource obtains python.org's signed source artifact.
+func (o *Options) obtainSource(ctx context.Context, v releases.Version, name string) (*obtained, error) {
+	art, got, err := o.ObtainFormat(ctx, v, o.Format, o.AnyFormat)
+	if err != nil {
+		return nil, err
+	}
+	res := got.Result
+	return &obtained{file: got.File, art: art, downloaded: got.Downloaded, rc: &Receipt{
+		Version:        name,
+		Kind:           KindSource,
+		Artifact:       art.Name(),
+		URL:            got.From,
+		FromCache:      !got.Downloaded,
+		SHA256:         res.SHA256,
+		Method:         res.Method,
+		Signer:         res.Identity.SAN,
+		Issuer:         res.Identity.Issuer,
+		LogIndex:       res.LogIndex,
+		IntegratedTime: res.IntegratedTime,
+		TrustedRoot:    got.RootSource,
+	}}, nil
 }
 
 // cleanStale removes what interrupted runs (of any version) left behind:
@@ -226,7 +260,7 @@ func InstallName(v releases.Version, b *BuildOptions) string {
 // replacesSource: a build asked for where a source tree is installed
 // replaces it (same signed bytes, now built).
 func (o *Options) replacesSource(rc *Receipt) bool {
-	return o.Build != nil && rc != nil && rc.Kind != KindBuild
+	return (o.Build != nil || o.Prebuilt != nil) && rc != nil && rc.Kind == KindSource
 }
 
 func (o *Options) alreadyInstalled(name string) (*Outcome, error) {

@@ -16,6 +16,7 @@ import (
 	"github.com/pyfetch/pyfetch/internal/atomicfile"
 	"github.com/pyfetch/pyfetch/internal/safefile"
 	"github.com/pyfetch/pyfetch/internal/textsafe"
+	"github.com/pyfetch/pyfetch/provenance"
 	"github.com/pyfetch/pyfetch/releases"
 	"github.com/pyfetch/pyfetch/store"
 )
@@ -49,6 +50,10 @@ type Receipt struct {
 	// Build describes how a build was made: the chain from the signed
 	// source (SHA256, Signer, LogIndex above) to this interpreter.
 	Build *BuildInfo `json:"build,omitempty"`
+	// Prebuilt is the chain of a fleet's prebuilt interpreter.
+	Prebuilt *PrebuiltInfo `json:"prebuilt,omitempty"`
+
+	installDir string // where the install goes (for relocation)
 }
 
 // BuildInfo is the build part of a receipt: what compile.Run reports
@@ -60,6 +65,9 @@ type BuildInfo struct {
 	// CacheKey hashes what determines the build (version, source sha256,
 	// configure arguments, OS/arch, compiler), for CI caches.
 	CacheKey string `json:"cache_key"`
+	// Options are the build options asked for (what a prebuilt of this
+	// build is published as).
+	Options *provenance.Options `json:"options,omitempty"`
 }
 
 func (r *Receipt) write(dir string) error {

@@ -30,6 +30,7 @@ func sample(archive []byte) provenance.Build {
 		Prefix:        "/home/builder/.pyfetch/versions/3.13.5",
 		Compiler:      "gcc (Debian 12.2.0-14) 12.2.0",
 		ConfigureArgs: []string{"--prefix=/home/builder/.pyfetch/versions/3.13.5", "--with-lto", "--enable-optimizations"},
+		Missing:       []string{"_tkinter"},
 		Pyfetch:       "v1.2.3",
 		FinishedOn:    time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC),
 	}

@@ -75,8 +75,10 @@ type Build struct {
 	Compiler string // gcc (Debian 12.2.0-14) 12.2.0
 	// ConfigureArgs are all the arguments configure ran with.
 	ConfigureArgs []string
-	Pyfetch       string // pyfetch's version
-	FinishedOn    time.Time
+	// Missing are the optional modules the build could not make.
+	Missing    []string
+	Pyfetch    string // pyfetch's version
+	FinishedOn time.Time
 }
 
 // Statement returns b as an in-toto Statement v1 with a SLSA v1
@@ -93,9 +95,10 @@ func Statement(b Build) ([]byte, error) {
 		return nil, err
 	}
 	internal, err := structpb.NewStruct(map[string]any{
-		"prefix":        b.Prefix,
-		"compiler":      b.Compiler,
-		"configureArgs": anyList(b.ConfigureArgs),
+		"prefix":         b.Prefix,
+		"compiler":       b.Compiler,
+		"configureArgs":  anyList(b.ConfigureArgs),
+		"missingModules": anyList(b.Missing),
 	})
 	if err != nil {
 		return nil, err
@@ -202,6 +205,7 @@ func FromStatement(st *intoto.Statement) (*Build, error) {
 		Prefix:        str(in["prefix"]),
 		Compiler:      str(in["compiler"]),
 		ConfigureArgs: strs(in["configureArgs"]),
+		Missing:       strs(in["missingModules"]),
 		Pyfetch:       pred.GetRunDetails().GetBuilder().GetVersion()["pyfetch"],
 		FinishedOn:    pred.GetRunDetails().GetMetadata().GetFinishedOn().AsTime(),
 	}

@@ -23,12 +23,14 @@ func (a *app) install(ctx context.Context, args []string) error {
 	var bf buildFlags
 	var c pipelineOptions
 	var printKey bool
+	var pf prebuiltFlags
 	p, err := a.prepare(ctx, "install", args, &c, func(fs *flag.FlagSet) {
 		fs.BoolVar(&force, "force", false, "reinstall atomically even if installed")
 		fs.IntVar(&jobs, "jobs", a.envInt("PYFETCH_JOBS", 3), "versions installed in parallel (env PYFETCH_JOBS)")
 		fs.BoolVar(&printKey, "print-cache-key", false, "with --build: print the build's cache key (for actions/cache) and build nothing")
 		fs.BoolVar(&c.locked, "locked", a.envBool("PYFETCH_LOCKED"), "install exactly what the nearest pyfetch.lock pins, or nothing (env PYFETCH_LOCKED=1)")
 		a.buildFlagSet(fs, &bf)
+		a.prebuiltFlagSet(fs, &pf)
 	}, func(specs []releases.Spec) error {
 		// "3.13t" asks for the free-threaded build.
 		ft := 0
@@ -40,7 +42,9 @@ func (a *app) install(ctx context.Context, args []string) error {
 		if ft > 0 && ft < len(specs) {
 			return fmt.Errorf("%w: free-threaded (3.13t) and regular versions in one command; install them separately", errUsage)
 		}
-		if ft > 0 {
+		if ft > 0 && pf.on {
+			bf.freethreaded = true // the free-threaded prebuilt
+		} else if ft > 0 {
 			if !bf.build {
 				a.warn("note: " + specs[0].Raw + " is a free-threaded build: pyfetch builds it from the verified source (install --build), which takes minutes")
 			}
@@ -52,8 +56,9 @@ func (a *app) install(ctx context.Context, args []string) error {
 			}
 			return nil // naming a key needs no compiler
 		}
-		// A build needs a compiler: say so before downloading anything.
-		if bf.build {
+		// A build needs a compiler: say so before downloading anything
+		// (with --prebuilt, only when it falls back to building).
+		if bf.build && !pf.on {
 			return compile.Preflight(nil)
 		}
 		return nil
@@ -65,9 +70,20 @@ func (a *app) install(ctx context.Context, args []string) error {
 	if printKey {
 		return a.printCacheKeys(ctx, p, &bf)
 	}
-	var stopDisplay func()
-	if p.opts.Build, stopDisplay, err = a.buildOptions(&bf, len(p.versions)); err != nil {
+	if p.opts.Prebuilt, err = a.prebuiltOptions(&pf, &bf); err != nil {
 		return err
+	}
+	stopDisplay := func() {}
+	// With --prebuilt the build flags say which prebuilt; --build adds
+	// the fallback of building from source.
+	if bf.build {
+		if p.opts.Build, stopDisplay, err = a.buildOptions(&bf, len(p.versions)); err != nil {
+			return err
+		}
+	} else if p.opts.Prebuilt == nil {
+		if _, _, err = a.buildOptions(&bf, len(p.versions)); err != nil {
+			return err // build flags without --build
+		}
 	}
 	outs := make([]*install.Outcome, len(p.versions))
 	errs := parallel.Each(len(p.versions), jobs, func(i int) error {
@@ -99,6 +115,11 @@ func (a *app) install(ctx context.Context, args []string) error {
 			continue
 		}
 		what := "installed " + r.Version + " in " + out.Dir
+		if r.Kind == install.KindPrebuilt {
+			fmt.Fprintf(a.stdout, "installed the prebuilt %s in %s: %s (sha256 %s, signed by %s; built from %s, sha256 %s, signed by %s via %s)\n",
+				r.Version, out.Dir, filepath.Join(out.Dir, "bin", "python3"), r.SHA256, r.Signer, r.Prebuilt.Source.Artifact, r.Prebuilt.Source.SHA256, r.Prebuilt.Source.Signer, r.Prebuilt.Source.Issuer)
+			continue
+		}
 		if r.Kind == install.KindBuild {
 			what = "built " + r.Version + " in " + out.Dir + ": " + filepath.Join(out.Dir, "bin", "python3")
 		}
@@ -126,7 +147,7 @@ func (a *app) githubOutputs(out *install.Outcome) error {
 		// step written for a build never runs a folder.
 		var b strings.Builder
 		kv := [][2]string{{"python-version", r.Version}}
-		if r.Kind == install.KindBuild {
+		if r.Kind == install.KindBuild || r.Kind == install.KindPrebuilt {
 			kv = append(kv, [2]string{"python-path", filepath.Join(out.Dir, "bin", "python3")})
 		} else {
 			kv = append(kv, [2]string{"source-path", out.Dir})

@@ -104,6 +104,9 @@ commands:
                           none: the nearest .python-version)
   verify ARTIFACT|sha256:HEX  verify a file you already have against its bundle
   fetch SPEC...           download and verify into the cache, without unpacking
+  publish DEST VERSION... pack installed builds, sign their provenance (--sign-key)
+                          and publish them to a mirror folder or bucket
+  keygen NAME             write a fleet signing key pair: NAME.key, NAME.pub
   lock [SPEC...]          pin versions in pyfetch.lock (install --locked installs exactly those)
   releases [SPEC]         what the mirror offers, newest first
   cache ls | prune | clean  inspect or trim the download cache
@@ -174,6 +177,10 @@ func run(ctx context.Context, w world) (code int) {
 		err = a.install(ctx, rest)
 	case "lock":
 		err = a.lock(ctx, rest)
+	case "publish":
+		err = a.publish(ctx, rest)
+	case "keygen":
+		err = a.keygen(rest)
 	case "verify":
 		err = a.verify(ctx, rest)
 	case "list":
