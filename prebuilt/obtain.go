@@ -192,12 +192,21 @@ func Obtain(ctx context.Context, s *store.Store, req Request) (*Obtained, error)
 	if s.Step != nil {
 		s.Step("downloading " + name)
 	}
-	f, _, err := s.Fetch.Download(ctx, url, path, MaxArchiveBytes, func(r fetch.Result) error {
+	var resumed bool
+	verifyDownload := func(r fetch.Result) error {
+		resumed = r.ResumedFrom > 0
 		if s.Step != nil {
 			s.Step("verifying " + name)
 		}
 		return check(r.SHA256)
-	})
+	}
+	f, _, err := s.Fetch.Download(ctx, url, path, MaxArchiveBytes, verifyDownload)
+	if errors.Is(err, verify.ErrDigest) && resumed {
+		// The partial file an earlier run left is refused with the rest
+		// of what it became; once, from byte 0.
+		notify(s, "SECURITY WARNING: %s, resumed from an earlier partial download, did not match its signed statement; downloading it again from the start", name)
+		f, _, err = s.Fetch.Download(ctx, url, path, MaxArchiveBytes, verifyDownload)
+	}
 	if errors.Is(err, fetch.ErrNotFound) {
 		return nil, fmt.Errorf("%w: %s has a signed statement but no archive (%s)", ErrNotFound, name, url)
 	}

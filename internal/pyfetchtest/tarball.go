@@ -130,7 +130,7 @@ func BuildableSource(version string, spec BuildSpec) []Entry {
 	}
 	configure := "#!/bin/sh\nprefix=\nfor a in \"$@\"; do case \"$a\" in --prefix=*) prefix=\"${a#--prefix=}\";; esac; done\n" +
 		"echo \"configure $*\"\n" + spec.Configure + "\n" +
-		"printf 'PREFIX=%s\\nall:\\n\\t%s\\ninstall:\\n\\tmkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib\\n\\tcp fake/python3 fake/pip3 $(DESTDIR)$(PREFIX)/bin/\\n' \"$prefix\" '" + strings.ReplaceAll(spec.Make, "'", `'\''`) + "' > Makefile\n"
+		"printf 'PREFIX=%s\\nall:\\n\\t%s\\ninstall:\\n\\tmkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib\\n\\tcp fake/python3 fake/pip3 $(DESTDIR)$(PREFIX)/bin/\\n\\tmkdir -p $(DESTDIR)$(PREFIX)/lib/pkgconfig\\n\\techo prefix=$(PREFIX) > $(DESTDIR)$(PREFIX)/lib/pkgconfig/python3.pc\\n' \"$prefix\" '" + strings.ReplaceAll(spec.Make, "'", `'\''`) + "' > Makefile\n"
 	if spec.Makefile != "" {
 		configure += "cat >> Makefile <<'EOF'\n" + spec.Makefile + "\nEOF\n"
 	}

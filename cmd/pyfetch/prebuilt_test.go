@@ -1,0 +1,311 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pyfetch/pyfetch/install"
+	"github.com/pyfetch/pyfetch/internal/pyfetchtest"
+	"github.com/pyfetch/pyfetch/prebuilt"
+	"github.com/pyfetch/pyfetch/provenance"
+)
+
+// fleet is a builder that built 3.13.5 (a fake build) and published it,
+// signed, into the test mirror, and the runner-side paths to use it.
+type fleet struct {
+	*env
+	keyDir  string
+	archive string // mirror-relative folder + name
+	name    string
+}
+
+func newFleet(t *testing.T, sign bool) *fleet {
+	t.Helper()
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, pyfetchtest.BuildableSource("3.13.5", pyfetchtest.BuildSpec{}))
+	f := &fleet{env: e, keyDir: t.TempDir()}
+	for _, k := range []string{"fleet", "other"} {
+		if code, out, errs := e.run("keygen", filepath.Join(f.keyDir, k)); code != 0 {
+			t.Fatalf("keygen: %d %s %s", code, out, errs)
+		}
+	}
+	if code, out, errs := e.run("install", "--build", "3.13.5"); code != 0 {
+		t.Fatalf("build: %d %s %s", code, out, errs)
+	}
+	args := []string{"publish", e.mirror.Dir, "3.13.5"}
+	if sign {
+		args = append([]string{"publish", "--sign-key", f.key("fleet")}, args[1:]...)
+	}
+	code, out, errs := e.run(args...)
+	if code != 0 {
+		t.Fatalf("publish: %d %s %s", code, out, errs)
+	}
+	m, _ := filepath.Glob(filepath.Join(e.mirror.Dir, "3.13.5", "prebuilt", "cpython-3.13.5-*.tar.zst"))
+	if len(m) != 1 {
+		t.Fatalf("published %v", m)
+	}
+	f.name = filepath.Base(m[0])
+	f.archive = m[0]
+	return f
+}
+
+func (f *fleet) key(name string) string { return filepath.Join(f.keyDir, name+".key") }
+func (f *fleet) pub(name string) string { return filepath.Join(f.keyDir, name+".pub") }
+
+// runner returns the environment of a runner: another home (so the
+// install is relocated), the same mirror and trust.
+func (f *fleet) runner(t *testing.T) *env {
+	r := &env{t: t, home: filepath.Join(t.TempDir(), "runner-home"), ss: f.ss, mirror: f.mirror, vars: map[string]string{}}
+	for k, v := range f.vars {
+		r.vars[k] = v
+	}
+	r.vars["PYFETCH_HOME"] = r.home
+	return r
+}
+
+// statement is the published statement, decoded.
+func (f *fleet) statement(t *testing.T) provenance.Build {
+	t.Helper()
+	data, err := os.ReadFile(f.archive + prebuilt.StatementSuffix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := provenance.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return *b
+}
+
+// resign replaces the published signature with one by key over b.
+func (f *fleet) resign(t *testing.T, b provenance.Build, key string) {
+	t.Helper()
+	st, err := provenance.Statement(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := provenance.LoadPrivateKey(f.key(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := provenance.Sign(context.Background(), st, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(f.archive+prebuilt.BundleSuffix, signed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPrebuiltInstall(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t, true)
+	builder := filepath.Join(f.home, "versions", "3.13.5")
+	r := f.runner(t)
+	out := filepath.Join(t.TempDir(), "gh_output")
+	r.vars["GITHUB_OUTPUT"] = out
+	code, stdout, stderr := r.run("install", "--prebuilt", "--prebuilt-key", f.pub("fleet"), "3.13.5")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	dir := filepath.Join(r.home, "versions", "3.13.5")
+	if !strings.Contains(stdout, "installed the prebuilt 3.13.5 in "+dir) || !strings.Contains(stdout, "signed by thomas@python.org via https://accounts.google.com") {
+		t.Errorf("stdout %q", stdout)
+	}
+	rc, err := install.ReadReceipt(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := f.statement(t).Source
+	if rc.Kind != install.KindPrebuilt || rc.Prebuilt == nil || rc.Prebuilt.Source.SHA256 != src.SHA256 || rc.Prebuilt.Source.Signer != thomas ||
+		!strings.HasPrefix(rc.Signer, "sha256:") || rc.Issuer != "public key" || rc.Prebuilt.BuiltPrefix != builder || rc.Prebuilt.StatementSHA256 == "" {
+		t.Errorf("receipt %+v %+v", rc, rc.Prebuilt)
+	}
+	// Relocated: what recorded the builder's prefix names the runner's.
+	pc, _ := os.ReadFile(filepath.Join(dir, "lib", "pkgconfig", "python3.pc"))
+	if string(pc) != "prefix="+dir+"\n" {
+		t.Errorf("pkgconfig %q, want the runner's prefix %s", pc, dir)
+	}
+	if gh, _ := os.ReadFile(out); !strings.Contains(string(gh), "python-path="+filepath.Join(dir, "bin", "python3")+"\n") {
+		t.Errorf("GITHUB_OUTPUT:\n%s", gh)
+	}
+	// Again: already installed; --force uses the cached archive, checked
+	// again end to end.
+	if code, stdout, _ := r.run("install", "--prebuilt", "--prebuilt-key", f.pub("fleet"), "--force", "3.13.5"); code != 0 || !strings.Contains(stdout, "installed the prebuilt") {
+		t.Errorf("--force: %d %s", code, stdout)
+	}
+	if rc, err := install.ReadReceipt(dir); err != nil || !rc.FromCache {
+		t.Errorf("second install not from the cache: %+v %v", rc, err)
+	}
+}
+
+func TestPrebuiltRefused(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		policy []string // default: the fleet's key
+		tamper func(t *testing.T, f *fleet)
+		code   int
+		want   string
+	}{
+		{name: "signed by another key", tamper: func(t *testing.T, f *fleet) { f.resign(t, f.statement(t), "other") },
+			code: exitVerify, want: "the fleet's signature"},
+		{name: "runner trusts another key", policy: []string{"--prebuilt-key", "other"}, code: exitVerify, want: "signature"},
+		{name: "subject is another archive", tamper: func(t *testing.T, f *fleet) {
+			b := f.statement(t)
+			sum := sha256.Sum256([]byte("another archive"))
+			b.ArchiveSHA256 = hex.EncodeToString(sum[:])
+			f.resign(t, b, "fleet")
+		}, code: exitVerify, want: "subject is another artifact"},
+		{name: "another version", tamper: func(t *testing.T, f *fleet) {
+			b := f.statement(t)
+			b.Version = "3.13.4"
+			f.resign(t, b, "fleet")
+		}, code: exitVerify, want: "is for version 3.13.4, not 3.13.5"},
+		{name: "source of another version", tamper: func(t *testing.T, f *fleet) {
+			b := f.statement(t)
+			b.Source.Name = "Python-3.13.4.tar.xz"
+			f.resign(t, b, "fleet")
+		}, code: exitVerify, want: "names the source"},
+		{name: "source signature fails", tamper: func(t *testing.T, f *fleet) {
+			src := f.statement(t).Source
+			data, _ := os.ReadFile(filepath.Join(f.mirror.Dir, "3.13.5", "Python-3.13.5.tar.xz"))
+			if hex.EncodeToString(sha(data)) != src.SHA256 {
+				t.Fatal("the statement does not name the published source")
+			}
+			os.WriteFile(f.archive+prebuilt.SourceSuffix, f.ss.Sign(t, "mallory@example.com", google, data), 0o644)
+		}, code: exitVerify, want: "python.org's signature on Python-3.13.5.tar.xz"},
+		{name: "platform mismatch", tamper: func(t *testing.T, f *fleet) {
+			b := f.statement(t)
+			b.Platform.Arch = "riscv64"
+			f.resign(t, b, "fleet")
+		}, code: exitVerify, want: "expected platform"},
+		{name: "newer libc", tamper: func(t *testing.T, f *fleet) {
+			b := f.statement(t)
+			if b.Platform.Libc != "gnu" {
+				t.Skip("not glibc")
+			}
+			b.Platform.LibcVersion = "9.99"
+			f.resign(t, b, "fleet")
+		}, code: exitVerify, want: "expected platform"},
+		{name: "tampered archive", tamper: func(t *testing.T, f *fleet) {
+			data, _ := os.ReadFile(f.archive)
+			data[len(data)/2] ^= 1
+			os.WriteFile(f.archive, data, 0o644)
+		}, code: exitVerify, want: "subject is another artifact"},
+		{name: "no policy", policy: []string{}, code: exitUsage, want: "never installed on the mirror's word"},
+		{name: "a message signature instead", tamper: func(t *testing.T, f *fleet) {
+			data, _ := os.ReadFile(f.archive)
+			os.WriteFile(f.archive+prebuilt.BundleSuffix, f.ss.Sign(t, thomas, google, data), 0o644)
+		}, code: exitVerify, want: "expected a DSSE envelope"},
+		{name: "none published", tamper: func(t *testing.T, f *fleet) {
+			os.RemoveAll(filepath.Dir(f.archive))
+		}, code: exitNotFound, want: "no prebuilt interpreter: looked for "},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFleet(t, true)
+			if tc.tamper != nil {
+				tc.tamper(t, f)
+			}
+			r := f.runner(t)
+			args := []string{"install", "--prebuilt", "--prebuilt-key", f.pub("fleet")}
+			if tc.policy != nil {
+				args = []string{"install", "--prebuilt"}
+				if len(tc.policy) == 2 {
+					args = append(args, tc.policy[0], f.pub(tc.policy[1]))
+				}
+			}
+			code, stdout, stderr := r.run(append(args, "3.13.5")...)
+			if code != tc.code || !strings.Contains(stderr, tc.want) {
+				t.Fatalf("exit %d (want %d), stderr lacks %q:\n%s\n%s", code, tc.code, tc.want, stdout, stderr)
+			}
+			if v := r.versions(); len(v) != 0 {
+				t.Errorf("versions/ holds %v", v)
+			}
+		})
+	}
+}
+
+func sha(b []byte) []byte { s := sha256.Sum256(b); return s[:] }
+
+func TestPrebuiltFallsBackToBuild(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t, true)
+	r := f.runner(t)
+	// Built with other options than the runner asks for: its name is
+	// another, so it is not found, and --build builds instead.
+	code, stdout, stderr := r.run("install", "--prebuilt", "--prebuilt-key", f.pub("fleet"), "--build", "--configure-opts", "--with-foo", "3.13.5")
+	if code != 0 || !strings.Contains(stderr, "no prebuilt interpreter") || !strings.Contains(stderr, "building 3.13.5 from the verified source instead") || !strings.Contains(stdout, "built 3.13.5") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	// A prebuilt for another platform under the asked-for name: the
+	// same, with --build.
+	b := f.statement(t)
+	b.Platform.Arch = "riscv64"
+	f.resign(t, b, "fleet")
+	r2 := f.runner(t)
+	code, stdout, stderr = r2.run("install", "--prebuilt", "--prebuilt-key", f.pub("fleet"), "--build", "3.13.5")
+	if code != 0 || !strings.Contains(stderr, "expected platform") || !strings.Contains(stdout, "built 3.13.5") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	// A signature that fails is no reason to build: it is refused.
+	f.resign(t, f.statement(t), "other")
+	r3 := f.runner(t)
+	if code, _, stderr := r3.run("install", "--prebuilt", "--prebuilt-key", f.pub("fleet"), "--build", "3.13.5"); code != exitVerify || len(r3.versions()) != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+}
+
+func TestPrebuiltKeylessIdentity(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t, false)
+	if _, err := os.Stat(f.archive + prebuilt.BundleSuffix); err == nil {
+		t.Fatal("publish without --sign-key wrote a signature")
+	}
+	const workflow = "https://github.com/org/fleet/.github/workflows/build.yml@refs/heads/main"
+	const actions = "https://token.actions.githubusercontent.com"
+	st, err := os.ReadFile(f.archive + prebuilt.StatementSuffix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(f.archive+prebuilt.BundleSuffix, f.ss.Attest(t, workflow, actions, st), 0o644)
+	r := f.runner(t)
+	code, stdout, stderr := r.run("install", "--prebuilt", "--prebuilt-identity", workflow, "--prebuilt-issuer", actions, "3.13.5")
+	if code != 0 || !strings.Contains(stdout, "signed by "+workflow) {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	// Another workflow of the same organisation is not the fleet.
+	r2 := f.runner(t)
+	r2.vars["PYFETCH_PREBUILT"] = "1"
+	r2.vars["PYFETCH_PREBUILT_IDENTITY"] = strings.Replace(workflow, "build.yml", "evil.yml", 1)
+	r2.vars["PYFETCH_PREBUILT_ISSUER"] = actions
+	if code, _, stderr := r2.run("install", "3.13.5"); code != exitVerify || !strings.Contains(stderr, "signer identity mismatch") {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+}
+
+func TestPrebuiltStalePart(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t, true)
+	r := f.runner(t)
+	// An earlier run left half of another file as the partial download.
+	cdir := filepath.Join(r.home, "cache", "3.13.5", "prebuilt")
+	os.MkdirAll(cdir, 0o755)
+	os.WriteFile(filepath.Join(cdir, f.name+".part"), []byte(strings.Repeat("x", 100)), 0o644)
+	code, stdout, stderr := r.run("install", "--prebuilt", "--prebuilt-key", f.pub("fleet"), "3.13.5")
+	if code != 0 || !strings.Contains(stderr, "resumed from an earlier partial download, did not match its signed statement") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	rc, err := install.ReadReceipt(filepath.Join(r.home, "versions", "3.13.5"))
+	data, _ := os.ReadFile(f.archive)
+	if err != nil || rc.SHA256 != hex.EncodeToString(sha(data)) {
+		t.Errorf("receipt %+v %v", rc, err)
+	}
+}
