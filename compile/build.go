@@ -52,6 +52,15 @@ type Options struct {
 	Phase func(name string)
 	// Env is the children's environment (os.Environ when nil).
 	Env []string
+	// CCache, when set, is the ccache program the compiler runs under,
+	// with its cache in CCacheDir (a private folder): a rebuild of the
+	// same version compiles in seconds.
+	CCache, CCacheDir string
+	// ConfigCache, when set, is configure's cache file (--cache-file),
+	// holding a previous run's findings when ConfigCacheReused. A
+	// configure that fails with a reused cache runs again without it.
+	ConfigCache       string
+	ConfigCacheReused bool
 }
 
 // Result describes a finished build.
@@ -64,6 +73,11 @@ type Result struct {
 	Missing []string `json:"missing_modules"`
 	// Python is the staged interpreter (Stage+Prefix/bin/python3).
 	Python string `json:"-"`
+	// CCache says the compiler ran under ccache; ConfigureCache whether
+	// configure reused a cache of its findings ("reused"), wrote a new
+	// one ("written") or ran without ("").
+	CCache         bool   `json:"ccache"`
+	ConfigureCache string `json:"configure_cache,omitempty"`
 }
 
 // Run configures, compiles and installs the source into Stage, then
@@ -84,8 +98,40 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		fmt.Fprintf(o.Log, "\n=== pyfetch: %s (%s) ===\n", name, time.Now().UTC().Format(time.RFC3339))
 	}
+	if o.Env == nil {
+		o.Env = os.Environ()
+	}
+	if o.CCache != "" {
+		cc := envValue(o.Env, "CC")
+		if cc == "" {
+			cc = "cc"
+		}
+		// Paths under the (temporary) source folder are hashed relative
+		// to it, and the working folder not at all: a build in another
+		// temp folder hits the same entries.
+		o.Env = append(o.Env, "CC="+o.CCache+" "+cc, "CCACHE_DIR="+o.CCacheDir, "CCACHE_BASEDIR="+o.Source, "CCACHE_NOHASHDIR=1")
+		res.CCache = true
+	}
 	phase("configure")
-	if err := o.run(ctx, "./configure", args...); err != nil {
+	cargs := args
+	if o.ConfigCache != "" {
+		cargs = append(slices.Clone(args), "--cache-file="+o.ConfigCache)
+		res.ConfigureCache = "written"
+		if o.ConfigCacheReused {
+			res.ConfigureCache = "reused"
+		}
+	}
+	err := o.run(ctx, "./configure", cargs...)
+	if err != nil && o.ConfigCacheReused && ctx.Err() == nil {
+		// A cache that no longer fits (the system changed under the
+		// same key): once more, from nothing.
+		fmt.Fprintf(o.Log, "\n=== pyfetch: configure failed with its reused cache; running it again without ===\n")
+		if terr := os.Truncate(o.ConfigCache, 0); terr == nil {
+			res.ConfigureCache = "written"
+			err = o.run(ctx, "./configure", cargs...)
+		}
+	}
+	if err != nil {
 		return nil, fmt.Errorf("%w: configure: %w", ErrBuild, err)
 	}
 	// CPython 3.11+ configure decides which extension modules it can
@@ -416,6 +462,16 @@ func CompilerVersion(ctx context.Context) string {
 		return ""
 	}
 	return lastLine(strings.SplitN(string(out), "\n", 2)[0])
+}
+
+// envValue is name's value in env ("" when unset).
+func envValue(env []string, name string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(env[i], name+"="); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 func lastLine(s string) string {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -16,6 +17,7 @@ import (
 	"github.com/pyfetch/pyfetch/compile"
 	"github.com/pyfetch/pyfetch/extract"
 	"github.com/pyfetch/pyfetch/internal/atomicdir"
+	"github.com/pyfetch/pyfetch/internal/atomicfile"
 	"github.com/pyfetch/pyfetch/internal/safefile"
 	"github.com/pyfetch/pyfetch/provenance"
 	"github.com/pyfetch/pyfetch/releases"
@@ -100,15 +102,23 @@ func buildInto(ctx context.Context, src io.Reader, art releases.Artifact, name s
 		}
 		defer func() { <-g }()
 	}
+	copts, saveConfig, err := buildCaches(ctx, o, source, work, rc.SHA256, prefix)
+	if err != nil {
+		return err
+	}
 	res, err := compile.Run(ctx, compile.Options{
-		Source:        source,
-		Prefix:        prefix,
-		Stage:         stage,
-		ConfigureArgs: o.Build.ConfigureArgs,
-		Optimize:      o.Build.Optimize,
-		FreeThreaded:  o.Build.FreeThreaded,
-		Jobs:          o.Build.Jobs,
-		Log:           logf,
+		CCache:            copts.CCache,
+		CCacheDir:         copts.CCacheDir,
+		ConfigCache:       copts.ConfigCache,
+		ConfigCacheReused: copts.ConfigCacheReused,
+		Source:            source,
+		Prefix:            prefix,
+		Stage:             stage,
+		ConfigureArgs:     o.Build.ConfigureArgs,
+		Optimize:          o.Build.Optimize,
+		FreeThreaded:      o.Build.FreeThreaded,
+		Jobs:              o.Build.Jobs,
+		Log:               logf,
 		Phase: func(p string) {
 			if o.Build.Phase != nil {
 				o.Build.Phase(name, p)
@@ -125,6 +135,9 @@ func buildInto(ctx context.Context, src io.Reader, art releases.Artifact, name s
 			return fmt.Errorf("%w\n--- what configure found (from %s) ---\n%s\n--- full log: %s", err, logPath, compile.Tail(logPath, 20, "ssl", "zlib"), logPath)
 		}
 		return fmt.Errorf("%w\n--- last lines of %s ---\n%s\n--- full log: %s", err, logPath, compile.Tail(logPath, 30), logPath)
+	}
+	if len(res.Missing) == 0 {
+		saveConfig() // findings that left modules out are not kept
 	}
 	// The staged prefix becomes the (empty) temp folder in one rename,
 	// then the usual atomic commit.
@@ -178,4 +191,83 @@ func PlanCacheKey(ctx context.Context, v releases.Version, b *BuildOptions, o Op
 	}
 	args := compile.ConfigureArgs(compile.Options{Prefix: prefix, ConfigureArgs: b.ConfigureArgs, Optimize: b.Optimize, FreeThreaded: b.FreeThreaded})
 	return cacheKey(name, got.Result.SHA256, &compile.Result{ConfigureArgs: args, Compiler: compile.CompilerVersion(ctx)}), nil
+}
+
+// buildCaches prepares what makes a rebuild fast: ccache in a private
+// cache/ccache, and configure's cache file copied from
+// cache/configure/KEY.cache when one was kept for this exact key. It
+// returns the compile options for them and the function that keeps the
+// cache file after a good build. configure sources its cache file as
+// shell: only a file you own that nobody else may write is reused.
+func buildCaches(ctx context.Context, o *Options, source, work, sourceSHA, prefix string) (compile.Options, func(), error) {
+	var c compile.Options
+	save := func() {}
+	if o.Build.CCache != "" {
+		dir := filepath.Join(o.Home.CacheRoot(), "ccache")
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return c, save, err
+		}
+		if err := safefile.CheckPrivateDir(dir); err != nil {
+			// Objects others could plant would end up in the interpreter.
+			o.notify("warning: not using ccache: %v", err)
+		} else {
+			c.CCache, c.CCacheDir = o.Build.CCache, dir
+		}
+	}
+	if !o.Build.ConfigureCache {
+		return c, save, nil
+	}
+	dir := filepath.Join(o.Home.CacheRoot(), "configure")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return c, save, err
+	}
+	if err := safefile.CheckPrivateDir(dir); err != nil {
+		o.notify("warning: not using a configure cache: %v", err)
+		return c, save, nil
+	}
+	args := compile.ConfigureArgs(compile.Options{Prefix: prefix, ConfigureArgs: o.Build.ConfigureArgs, Optimize: o.Build.Optimize, FreeThreaded: o.Build.FreeThreaded})
+	key := configureKey(ctx, sourceSHA, args, c.CCache != "")
+	kept := filepath.Join(dir, key+".cache")
+	c.ConfigCache = filepath.Join(work, "config.cache")
+	if data, err := safefile.ReadFile(kept, 16<<20); err == nil {
+		if err := os.WriteFile(c.ConfigCache, data, 0o600); err != nil {
+			return c, save, err
+		}
+		c.ConfigCacheReused = true
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		o.notify("warning: not reusing the configure cache %s: %v", kept, err)
+	}
+	save = func() {
+		if data, err := os.ReadFile(c.ConfigCache); err == nil && len(data) > 0 {
+			if err := atomicfile.WriteFile(kept, data, 0o600); err != nil {
+				o.notify("warning: could not keep the configure cache: %v", err)
+			}
+		}
+	}
+	return c, save, nil
+}
+
+// configureKey hashes everything configure's findings depend on: the
+// source (each release's configure differs), the configure arguments,
+// the compiler and its version, ccache, the platform, the environment
+// configure reads, and when the system's headers and libraries last
+// changed (installing libssl-dev changes the key).
+func configureKey(ctx context.Context, sourceSHA string, args []string, ccache bool) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%q\n%s\n%t\n%s/%s\n", sourceSHA, args, compile.CompilerVersion(ctx), ccache, runtime.GOOS, runtime.GOARCH)
+	for _, v := range []string{"CC", "CFLAGS", "CPPFLAGS", "LDFLAGS", "LIBS", "CPP", "PKG_CONFIG", "PKG_CONFIG_PATH", "PATH"} {
+		fmt.Fprintf(h, "%s=%s\n", v, os.Getenv(v))
+	}
+	dirs := []string{"/usr/include", "/usr/local/include", "/usr/lib", "/usr/lib64", "/usr/local/lib", "/usr/lib/pkgconfig", "/usr/share/pkgconfig", "/opt/homebrew/lib", "/opt/homebrew/include"}
+	if multi, _ := filepath.Glob("/usr/lib/*-linux-gnu*"); len(multi) > 0 {
+		for _, m := range multi {
+			dirs = append(dirs, m, filepath.Join(m, "pkgconfig"))
+		}
+	}
+	for _, d := range dirs {
+		if fi, err := os.Stat(d); err == nil {
+			fmt.Fprintf(h, "%s %d\n", d, fi.ModTime().UnixNano())
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))[:24]
 }

@@ -44,6 +44,12 @@ type BuildOptions struct {
 	Jobs          int
 	// KeepSource keeps the unpacked source folder after the build.
 	KeepSource bool
+	// CCache is the ccache program to compile under ("" for none); its
+	// cache is HOME's cache/ccache, a private folder.
+	CCache string
+	// ConfigureCache keeps configure's findings in cache/configure, keyed
+	// by all they depend on, and reuses them for the same key.
+	ConfigureCache bool
 	// Phase is told when each build phase starts (configure, compile,
 	// install, checks), and with phase "" when the build has ended,
 	// either way.

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/pyfetch/pyfetch/provenance"
+	"github.com/pyfetch/pyfetch/store"
 )
 
 // Suffixes of the files published beside an archive.
@@ -20,7 +21,7 @@ const (
 	StatementSuffix = ".intoto.json"
 	SourceSuffix    = ".source.sigstore"
 	// Folder is the folder of a version's prebuilt interpreters.
-	Folder = "prebuilt"
+	Folder = store.PrebuiltFolder
 )
 
 // HostPlatform is the platform pyfetch runs on: OS, architecture in

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 
 	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
@@ -166,6 +167,8 @@ func Obtain(ctx context.Context, s *store.Store, req Request) (*Obtained, error)
 		if err == nil {
 			if err = check(h.Sum(nil)); err == nil {
 				if _, err = f.Seek(0, io.SeekStart); err == nil {
+					now := time.Now() // last use, for cache prune
+					_ = os.Chtimes(path, now, now)
 					out.File, out.From = f, path
 					return out, save()
 				}

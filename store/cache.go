@@ -93,6 +93,7 @@ func CacheList(h home.Home, inUse InUse) ([]CacheEntry, error) {
 				})
 			}
 		}
+		out = append(out, prebuiltEntries(filepath.Join(root, d.Name(), PrebuiltFolder), d.Name(), used)...)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		a, _ := releases.ParseVersion(out[i].Version)
@@ -228,7 +229,7 @@ func CachePrune(ctx context.Context, h home.Home, o PruneOptions) (PruneResult, 
 			if err != nil {
 				return res, err
 			}
-			err = errors.Join(safefile.Remove(e.Path), safefile.Remove(e.Path+".sigstore"))
+			err = errors.Join(safefile.Remove(e.Path), safefile.Remove(e.Path+".sigstore"), safefile.Remove(e.Path+".source.sigstore"))
 			l.Unlock()
 			if err != nil {
 				return res, err
@@ -301,19 +302,48 @@ func partFiles(h home.Home) []string {
 		if d.Type() != fs.ModeDir { // a link, a file: not walked
 			continue
 		}
-		dir := filepath.Join(h.CacheRoot(), d.Name())
-		if safefile.IsPlainDir(dir) != nil {
-			continue
-		}
-		names, err := os.ReadDir(dir)
-		if err != nil {
-			continue
-		}
-		for _, n := range names {
-			if n.Type().IsRegular() && strings.HasSuffix(n.Name(), ".part") {
-				out = append(out, filepath.Join(dir, n.Name()))
+		release := filepath.Join(h.CacheRoot(), d.Name())
+		for _, dir := range []string{release, filepath.Join(release, PrebuiltFolder)} {
+			if safefile.IsPlainDir(dir) != nil {
+				continue
+			}
+			names, err := os.ReadDir(dir)
+			if err != nil {
+				continue
+			}
+			for _, n := range names {
+				if n.Type().IsRegular() && strings.HasSuffix(n.Name(), ".part") {
+					out = append(out, filepath.Join(dir, n.Name()))
+				}
 			}
 		}
+	}
+	return out
+}
+
+// PrebuiltFolder is the folder of a release's cached prebuilt
+// interpreters (cache/X.Y.Z/prebuilt), as in a mirror.
+const PrebuiltFolder = "prebuilt"
+
+// prebuiltEntries lists the prebuilt archives cached in dir (never
+// through a link).
+func prebuiltEntries(dir, release string, used map[string]bool) []CacheEntry {
+	if safefile.IsPlainDir(dir) != nil {
+		return nil
+	}
+	names, err := filepath.Glob(filepath.Join(dir, "cpython-*.tar.zst"))
+	if err != nil {
+		return nil
+	}
+	var out []CacheEntry
+	for _, p := range names {
+		fi, err := os.Lstat(p)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		_, berr := os.Lstat(p + ".sigstore")
+		out = append(out, CacheEntry{Version: release, Artifact: fi.Name(), Path: p, Size: fi.Size(),
+			LastUsed: fi.ModTime().UTC(), HasBundle: berr == nil, InUse: used[fi.Name()]})
 	}
 	return out
 }

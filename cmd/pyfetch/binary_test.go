@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -141,6 +142,86 @@ func TestRealBuild(t *testing.T) {
 	rc, err := install.ReadReceipt(dir)
 	if err != nil || rc.Kind != install.KindBuild || rc.Build == nil || rc.SHA256 != "93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640" {
 		t.Errorf("receipt %+v: %v", rc, err)
+	}
+	t.Run("prebuilt", func(t *testing.T) { realPrebuilt(t, home) })
+}
+
+// realPrebuilt publishes the genuine build in home, signed with a fresh
+// fleet key, to a mirror folder, installs it under another home (a
+// longer path) and checks it was relocated: pip3 runs, ssl and sqlite3
+// import, sysconfig's paths are all inside the new prefix, and a tiny C
+// extension compiles against python3-config --includes and imports.
+func realPrebuilt(t *testing.T, home string) {
+	real := pyfetchtest.RealDir(t)
+	rootFile, _ := filepath.Abs(filepath.Join(real, "public-good-trusted_root.json"))
+	keys, mirror := t.TempDir(), t.TempDir()
+	env := []string{"HOME=" + t.TempDir(), "PYFETCH_HOME=" + home, "PATH=" + os.Getenv("PATH")}
+	if code, out, errs := runBinary(t, env, "keygen", filepath.Join(keys, "fleet")); code != 0 {
+		t.Fatalf("keygen: %d %s %s", code, out, errs)
+	}
+	code, stdout, stderr := runBinary(t, env, "publish", "--offline", "--trusted-root", rootFile, "--sign-key", filepath.Join(keys, "fleet.key"), mirror, "3.13.5")
+	if code != 0 {
+		t.Fatalf("publish: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	t.Logf("%s%s", stdout, stderr)
+	runner := filepath.Join(t.TempDir(), "a", "longer", "runner", "home")
+	renv := []string{"HOME=" + t.TempDir(), "PYFETCH_HOME=" + runner, "PATH=" + os.Getenv("PATH")}
+	code, stdout, stderr = runBinary(t, renv, "install", "--offline", "--trusted-root", rootFile, "--mirror", "file://"+mirror,
+		"--prebuilt", "--prebuilt-key", filepath.Join(keys, "fleet.pub"), "3.13.5")
+	if code != 0 {
+		t.Fatalf("install --prebuilt: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	dir := filepath.Join(runner, "versions", "3.13.5")
+	bin := func(name string, args ...string) string {
+		t.Helper()
+		out, err := exec.Command(filepath.Join(dir, "bin", name), args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	if out := bin("pip3", "--version"); !strings.Contains(out, "pip ") || !strings.Contains(out, dir) {
+		t.Errorf("pip3 --version: %s", out)
+	}
+	out := bin("python3", "-c", "import ssl, sqlite3, sysconfig, json; print(json.dumps([sysconfig.get_paths(), sysconfig.get_config_var('prefix'), sysconfig.get_config_var('LIBDIR')]))")
+	var got []any
+	if err := json.Unmarshal([]byte(out), &got); err != nil || len(got) != 3 {
+		t.Fatalf("sysconfig: %v %s", err, out)
+	}
+	paths, _ := got[0].(map[string]any)
+	for k, v := range paths {
+		if p, _ := v.(string); !strings.HasPrefix(p, dir+"/") {
+			t.Errorf("sysconfig path %s = %v, outside %s", k, v, dir)
+		}
+	}
+	for _, v := range got[1:] {
+		if p, _ := v.(string); p != dir && !strings.HasPrefix(p, dir+"/") {
+			t.Errorf("sysconfig config var %v outside %s", v, dir)
+		}
+	}
+	ext := t.TempDir()
+	src := filepath.Join(ext, "hello.c")
+	os.WriteFile(src, []byte(`#include <Python.h>
+static PyObject *hi(PyObject *s, PyObject *a) { return PyUnicode_FromString("hi"); }
+static PyMethodDef M[] = {{"hi", hi, METH_NOARGS, ""}, {0}};
+static struct PyModuleDef D = {PyModuleDef_HEAD_INIT, "hello", 0, -1, M};
+PyMODINIT_FUNC PyInit_hello(void) { return PyModule_Create(&D); }
+`), 0o644)
+	includes := strings.Fields(bin("python3-config", "--includes"))
+	suffix := bin("python3-config", "--extension-suffix")
+	for _, inc := range includes {
+		if !strings.HasPrefix(inc, "-I"+dir+"/") {
+			t.Errorf("python3-config --includes gives %s, outside %s", inc, dir)
+		}
+	}
+	cc := exec.Command("cc", append(append([]string{"-shared", "-fPIC"}, includes...), src, "-o", filepath.Join(ext, "hello"+suffix))...)
+	if out, err := cc.CombinedOutput(); err != nil {
+		t.Fatalf("cc: %v\n%s", err, out)
+	}
+	py := exec.Command(filepath.Join(dir, "bin", "python3"), "-c", "import hello; print(hello.hi())")
+	py.Dir = ext
+	if out, err := py.CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "hi" {
+		t.Errorf("the C extension: %v %s", err, out)
 	}
 }
 

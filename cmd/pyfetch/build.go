@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pyfetch/pyfetch/install"
+	"github.com/pyfetch/pyfetch/internal/textsafe"
 )
 
 // buildFlags are install's --build options.
@@ -67,15 +69,21 @@ func (a *app) buildOptions(bf *buildFlags, versions int) (*install.BuildOptions,
 	if live {
 		every = time.Second
 	}
+	ccache, err := a.ccache()
+	if err != nil {
+		return nil, func() {}, err
+	}
 	d := newPhaseDisplay(a.stderr, live, every)
 	return &install.BuildOptions{
-		ConfigureArgs: strings.Fields(bf.configureOpts),
-		Optimize:      bf.optimize,
-		FreeThreaded:  bf.freethreaded,
-		Jobs:          bf.makeJobs,
-		KeepSource:    bf.keepSource,
-		Phase:         d.phase,
-		Gate:          make(chan struct{}, 1),
+		CCache:         ccache,
+		ConfigureCache: a.env("PYFETCH_CONFIGURE_CACHE", "1") != "0",
+		ConfigureArgs:  strings.Fields(bf.configureOpts),
+		Optimize:       bf.optimize,
+		FreeThreaded:   bf.freethreaded,
+		Jobs:           bf.makeJobs,
+		KeepSource:     bf.keepSource,
+		Phase:          d.phase,
+		Gate:           make(chan struct{}, 1),
 	}, d.stop, nil
 }
 
@@ -177,4 +185,28 @@ func (d *phaseDisplay) stop() {
 		}
 	}
 	clear(d.phases)
+}
+
+// ccache is the ccache program builds run under: PYFETCH_CCACHE names it
+// (or turns it off with 0), else ccache on PATH when there is one.
+func (a *app) ccache() (string, error) {
+	v := a.getenv("PYFETCH_CCACHE")
+	switch strings.ToLower(v) {
+	case "0", "off", "false", "no":
+		return "", nil
+	case "", "1", "on", "true", "yes":
+		p, err := exec.LookPath("ccache")
+		if err != nil {
+			if v != "" {
+				return "", fmt.Errorf("%w: PYFETCH_CCACHE=%s but no ccache is on PATH (apt-get install ccache)", errUsage, v)
+			}
+			return "", nil
+		}
+		return p, nil
+	}
+	p, err := exec.LookPath(v)
+	if err != nil {
+		return "", fmt.Errorf("%w: PYFETCH_CCACHE=%q: expected the ccache program (or 0 to build without): %v", errUsage, textsafe.Escape(v), err)
+	}
+	return p, nil
 }

@@ -469,3 +469,55 @@ func TestSeveralBuildsTakeTurns(t *testing.T) {
 		t.Errorf("the wait is not said:\n%s", stderr)
 	}
 }
+
+// TestBuildCaches: a rebuild runs under ccache (PYFETCH_CCACHE) and
+// reuses configure's cache kept by the first build; a kept cache others
+// may write is never handed to configure (it is sourced as shell).
+func TestBuildCaches(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	spec := pyfetchtest.BuildSpec{Configure: `echo "CC=$CC"
+for a in "$@"; do case "$a" in --cache-file=*) f="${a#--cache-file=}"; if [ -s "$f" ]; then echo "reused: $(cat "$f")"; fi; echo "ac_cv_found=yes" > "$f";; esac; done`}
+	e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, pyfetchtest.BuildableSource("3.13.5", spec))
+	fake := filepath.Join(t.TempDir(), "ccache")
+	os.WriteFile(fake, []byte("#!/bin/sh\nexec \"$@\"\n"), 0o755)
+	e.vars["PYFETCH_CCACHE"] = fake
+	dir := filepath.Join(e.home, "versions", "3.13.5")
+	build := func(t *testing.T) (*install.Receipt, string, string) {
+		t.Helper()
+		code, stdout, stderr := e.run("install", "--build", "--force", "3.13.5")
+		if code != 0 {
+			t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		rc, err := install.ReadReceipt(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		log, _ := os.ReadFile(rc.Build.Log)
+		return rc, string(log), stderr
+	}
+	rc, log, _ := build(t)
+	if !rc.Build.CCache || rc.Build.ConfigureCache != "written" || !strings.Contains(log, "CC="+fake+" cc") || strings.Contains(log, "reused:") {
+		t.Fatalf("first build: ccache %v, configure cache %q\n%s", rc.Build.CCache, rc.Build.ConfigureCache, log)
+	}
+	rc, log, _ = build(t)
+	if rc.Build.ConfigureCache != "reused" || !strings.Contains(log, "reused: ac_cv_found=yes") {
+		t.Fatalf("second build: configure cache %q\n%s", rc.Build.ConfigureCache, log)
+	}
+	// A kept cache anybody may write: not reused, and said so.
+	kept, _ := filepath.Glob(filepath.Join(e.home, "cache", "configure", "*.cache"))
+	if len(kept) != 1 {
+		t.Fatalf("kept caches %v", kept)
+	}
+	os.WriteFile(kept[0], []byte("rm -rf / # planted\n"), 0o666)
+	os.Chmod(kept[0], 0o666)
+	rc, log, stderr := build(t)
+	if rc.Build.ConfigureCache != "written" || strings.Contains(log, "planted") || !strings.Contains(stderr, "not reusing the configure cache") {
+		t.Fatalf("planted cache: %q\n%s\n%s", rc.Build.ConfigureCache, log, stderr)
+	}
+	// Off: no ccache, no cache.
+	e.vars["PYFETCH_CCACHE"], e.vars["PYFETCH_CONFIGURE_CACHE"] = "0", "0"
+	if rc, log, _ = build(t); rc.Build.CCache || rc.Build.ConfigureCache != "" || strings.Contains(log, "CC="+fake) {
+		t.Fatalf("off: %+v\n%s", rc.Build, log)
+	}
+}

@@ -142,6 +142,10 @@ func TestPrebuiltInstall(t *testing.T) {
 	if rc, err := install.ReadReceipt(dir); err != nil || !rc.FromCache {
 		t.Errorf("second install not from the cache: %+v %v", rc, err)
 	}
+	// The cache lists it, in use; prune keeps it.
+	if code, stdout, _ := r.run("cache", "ls"); code != 0 || !strings.Contains(stdout, f.name) || !strings.Contains(stdout, "[installed]") {
+		t.Errorf("cache ls: %d %s", code, stdout)
+	}
 }
 
 func TestPrebuiltRefused(t *testing.T) {
