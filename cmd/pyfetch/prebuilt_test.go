@@ -313,3 +313,30 @@ func TestPrebuiltStalePart(t *testing.T) {
 		t.Errorf("receipt %+v %v", rc, err)
 	}
 }
+
+// A builder publishes straight to a bucket (s3://), and a runner whose
+// mirror is that bucket installs the prebuilt with signed GETs.
+func TestPrebuiltThroughBucket(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t, true)
+	backend := s3Bucket(t, f.env)
+	// Publish into a prefix of the bucket that holds nothing yet.
+	code, stdout, stderr := f.run("publish", "--sign-key", f.key("fleet"), "s3://fleet/fleet-builds/", "3.13.5")
+	if code != 0 || !strings.Contains(stdout, "uploaded s3://fleet/fleet-builds/3.13.5/prebuilt/"+f.name) {
+		t.Fatalf("publish to a bucket: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, suffix := range []string{"", prebuilt.BundleSuffix, prebuilt.SourceSuffix, prebuilt.StatementSuffix} {
+		if _, err := backend.HeadObject("fleet", "fleet-builds/3.13.5/prebuilt/"+f.name+suffix); err != nil {
+			t.Errorf("%s%s not in the bucket: %v", f.name, suffix, err)
+		}
+	}
+	r := f.runner(t)
+	r.vars["PYFETCH_MIRROR"] = "s3://fleet/fleet-builds/"
+	code, stdout, stderr = r.run("install", "--prebuilt", "--prebuilt-key", f.pub("fleet"), "3.13.5")
+	if code != 0 || !strings.Contains(stdout, "installed the prebuilt 3.13.5") {
+		t.Fatalf("install from the bucket: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if strings.Contains(stdout+stderr, "a-secret-never-printed") {
+		t.Error("a secret reached the output")
+	}
+}

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The steps of action.yml (the composite GitHub Action), as one script so
+# that a test can run them with a simulated GITHUB_* environment:
+#   run.sh setup    build pyfetch from the action's own source (the ref
+#                   the workflow pinned) into $RUNNER_TEMP, unless
+#                   PYFETCH_BIN names one already
+#   run.sh key      write the install's cache key to GITHUB_OUTPUT
+#                   (cache-key=; none for a source install)
+#   run.sh install  install, writing python-path, python-version,
+#                   cache-hit... to GITHUB_OUTPUT
+# Inputs arrive as INPUT_* environment variables (never spliced into the
+# script text, so an input cannot inject shell).
+set -euo pipefail
+
+die() { echo "pyfetch action: $*" >&2; exit 2; }
+
+bin="${PYFETCH_BIN:-${RUNNER_TEMP:-/tmp}/pyfetch-action/pyfetch}"
+
+# The versions: python-version (one or more, space-separated), else the
+# python-version-file, which must be a .python-version: pyfetch reads it
+# from its folder, with its own checks.
+versions=()
+wd="."
+if [[ -n "${INPUT_PYTHON_VERSION:-}" ]]; then
+  read -r -a versions <<<"${INPUT_PYTHON_VERSION}"
+elif [[ -n "${INPUT_PYTHON_VERSION_FILE:-}" ]]; then
+  [[ "$(basename -- "$INPUT_PYTHON_VERSION_FILE")" == ".python-version" ]] ||
+    die "python-version-file must name a .python-version file, got: ${INPUT_PYTHON_VERSION_FILE}"
+  [[ -f "$INPUT_PYTHON_VERSION_FILE" ]] || die "python-version-file ${INPUT_PYTHON_VERSION_FILE} does not exist"
+  wd="$(dirname -- "$INPUT_PYTHON_VERSION_FILE")"
+fi
+
+# common: what says which Python (mirror, build options); policy: the
+# fleet's, for --prebuilt.
+common=()
+policy=()
+[[ -n "${INPUT_MIRROR:-}" ]] && common+=(--mirror "$INPUT_MIRROR")
+case "${INPUT_BUILD:-false}" in
+  true) common+=(--build) ;;
+  false | "") ;;
+  *) die "build must be true or false, got: ${INPUT_BUILD}" ;;
+esac
+if [[ -n "${INPUT_PREBUILT_KEY:-}" ]]; then
+  key="$INPUT_PREBUILT_KEY"
+  if [[ "$key" == "-----BEGIN"* ]]; then
+    # The key itself rather than a path to it.
+    dir="$(mktemp -d)"
+    printf '%s\n' "$key" >"$dir/fleet.pub"
+    key="$dir/fleet.pub"
+  fi
+  policy+=(--prebuilt --prebuilt-key "$key")
+fi
+if [[ -n "${INPUT_PREBUILT_IDENTITY:-}${INPUT_PREBUILT_ISSUER:-}" ]]; then
+  policy+=(--prebuilt --prebuilt-identity "${INPUT_PREBUILT_IDENTITY:-}" --prebuilt-issuer "${INPUT_PREBUILT_ISSUER:-}")
+fi
+
+case "${1:-}" in
+  setup)
+    if [[ -n "${PYFETCH_BIN:-}" ]]; then
+      "$bin" version
+      exit 0
+    fi
+    command -v go >/dev/null || die "Go is needed to build pyfetch (actions/setup-go), or set PYFETCH_BIN"
+    mkdir -p "$(dirname -- "$bin")"
+    (cd "${GITHUB_ACTION_PATH:?}" && go build -trimpath -o "$bin" ./cmd/pyfetch)
+    "$bin" version
+    ;;
+  key)
+    # A build's (and a prebuilt's) key names the verified source, the
+    # options and the compiler; a source install is fast and not cached.
+    if [[ " ${common[*]} " == *" --build "* || ${#policy[@]} -gt 0 ]]; then
+      # pyfetch writes cache-key to GITHUB_OUTPUT itself.
+      (cd "$wd" && "$bin" install "${common[@]}" --build --print-cache-key "${versions[@]}")
+    fi
+    ;;
+  install)
+    cd "$wd"
+    "$bin" install "${common[@]}" "${policy[@]}" "${versions[@]}"
+    ;;
+  *)
+    die "usage: run.sh setup|key|install"
+    ;;
+esac
