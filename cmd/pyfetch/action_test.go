@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pyfetch/pyfetch/install"
+	"github.com/pyfetch/pyfetch/internal/pyfetchtest"
+)
+
+// runAction runs a step of action.yml (action/run.sh STEP) as a
+// composite action would: the inputs as INPUT_* variables, a simulated
+// GITHUB_OUTPUT and GITHUB_PATH, the built pyfetch as PYFETCH_BIN, in wd.
+// It returns the exit code, stderr and GITHUB_OUTPUT's lines.
+func runAction(t *testing.T, e *env, wd, step string, inputs map[string]string) (int, string, map[string]string) {
+	t.Helper()
+	gh := t.TempDir()
+	script, err := filepath.Abs(filepath.Join("..", "..", "action", "run.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("bash", script, step)
+	cmd.Dir = wd
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "PYFETCH_BIN=" + binary(t), "RUNNER_TEMP=" + t.TempDir(),
+		"GITHUB_OUTPUT=" + filepath.Join(gh, "output"), "GITHUB_PATH=" + filepath.Join(gh, "path")}
+	for k, v := range e.vars {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	for k, v := range inputs {
+		cmd.Env = append(cmd.Env, "INPUT_"+k+"="+v)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	code := 0
+	if err := cmd.Run(); err != nil {
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			t.Fatal(err)
+		}
+		code = ee.ExitCode()
+	}
+	outs := map[string]string{}
+	data, _ := os.ReadFile(filepath.Join(gh, "output"))
+	for _, line := range strings.Split(string(data), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			outs[k] = v
+		}
+	}
+	return code, stderr.String(), outs
+}
+
+func TestActionBuild(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, pyfetchtest.BuildableSource("3.13.5", pyfetchtest.BuildSpec{}))
+	in := map[string]string{"PYTHON_VERSION": "3.13.5", "BUILD": "true"}
+	code, stderr, outs := runAction(t, e, t.TempDir(), "key", in)
+	if code != 0 || !strings.HasPrefix(outs["cache-key"], "pyfetch-3.13.5-") {
+		t.Fatalf("key: exit %d %v\n%s", code, outs, stderr)
+	}
+	code, stderr, outs = runAction(t, e, t.TempDir(), "install", in)
+	py := filepath.Join(e.home, "versions", "3.13.5", "bin", "python3")
+	if code != 0 || outs["python-path"] != py || outs["python-version"] != "3.13.5" || outs["cache-hit"] != "false" {
+		t.Fatalf("install: exit %d %v\n%s", code, outs, stderr)
+	}
+	// The same job again (a cache restored): nothing to do, cache-hit.
+	if code, _, outs = runAction(t, e, t.TempDir(), "install", in); code != 0 || outs["cache-hit"] != "true" {
+		t.Errorf("again: exit %d %v", code, outs)
+	}
+}
+
+func TestActionPrebuiltKeyContent(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t, true)
+	r := f.runner(t)
+	pem, _ := os.ReadFile(f.pub("fleet"))
+	in := map[string]string{"PYTHON_VERSION": "3.13.5", "PREBUILT_KEY": string(pem)}
+	code, stderr, outs := runAction(t, r, t.TempDir(), "key", in)
+	if code != 0 || outs["cache-key"] == "" {
+		t.Fatalf("key: exit %d %v\n%s", code, outs, stderr)
+	}
+	code, stderr, outs = runAction(t, r, t.TempDir(), "install", in)
+	dir := filepath.Join(r.home, "versions", "3.13.5")
+	if code != 0 || outs["python-path"] != filepath.Join(dir, "bin", "python3") {
+		t.Fatalf("install: exit %d %v\n%s", code, outs, stderr)
+	}
+	if rc, err := install.ReadReceipt(dir); err != nil || rc.Kind != install.KindPrebuilt {
+		t.Errorf("receipt %+v %v", rc, err)
+	}
+}
+
+func TestActionInputs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, pyfetchtest.SourceTree("3.13.5"))
+	repo := t.TempDir()
+	os.WriteFile(filepath.Join(repo, ".python-version"), []byte("3.13.5\n"), 0o644)
+	// The version file; a source install has no cache key.
+	in := map[string]string{"PYTHON_VERSION_FILE": filepath.Join(repo, ".python-version")}
+	if code, stderr, outs := runAction(t, e, t.TempDir(), "key", in); code != 0 || outs["cache-key"] != "" {
+		t.Errorf("key of a source install: exit %d %v\n%s", code, outs, stderr)
+	}
+	if code, stderr, outs := runAction(t, e, t.TempDir(), "install", in); code != 0 || outs["source-path"] != filepath.Join(e.home, "versions", "3.13.5") {
+		t.Errorf("from the version file: exit %d %v\n%s", code, outs, stderr)
+	}
+	// Inputs are data, never shell.
+	pwned := filepath.Join(t.TempDir(), "pwned")
+	for name, tc := range map[string]struct {
+		in   map[string]string
+		want string
+	}{
+		"build is not a boolean": {map[string]string{"PYTHON_VERSION": "3.13.5", "BUILD": "maybe"}, "build must be true or false"},
+		"not a .python-version":  {map[string]string{"PYTHON_VERSION_FILE": filepath.Join(repo, "pyproject.toml")}, "must name a .python-version"},
+		"injection":              {map[string]string{"PYTHON_VERSION": "3.13.5; touch " + pwned, "MIRROR": "$(touch " + pwned + ")"}, ""},
+	} {
+		code, stderr, _ := runAction(t, e, t.TempDir(), "install", tc.in)
+		if code != exitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%s: exit %d\n%s", name, code, stderr)
+		}
+	}
+	if _, err := os.Stat(pwned); err == nil {
+		t.Error("an input ran as shell")
+	}
+}
