@@ -30,7 +30,7 @@ test-short:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
-	$(GO) test -tags bench -count=1 -run 'TestBenchReport|TestBenchBuild|TestBenchBucket' -v -timeout 90m ./bench | grep -v -e '^=== RUN' -e '^--- PASS' -e '^PASS' -e '^ok' 
+	$(GO) test -tags bench -count=1 -run 'TestBenchReport|TestBenchBuild|TestBenchBucket|TestBenchPrebuilt' -v -timeout 90m ./bench | grep -v -e '^=== RUN' -e '^--- PASS' -e '^PASS' -e '^ok' 
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseVersion -fuzztime $(FUZZTIME) ./releases

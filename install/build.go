@@ -136,9 +136,9 @@ func buildInto(ctx context.Context, src io.Reader, art releases.Artifact, name s
 		}
 		return fmt.Errorf("%w\n--- last lines of %s ---\n%s\n--- full log: %s", err, logPath, compile.Tail(logPath, 30), logPath)
 	}
-	if len(res.Missing) == 0 {
-		saveConfig() // findings that left modules out are not kept
-	}
+	// Kept whatever optional modules the build lacks: installing their
+	// -dev packages changes the key (the system folders' times).
+	saveConfig()
 	// The staged prefix becomes the (empty) temp folder in one rename,
 	// then the usual atomic commit.
 	if err := tmp.Fill(filepath.Join(stage, prefix)); err != nil {

@@ -1,6 +1,7 @@
 package prebuilt
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -259,6 +260,10 @@ func checkSource(s *store.Store, b *provenance.Build, sb *bundle.Bundle, v relea
 	want, err := store.Expectation(v, art.Name(), s.Identity, s.Signers)
 	if err != nil {
 		return nil, err
+	}
+	// A lock file's pin on the source holds for a build of it too.
+	if pin, ok := s.Pins[art.Name()]; ok && pin.SHA256 != nil && !bytes.Equal(pin.SHA256, digest) {
+		return nil, fmt.Errorf("%w: the prebuilt was built from %s with sha256 %x; pyfetch.lock pins %x", verify.ErrPinned, art.Name(), digest, pin.SHA256)
 	}
 	if s.Trust == nil {
 		return nil, fmt.Errorf("%w: no trusted root to check python.org's signature with", ErrChain)

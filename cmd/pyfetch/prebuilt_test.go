@@ -142,6 +142,19 @@ func TestPrebuiltInstall(t *testing.T) {
 	if rc, err := install.ReadReceipt(dir); err != nil || !rc.FromCache {
 		t.Errorf("second install not from the cache: %+v %v", rc, err)
 	}
+	// A cached archive changed on disk is not used: removed, downloaded
+	// again, and checked again.
+	cached := filepath.Join(r.home, "cache", "3.13.5", "prebuilt", f.name)
+	data, _ := os.ReadFile(cached)
+	data[len(data)/3] ^= 1
+	os.WriteFile(cached, data, 0o644)
+	code, stdout, stderr = r.run("install", "--prebuilt", "--prebuilt-key", f.pub("fleet"), "--force", "3.13.5")
+	if code != 0 || !strings.Contains(stderr, "does not match its signed statement; removing it") {
+		t.Errorf("tampered cache: %d %s %s", code, stdout, stderr)
+	}
+	if rc, err := install.ReadReceipt(dir); err != nil || rc.FromCache {
+		t.Errorf("install after a tampered cache: %+v %v", rc, err)
+	}
 	// The cache lists it, in use; prune keeps it.
 	if code, stdout, _ := r.run("cache", "ls"); code != 0 || !strings.Contains(stdout, f.name) || !strings.Contains(stdout, "[installed]") {
 		t.Errorf("cache ls: %d %s", code, stdout)
@@ -338,5 +351,34 @@ func TestPrebuiltThroughBucket(t *testing.T) {
 	}
 	if strings.Contains(stdout+stderr, "a-secret-never-printed") {
 		t.Error("a secret reached the output")
+	}
+}
+
+// pyfetch.lock pins python.org's source; a prebuilt must have been built
+// from exactly those bytes.
+func TestPrebuiltHonoursTheLockFile(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t, true)
+	r := f.runner(t)
+	wd := t.TempDir()
+	if code, _, stderr := r.runIn(wd, "lock", "3.13.5"); code != 0 {
+		t.Fatalf("lock: %d %s", code, stderr)
+	}
+	args := []string{"install", "--locked", "--prebuilt", "--prebuilt-key", f.pub("fleet"), "3.13.5"}
+	if code, stdout, stderr := r.runIn(wd, args...); code != 0 {
+		t.Fatalf("locked prebuilt: %d %s %s", code, stdout, stderr)
+	}
+	lock := filepath.Join(wd, "pyfetch.lock")
+	data, _ := os.ReadFile(lock)
+	src := f.statement(t).Source.SHA256
+	if !strings.Contains(string(data), src) {
+		t.Fatalf("the lock file does not pin %s:\n%s", src, data)
+	}
+	other := strings.Repeat("0", 64)
+	os.WriteFile(lock, []byte(strings.ReplaceAll(string(data), src, other)), 0o644)
+	r2 := f.runner(t)
+	code, _, stderr := r2.runIn(wd, args...)
+	if code != exitVerify || !strings.Contains(stderr, "pyfetch.lock pins "+other) || len(r2.versions()) != 0 {
+		t.Fatalf("a prebuilt of other bytes than pinned: exit %d\n%s", code, stderr)
 	}
 }
