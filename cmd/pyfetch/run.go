@@ -330,7 +330,7 @@ func unknownCommand(cmd string) error {
 	if s := suggest(cmd, names); s != "" {
 		hint = fmt.Sprintf("did you mean %s? ", s)
 	}
-	return fmt.Errorf("%w: unknown command %q (%sexpected install, fetch, lock, verify, releases, list, path, uninstall, cache, mirror, signers or version)", errUsage, cmd, hint)
+	return fmt.Errorf("%w: unknown command %q (%sexpected install, fetch, lock, verify, releases, list, path, uninstall, cache, mirror, publish, keygen, signers or version)", errUsage, cmd, hint)
 }
 
 // unknownSubcommand names a subcommand that does not exist, with the
