@@ -69,12 +69,16 @@ func Publish(ctx context.Context, o PublishOptions) (*Publication, error) {
 	}
 	defer os.Remove(tmp.Name())
 	h := sha256.New()
-	cw := &countWriter{w: io.MultiWriter(tmp, h)}
-	if err := Pack(ctx, o.Dir, cw, o.Skip...); err != nil {
+	if err := Pack(ctx, o.Dir, io.MultiWriter(tmp, h), o.Skip...); err != nil {
 		tmp.Close()
 		return nil, err
 	}
 	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return nil, err
+	}
+	fi, err := tmp.Stat()
+	if err != nil {
 		tmp.Close()
 		return nil, err
 	}
@@ -93,7 +97,7 @@ func Publish(ctx context.Context, o PublishOptions) (*Publication, error) {
 	if err != nil {
 		return nil, err
 	}
-	pub := &Publication{Archive: archive, SHA256: b.ArchiveSHA256, Size: cw.n, Statement: archive + StatementSuffix, Source: archive + SourceSuffix}
+	pub := &Publication{Archive: archive, SHA256: b.ArchiveSHA256, Statement: archive + StatementSuffix, Source: archive + SourceSuffix, Size: fi.Size()}
 	if err := atomicfile.WriteFile(pub.Statement, st, 0o644); err != nil {
 		return nil, err
 	}
@@ -112,17 +116,6 @@ func Publish(ctx context.Context, o PublishOptions) (*Publication, error) {
 		return nil, err
 	}
 	return pub, nil
-}
-
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // CheckPublishable refuses what must never reach runners as a build:

@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"bytes"
 	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	intoto "github.com/in-toto/attestation/go/v1"
-	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	sgverify "github.com/sigstore/sigstore-go/pkg/verify"
@@ -40,15 +38,9 @@ func KeyFingerprint(pub crypto.PublicKey) (string, error) {
 // an in-toto statement (what a fleet signs, or cosign attest-blob and
 // GitHub's attest actions make), capped at MaxBundleBytes.
 func ParseAttestation(data []byte) (*bundle.Bundle, error) {
-	if len(data) > MaxBundleBytes {
-		return nil, fmt.Errorf("%w: %d bytes, expected at most %d", ErrBundle, len(data), MaxBundleBytes)
-	}
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, fmt.Errorf("%w: empty file, expected a Sigstore bundle JSON with a DSSE envelope", ErrBundle)
-	}
-	b := &bundle.Bundle{Bundle: new(protobundle.Bundle)}
-	if err := b.UnmarshalJSON(data); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBundle, oneLine(err))
+	b, err := decodeBundle(data, "a Sigstore bundle JSON with a DSSE envelope")
+	if err != nil {
+		return nil, err
 	}
 	env := b.GetDsseEnvelope()
 	if env == nil {

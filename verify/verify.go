@@ -110,21 +110,31 @@ func NewVerifier(tm root.TrustedMaterial, options ...Option) (*Verifier, error) 
 // ParseBundle decodes a bundle's JSON and checks it is a message-signature
 // bundle with a certificate (what python.org publishes).
 func ParseBundle(data []byte) (*bundle.Bundle, error) {
-	if len(data) > MaxBundleBytes {
-		return nil, fmt.Errorf("%w: %d bytes, expected at most %d", ErrBundle, len(data), MaxBundleBytes)
-	}
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, fmt.Errorf("%w: empty file, expected Sigstore bundle JSON", ErrBundle)
-	}
-	b := &bundle.Bundle{Bundle: new(protobundle.Bundle)}
-	if err := b.UnmarshalJSON(data); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBundle, oneLine(err))
+	b, err := decodeBundle(data, "Sigstore bundle JSON")
+	if err != nil {
+		return nil, err
 	}
 	if b.GetMessageSignature() == nil {
 		return nil, fmt.Errorf("%w: expected a message signature (python.org signs blobs), found a DSSE envelope", ErrBundle)
 	}
 	if b.GetVerificationMaterial().GetPublicKey() != nil {
 		return nil, fmt.Errorf("%w: expected a Fulcio certificate, found a bare public key", ErrBundle)
+	}
+	return b, nil
+}
+
+// decodeBundle decodes a bundle's JSON of at most MaxBundleBytes; what
+// names the file expected, for the message of an empty one.
+func decodeBundle(data []byte, what string) (*bundle.Bundle, error) {
+	if len(data) > MaxBundleBytes {
+		return nil, fmt.Errorf("%w: %d bytes, expected at most %d", ErrBundle, len(data), MaxBundleBytes)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, fmt.Errorf("%w: empty file, expected %s", ErrBundle, what)
+	}
+	b := &bundle.Bundle{Bundle: new(protobundle.Bundle)}
+	if err := b.UnmarshalJSON(data); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBundle, oneLine(err))
 	}
 	return b, nil
 }
