@@ -382,3 +382,41 @@ func TestPrebuiltHonoursTheLockFile(t *testing.T) {
 		t.Fatalf("a prebuilt of other bytes than pinned: exit %d\n%s", code, stderr)
 	}
 }
+
+// Nothing is published but a build pyfetch made from a source that
+// verifies now.
+func TestPublishRefuses(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t, true)
+	out := t.TempDir()
+	// A source tree is not a build.
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, pyfetchtest.SourceTree("3.13.5"))
+	if code, _, _ := e.run("install", "3.13.5"); code != 0 {
+		t.Fatal("install")
+	}
+	if code, _, stderr := e.run("publish", "--sign-key", f.key("fleet"), out, "3.13.5"); code != exitUsage || !strings.Contains(stderr, "expected a build (install --build), found a source install") {
+		t.Errorf("a source tree: exit %d %s", code, stderr)
+	}
+	// The build's cached source changed on disk, offline: it no longer
+	// verifies, so nothing is published.
+	cached := filepath.Join(f.home, "cache", "3.13.5", "Python-3.13.5.tar.xz")
+	data, err := os.ReadFile(cached)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[100] ^= 1
+	os.WriteFile(cached, data, 0o644)
+	code, _, stderr := f.run("publish", "--offline", "--sign-key", f.key("fleet"), out, "3.13.5")
+	if code != exitVerify || !strings.Contains(stderr, "the source no longer verifies") {
+		t.Errorf("a source that no longer verifies: exit %d %s", code, stderr)
+	}
+	// A signing key others may read.
+	os.Chmod(f.key("fleet"), 0o644)
+	if code, _, stderr := f.run("publish", "--sign-key", f.key("fleet"), out, "3.13.5"); code != exitUsage || !strings.Contains(stderr, "chmod 600") {
+		t.Errorf("a readable key: exit %d %s", code, stderr)
+	}
+	if ents, _ := os.ReadDir(out); len(ents) != 0 {
+		t.Errorf("published %v", ents)
+	}
+}

@@ -17,6 +17,8 @@ import (
 	"github.com/pyfetch/pyfetch/install"
 	"github.com/pyfetch/pyfetch/internal/lock"
 	"github.com/pyfetch/pyfetch/internal/textsafe"
+	"github.com/pyfetch/pyfetch/prebuilt"
+	"github.com/pyfetch/pyfetch/provenance"
 	"github.com/pyfetch/pyfetch/releases"
 	"github.com/pyfetch/pyfetch/s3mirror"
 	"github.com/pyfetch/pyfetch/store"
@@ -53,7 +55,7 @@ var errorTable = []struct {
 	// "nothing was installed or changed" sentence; nil: "pyfetch: msg".
 	show func(msg, nothing string) string
 }{
-	{[]error{errUsage, install.ErrRequest, store.ErrRequest, releases.ErrBadVersion, releases.ErrBadFormat, s3mirror.ErrRegion}, exitUsage, nil},
+	{[]error{errUsage, install.ErrRequest, store.ErrRequest, releases.ErrBadVersion, releases.ErrBadFormat, s3mirror.ErrRegion, prebuilt.ErrNotPublishable, provenance.ErrKey}, exitUsage, nil},
 	{[]error{s3mirror.ErrDenied}, exitDenied, nil},
 	{[]error{s3mirror.ErrNoBucket}, exitNotFound, nil},
 	{[]error{context.Canceled}, exitInterrupted, func(string, string) string {
