@@ -50,8 +50,12 @@ func (a *app) list(args []string) error {
 		if kind == "" {
 			kind = install.KindSource // receipts from before kinds existed
 		}
-		fmt.Fprintf(a.stdout, "%-10s %-6s %s  signed by %s, sha256 %s, installed %s\n",
-			r.Version, kind, r.Path, r.Receipt.Signer, r.Receipt.SHA256, r.Receipt.InstalledAt.Format(time.RFC3339))
+		from := ""
+		if p := r.Receipt.Prebuilt; p != nil {
+			from = fmt.Sprintf(", built from %s (sha256 %s) signed by %s", p.Source.Artifact, p.Source.SHA256, p.Source.Signer)
+		}
+		fmt.Fprintf(a.stdout, "%-10s %-6s %s  signed by %s, sha256 %s%s, installed %s\n",
+			r.Version, kind, r.Path, r.Receipt.Signer, r.Receipt.SHA256, from, r.Receipt.InstalledAt.Format(time.RFC3339))
 	}
 	return nil
 }

@@ -155,6 +155,9 @@ func TestPrebuiltInstall(t *testing.T) {
 	if rc, err := install.ReadReceipt(dir); err != nil || rc.FromCache {
 		t.Errorf("install after a tampered cache: %+v %v", rc, err)
 	}
+	if code, stdout, _ := r.run("list"); code != 0 || !strings.Contains(stdout, "prebuilt") || !strings.Contains(stdout, "built from Python-3.13.5.tar.xz (sha256 "+src.SHA256+") signed by "+thomas) {
+		t.Errorf("list: %d %s", code, stdout)
+	}
 	// The cache lists it, in use; prune keeps it.
 	if code, stdout, _ := r.run("cache", "ls"); code != 0 || !strings.Contains(stdout, f.name) || !strings.Contains(stdout, "[installed]") {
 		t.Errorf("cache ls: %d %s", code, stdout)
