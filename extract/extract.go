@@ -116,8 +116,9 @@ type Stats struct {
 
 // Decoders Stats.Decoder names.
 const (
-	DecoderSystemXZ = "system xz"
-	DecoderGo       = "go"
+	DecoderSystemXZ   = "system xz"
+	DecoderSystemZstd = "system zstd"
+	DecoderGo         = "go"
 )
 
 // Extract unpacks a compressed tarball from r into dir, which must exist
@@ -165,10 +166,15 @@ func Extract(ctx context.Context, r io.Reader, dir string, opts Options) (Stats,
 	// What the decompressed stream may hold: the files' bytes, each
 	// entry's headers, and the slack after the end-of-archive marker.
 	budget := x.lim.MaxBytes + int64(x.lim.MaxEntries)*headerSlack + tailSlack
-	if opts.Compression == XZ && systemXZ != "" && !opts.NoExternal {
+	switch {
+	case opts.Compression == XZ && systemXZ != "" && !opts.NoExternal:
 		x.stats.Decoder = DecoderSystemXZ
 		err = extractWithSystemXZ(ctx, r, budget, handle)
-	} else {
+	case opts.Compression == Zstd && systemZstd != "" && !opts.NoExternal:
+		// The window is capped as for the Go decoder (64 MiB).
+		x.stats.Decoder = DecoderSystemZstd
+		err = extractWithProgram(ctx, r, budget, handle, systemZstd, "--decompress", "--stdout", "--quiet", "--memory=64MB")
+	default:
 		x.stats.Decoder = DecoderGo
 		err = extractWith(ctx, comp, r, budget, handle)
 	}

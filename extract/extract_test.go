@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/pyfetch/pyfetch/extract"
 	"github.com/pyfetch/pyfetch/internal/pyfetchtest"
 )
@@ -299,6 +301,41 @@ func TestExtractXZBothDecoders(t *testing.T) {
 		}
 		if b, err := os.ReadFile(filepath.Join(dir, "Include", "patchlevel.h")); err != nil || !strings.Contains(string(b), "3.13.1") {
 			t.Errorf("Go decoder only %v: patchlevel.h %q %v", goOnly, b, err)
+		}
+	}
+}
+
+// TestExtractZstdBothDecoders: a zstd tarball (a prebuilt interpreter)
+// unpacks alike through the system's zstd and the Go decoder, and a
+// corrupt stream is ErrCorrupt from either.
+func TestExtractZstdBothDecoders(t *testing.T) {
+	t.Parallel()
+	if extract.SystemZstd() == "" {
+		t.Skip("no /usr/bin/zstd or /bin/zstd: only the Go decoder can be tested (apt-get install zstd)")
+	}
+	var buf bytes.Buffer
+	zw, _ := zstd.NewWriter(&buf)
+	zw.Write(pyfetchtest.Tar(t, pyfetchtest.SourceTree("3.13.1")))
+	zw.Close()
+	data := buf.Bytes()
+	for _, goOnly := range []bool{false, true} {
+		o := opts()
+		o.Compression, o.NoExternal = extract.Zstd, goOnly
+		dir := t.TempDir()
+		st, err := extract.Extract(context.Background(), bytes.NewReader(data), dir, o)
+		if err != nil || st.Files != 6 {
+			t.Fatalf("Go decoder only %v: %+v %v", goOnly, st, err)
+		}
+		if want := map[bool]string{false: extract.DecoderSystemZstd, true: extract.DecoderGo}[goOnly]; st.Decoder != want {
+			t.Errorf("Go decoder only %v: decoded by %q, want %q", goOnly, st.Decoder, want)
+		}
+		if b, err := os.ReadFile(filepath.Join(dir, "Include", "patchlevel.h")); err != nil || !strings.Contains(string(b), "3.13.1") {
+			t.Errorf("Go decoder only %v: patchlevel.h %q %v", goOnly, b, err)
+		}
+		bad := bytes.Clone(data)
+		bad[len(bad)/2] ^= 0xff
+		if _, err := extract.Extract(context.Background(), bytes.NewReader(bad), t.TempDir(), o); !errors.Is(err, extract.ErrCorrupt) {
+			t.Errorf("Go decoder only %v: a corrupt stream: %v, want ErrCorrupt", goOnly, err)
 		}
 	}
 }
