@@ -59,6 +59,9 @@ func (s *Store) Export(ctx context.Context, dir string, versions []releases.Vers
 		if len(want) > 0 && !want[e.Version] {
 			continue
 		}
+		if _, ok := releases.ParseArtifactName(e.Artifact); !ok {
+			continue // a prebuilt interpreter: publish writes those
+		}
 		if err := ctx.Err(); err != nil {
 			return exported, err
 		}

@@ -150,13 +150,21 @@ func (a *app) publish(ctx context.Context, args []string) error {
 	}
 	st := s.Store(ctx)
 	plat := prebuilt.HostPlatform(ctx)
+	_, tr, _, err := s.Verifier(ctx)
+	if err != nil {
+		return err
+	}
+	rootJSON, err := tr.MarshalJSON()
+	if err != nil {
+		return err
+	}
 	var pubs []*prebuilt.Publication
 	for _, sp := range specs {
 		in, err := install.Find(s.Home, sp)
 		if err != nil {
 			return fmt.Errorf("publish %s: %w", sp.Raw, err)
 		}
-		pub, err := a.publishOne(ctx, &st, in, plat, key, out)
+		pub, err := a.publishOne(ctx, &st, in, plat, key, out, rootJSON)
 		if err != nil {
 			return fmt.Errorf("publish %s: %w", in.Version, err)
 		}
@@ -196,7 +204,7 @@ type ecdsaKey = ecdsa.PrivateKey
 // publishOne publishes one installed build: its source is obtained and
 // verified again through the store (never taken from the receipt's word),
 // and its bundle is what runners re-verify.
-func (a *app) publishOne(ctx context.Context, st *store.Store, in install.Installed, plat provenance.Platform, key *ecdsaKey, out string) (*prebuilt.Publication, error) {
+func (a *app) publishOne(ctx context.Context, st *store.Store, in install.Installed, plat provenance.Platform, key *ecdsaKey, out string, rootJSON []byte) (*prebuilt.Publication, error) {
 	rc := in.Receipt
 	if rc == nil {
 		return nil, fmt.Errorf("%w: %s", prebuilt.ErrNotPublishable, in.Problem)
@@ -247,6 +255,12 @@ func (a *app) publishOne(ctx context.Context, st *store.Store, in install.Instal
 	}
 	if b.FinishedOn.IsZero() {
 		b.FinishedOn = time.Now()
+	}
+	// python.org's signed source beside it, as mirror export writes it:
+	// runners resolve 3.13 from the mirror's listing, and install --build
+	// falls back to it.
+	if _, err := st.Export(ctx, out, []releases.Version{art.Version}, rootJSON); err != nil {
+		return nil, fmt.Errorf("the source: %w", err)
 	}
 	return prebuilt.Publish(ctx, prebuilt.PublishOptions{
 		Dir: in.Path, Name: in.Version, Release: art.Dir(), Build: b, SourceBundle: bundle, Key: key, Out: out,

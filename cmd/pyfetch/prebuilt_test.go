@@ -158,6 +158,11 @@ func TestPrebuiltInstall(t *testing.T) {
 	if code, stdout, _ := r.run("list"); code != 0 || !strings.Contains(stdout, "prebuilt") || !strings.Contains(stdout, "built from Python-3.13.5.tar.xz (sha256 "+src.SHA256+") signed by "+thomas) {
 		t.Errorf("list: %d %s", code, stdout)
 	}
+	// mirror export writes python.org's layout, and passes a cached
+	// prebuilt over (publish is what writes those).
+	if code, stdout, stderr := r.run("mirror", "export", t.TempDir()); code != 0 {
+		t.Errorf("mirror export with a prebuilt in the cache: %d %s %s", code, stdout, stderr)
+	}
 	// The cache lists it, in use; prune keeps it.
 	if code, stdout, _ := r.run("cache", "ls"); code != 0 || !strings.Contains(stdout, f.name) || !strings.Contains(stdout, "[installed]") {
 		t.Errorf("cache ls: %d %s", code, stdout)
@@ -341,14 +346,18 @@ func TestPrebuiltThroughBucket(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "uploaded s3://fleet/fleet-builds/3.13.5/prebuilt/"+f.name) {
 		t.Fatalf("publish to a bucket: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	for _, suffix := range []string{"", prebuilt.BundleSuffix, prebuilt.SourceSuffix, prebuilt.StatementSuffix} {
-		if _, err := backend.HeadObject("fleet", "fleet-builds/3.13.5/prebuilt/"+f.name+suffix); err != nil {
-			t.Errorf("%s%s not in the bucket: %v", f.name, suffix, err)
+	for _, key := range []string{"prebuilt/" + f.name, "prebuilt/" + f.name + prebuilt.BundleSuffix, "prebuilt/" + f.name + prebuilt.SourceSuffix,
+		"prebuilt/" + f.name + prebuilt.StatementSuffix, "Python-3.13.5.tar.xz", "Python-3.13.5.tar.xz.sigstore"} {
+		if _, err := backend.HeadObject("fleet", "fleet-builds/3.13.5/"+key); err != nil {
+			t.Errorf("%s not in the bucket: %v", key, err)
 		}
 	}
+	// The bucket holds nothing but what publish put there, and a runner
+	// asks for a line: the listing resolves it from python.org's source
+	// published beside the build.
 	r := f.runner(t)
 	r.vars["PYFETCH_MIRROR"] = "s3://fleet/fleet-builds/"
-	code, stdout, stderr = r.run("install", "--prebuilt", "--prebuilt-key", f.pub("fleet"), "3.13.5")
+	code, stdout, stderr = r.run("install", "--prebuilt", "--prebuilt-key", f.pub("fleet"), "3.13")
 	if code != 0 || !strings.Contains(stdout, "installed the prebuilt 3.13.5") {
 		t.Fatalf("install from the bucket: exit %d\n%s\n%s", code, stdout, stderr)
 	}
