@@ -17,28 +17,26 @@ import (
 // folders (never $PATH): it decodes about twice as fast as the Go
 // decoder (the CPU it frees goes to creating files), and it only ever
 // sees bytes whose signature was already verified. Empty when absent.
-var systemXZ = func() string {
-	for _, p := range []string{"/usr/bin/xz", "/bin/xz"} {
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
-			return p
-		}
-	}
-	return ""
-}()
+var systemXZ = systemProgram("xz")
 
 // SystemXZ is the system xz Extract runs for .xz ("" when there is none).
 func SystemXZ() string { return systemXZ }
 
 // systemZstd is the system's zstd, found and used as systemXZ is: its C
 // decoder takes about half the CPU of the Go one.
-var systemZstd = func() string {
-	for _, p := range []string{"/usr/bin/zstd", "/bin/zstd"} {
+var systemZstd = systemProgram("zstd")
+
+// systemProgram is the executable name in /usr/bin or /bin ("" when
+// neither has it): never looked up through $PATH.
+func systemProgram(name string) string {
+	for _, dir := range []string{"/usr/bin", "/bin"} {
+		p := dir + "/" + name
 		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
 			return p
 		}
 	}
 	return ""
-}()
+}
 
 // SystemZstd is the system zstd Extract runs for .zst ("" when none).
 func SystemZstd() string { return systemZstd }
