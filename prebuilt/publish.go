@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 
 	"github.com/pyfetch/pyfetch/internal/atomicfile"
+	"github.com/pyfetch/pyfetch/internal/safefile"
 	"github.com/pyfetch/pyfetch/provenance"
 )
 
@@ -61,6 +62,13 @@ func Publish(ctx context.Context, o PublishOptions) (*Publication, error) {
 	dir := filepath.Join(o.Out, filepath.FromSlash(RelDir(o.Release)))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
+	}
+	// DEST/X.Y.Z or its prebuilt/ planted as a link would send the
+	// archive elsewhere.
+	for _, d := range []string{filepath.Dir(filepath.Clean(dir)), dir} {
+		if err := safefile.IsPlainDir(d); err != nil {
+			return nil, fmt.Errorf("publish folder %s is not a plain directory; refusing to write through it: %w", d, err)
+		}
 	}
 	archive := filepath.Join(dir, name)
 	tmp, err := os.CreateTemp(dir, ".tmp-"+name+"-")

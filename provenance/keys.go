@@ -12,6 +12,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
@@ -73,12 +74,23 @@ func writeNew(path string, data []byte, mode os.FileMode) error {
 // ecparam -genkey -name prime256v1` writes, after its EC PARAMETERS
 // block). Like ssh, it refuses a key file others may read.
 func LoadPrivateKey(path string) (*ecdsa.PrivateKey, error) {
-	data, err := safefile.ReadRegular(path, 64<<10)
+	// A file the user named: links are followed (a key in a secrets
+	// folder), FIFOs refused; the mode is the open file's own.
+	f, err := safefile.OpenNamed(path)
 	if err != nil {
 		return nil, fmt.Errorf("signing key %s: %w", path, err)
 	}
-	if fi, err := os.Lstat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
 		return nil, fmt.Errorf("%w: signing key %s is readable by others (mode %04o); expected mode 0600 (chmod 600 %s)", ErrKey, path, fi.Mode().Perm(), path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, 64<<10))
+	if err != nil {
+		return nil, err
 	}
 	for rest := data; ; {
 		var b *pem.Block
@@ -109,7 +121,7 @@ func LoadPrivateKey(path string) (*ecdsa.PrivateKey, error) {
 // LoadPublicKey reads an ECDSA P-256 public key (PKIX PEM, as keygen's
 // .pub or `openssl ec -pubout` writes).
 func LoadPublicKey(path string) (crypto.PublicKey, error) {
-	data, err := safefile.ReadRegular(path, 64<<10)
+	data, err := safefile.ReadNamed(path, 64<<10)
 	if err != nil {
 		return nil, fmt.Errorf("public key %s: %w", path, err)
 	}

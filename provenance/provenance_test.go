@@ -180,3 +180,48 @@ func TestKeylessAttestation(t *testing.T) {
 		t.Errorf("message signature: %v, want ErrBundle", err)
 	}
 }
+
+// A statement's text reaches receipts and logs, and its prefix is
+// rewritten in files: control characters and a prefix that is not a
+// clean absolute folder are refused, however it is signed.
+func TestStatementRefusesHostileText(t *testing.T) {
+	for name, mutate := range map[string]func(*provenance.Build){
+		"line break in the compiler": func(b *provenance.Build) { b.Compiler = "gcc\nsigned by thomas@python.org" },
+		"escape in a configure arg":  func(b *provenance.Build) { b.Options.ConfigureArgs = []string{"--x\x1b[2J"} },
+		"prefix /":                   func(b *provenance.Build) { b.Prefix = "/" },
+		"relative prefix":            func(b *provenance.Build) { b.Prefix = "home/x" },
+		"prefix with ..":             func(b *provenance.Build) { b.Prefix = "/home/x/../y" },
+	} {
+		b := sample([]byte("a"))
+		mutate(&b)
+		st, err := provenance.Statement(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := provenance.Parse(st); !errors.Is(err, provenance.ErrStatement) {
+			t.Errorf("%s: %v, want ErrStatement", name, err)
+		}
+	}
+}
+
+// A key the user names may be a link (a secrets folder); its mode is the
+// file's own.
+func TestLoadKeyThroughLink(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := provenance.Keygen(filepath.Join(dir, "fleet")); err != nil {
+		t.Fatal(err)
+	}
+	for _, ext := range []string{".key", ".pub"} {
+		os.Symlink(filepath.Join(dir, "fleet"+ext), filepath.Join(dir, "link"+ext))
+	}
+	if _, err := provenance.LoadPrivateKey(filepath.Join(dir, "link.key")); err != nil {
+		t.Errorf("private key through a link: %v", err)
+	}
+	if _, err := provenance.LoadPublicKey(filepath.Join(dir, "link.pub")); err != nil {
+		t.Errorf("public key through a link: %v", err)
+	}
+	os.Chmod(filepath.Join(dir, "fleet.key"), 0o640)
+	if _, err := provenance.LoadPrivateKey(filepath.Join(dir, "link.key")); !errors.Is(err, provenance.ErrKey) {
+		t.Errorf("a group-readable key through a link: %v, want ErrKey", err)
+	}
+}

@@ -3,6 +3,7 @@ package provenance
 import (
 	"errors"
 	"fmt"
+	"path"
 	"time"
 
 	slsa "github.com/in-toto/attestation/go/predicates/provenance/v1"
@@ -10,6 +11,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/pyfetch/pyfetch/internal/textsafe"
 )
 
 // Types a statement must carry.
@@ -217,6 +220,20 @@ func FromStatement(st *intoto.Statement) (*Build, error) {
 	}
 	if b.Version == "" || b.Source.SHA256 == "" || b.Prefix == "" || b.Platform.OS == "" || b.ArchiveSHA256 == "" {
 		return nil, fmt.Errorf("%w: expected version, platform, prefix, the archive's and the source's sha256; some are missing", ErrStatement)
+	}
+	// What a statement says reaches receipts, logs and GITHUB_OUTPUT, and
+	// its prefix is rewritten in files: nothing that does not print as
+	// itself, and a prefix that is a clean absolute folder below /.
+	fields := []string{b.Archive, b.ArchiveSHA256, b.Version, b.Platform.OS, b.Platform.Arch, b.Platform.Libc, b.Platform.LibcVersion,
+		b.Source.Name, b.Source.URL, b.Source.SHA256, b.Source.Signer, b.Source.Issuer, b.Prefix, b.Compiler, b.Pyfetch}
+	fields = append(append(append(fields, b.Options.ConfigureArgs...), b.ConfigureArgs...), b.Missing...)
+	for _, f := range fields {
+		if !textsafe.Clean(f) {
+			return nil, fmt.Errorf("%w: a field holds a control character or line break: %s", ErrStatement, textsafe.Escape(f))
+		}
+	}
+	if !path.IsAbs(b.Prefix) || path.Clean(b.Prefix) != b.Prefix || b.Prefix == "/" {
+		return nil, fmt.Errorf("%w: the prefix %s is not a clean absolute folder", ErrStatement, textsafe.Escape(b.Prefix))
 	}
 	return b, nil
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pyfetch/pyfetch/fetch"
 	"github.com/pyfetch/pyfetch/install"
 	"github.com/pyfetch/pyfetch/internal/safefile"
 	"github.com/pyfetch/pyfetch/internal/textsafe"
@@ -97,6 +98,7 @@ type publishOptions struct {
 	trustOpts
 	signerOpts
 	offlineOpts
+	mirrorOpts
 	signKey string
 }
 
@@ -108,7 +110,7 @@ func (o *publishOptions) register(a *app, fs *flag.FlagSet) {
 // provenance, into a mirror folder or bucket.
 func (a *app) publish(ctx context.Context, args []string) error {
 	var c publishOptions
-	fs := a.flagSet("publish", &c.outputOpts, &c.homeOpts, cacheOpts{&c.homeOpts}, &c.trustOpts, &c.signerOpts, &c.offlineOpts, &c)
+	fs := a.flagSet("publish", &c.outputOpts, &c.homeOpts, cacheOpts{&c.homeOpts}, &c.trustOpts, &c.signerOpts, &c.offlineOpts, &c.mirrorOpts, &c)
 	pos, err := a.parse(fs, args)
 	if err != nil {
 		return err
@@ -137,8 +139,18 @@ func (a *app) publish(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := a.session(c.homeOpts, c.offlineOpts, &c.trustOpts, &c.signerOpts, nil)
+	// The build's source comes from the cache; when the cache lost it,
+	// from the mirror builds install from (--mirror, PYFETCH_MIRROR).
+	src, err := c.mirrorOpts.parsed(a.wd)
 	if err != nil {
+		return err
+	}
+	fc := &fetch.Client{}
+	s, err := a.session(c.homeOpts, c.offlineOpts, &c.trustOpts, &c.signerOpts, fc)
+	if err != nil {
+		return err
+	}
+	if err := a.useMirror(s, src, fc); err != nil {
 		return err
 	}
 	out, _ := dest.Folder()

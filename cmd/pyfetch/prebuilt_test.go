@@ -410,6 +410,14 @@ func TestPublishRefuses(t *testing.T) {
 	if code, _, stderr := e.run("publish", "--sign-key", f.key("fleet"), out, "3.13.5"); code != exitUsage || !strings.Contains(stderr, "expected a build (install --build), found a source install") {
 		t.Errorf("a source tree: exit %d %s", code, stderr)
 	}
+	// DEST/3.13.5/prebuilt planted as a link: nothing is written through it.
+	elsewhere, linked := t.TempDir(), t.TempDir()
+	os.MkdirAll(filepath.Join(linked, "3.13.5"), 0o755)
+	os.Symlink(elsewhere, filepath.Join(linked, "3.13.5", "prebuilt"))
+	code, _, stderr := f.run("publish", "--sign-key", f.key("fleet"), linked, "3.13.5")
+	if ents, _ := os.ReadDir(elsewhere); code == 0 || len(ents) != 0 || !strings.Contains(stderr, "not a plain directory") {
+		t.Errorf("publish through a planted link: exit %d, wrote %v\n%s", code, ents, stderr)
+	}
 	// The build's cached source changed on disk, offline: it no longer
 	// verifies, so nothing is published.
 	cached := filepath.Join(f.home, "cache", "3.13.5", "Python-3.13.5.tar.xz")
@@ -419,7 +427,7 @@ func TestPublishRefuses(t *testing.T) {
 	}
 	data[100] ^= 1
 	os.WriteFile(cached, data, 0o644)
-	code, _, stderr := f.run("publish", "--offline", "--sign-key", f.key("fleet"), out, "3.13.5")
+	code, _, stderr = f.run("publish", "--offline", "--sign-key", f.key("fleet"), out, "3.13.5")
 	if code != exitVerify || !strings.Contains(stderr, "the source no longer verifies") {
 		t.Errorf("a source that no longer verifies: exit %d %s", code, stderr)
 	}
