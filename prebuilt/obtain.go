@@ -14,7 +14,6 @@ import (
 	"slices"
 	"time"
 
-	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 
 	"github.com/pyfetch/pyfetch/fetch"
@@ -189,7 +188,7 @@ func Obtain(ctx context.Context, s *store.Store, req Request) (*Obtained, error)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	if s.Offline && !local(s) {
+	if s.Offline && !s.Local() {
 		return nil, fmt.Errorf("%w: offline and %s is not in the cache", ErrNotFound, path)
 	}
 	url := s.Mirror.File(rel, name)
@@ -282,7 +281,7 @@ func checkSource(s *store.Store, b *provenance.Build, sb *bundle.Bundle, v relea
 // sidecar reads a small file published beside an archive: from the
 // mirror, or offline from the cache.
 func sidecar(ctx context.Context, s *store.Store, rel, name string) ([]byte, error) {
-	if s.Offline && !local(s) {
+	if s.Offline && !s.Local() {
 		data, err := safefile.ReadRegular(filepath.Join(s.Home.CacheDir(rel), name), verify.MaxBundleBytes)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%w: offline and %s is not in the cache", ErrNotFound, name)
@@ -300,14 +299,9 @@ func sidecar(ctx context.Context, s *store.Store, rel, name string) ([]byte, err
 	return data, err
 }
 
-func statementDigest(b interface{ GetDsseEnvelope() *protodsse.Envelope }) string {
+func statementDigest(b *bundle.Bundle) string {
 	sum := sha256.Sum256(b.GetDsseEnvelope().GetPayload())
 	return hex.EncodeToString(sum[:])
-}
-
-func local(s *store.Store) bool {
-	_, ok := s.Mirror.Folder()
-	return ok
 }
 
 func notify(s *store.Store, format string, args ...any) {

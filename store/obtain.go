@@ -86,7 +86,7 @@ func (s *Store) Obtain(ctx context.Context, art releases.Artifact, want verify.E
 		}
 		scheme, rootSource = verify.Sigstore{V: vf}, src
 	}
-	offline := s.Offline && !s.local()
+	offline := s.Offline && !s.Local()
 
 	// A cached artifact is re-checked, re-hashed and re-verified on every use.
 	got, err := s.useCached(ctx, art, artPath, sig, want, scheme)
@@ -158,7 +158,7 @@ func (s *Store) Obtain(ctx context.Context, art releases.Artifact, want verify.E
 // verifies; nil when there is none worth using (then a download follows,
 // or offline, an error).
 func (s *Store) useCached(ctx context.Context, art releases.Artifact, artPath string, sig verify.Signature, want verify.Expect, scheme verify.Scheme) (*Obtained, error) {
-	offline := s.Offline && !s.local()
+	offline := s.Offline && !s.Local()
 	f, err := safefile.Open(artPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -279,7 +279,7 @@ var errNoScheme = fmt.Errorf("%w: no signature scheme applies", releases.ErrUnsi
 func (s *Store) loadSignature(ctx context.Context, art releases.Artifact, scheme verify.Scheme) (sig verify.Signature, data []byte, err error) {
 	sidecar := scheme.Sidecar(art.Name())
 	cached := filepath.Join(s.Home.CacheDir(art.Dir()), sidecar)
-	if s.Offline && !s.local() {
+	if s.Offline && !s.Local() {
 		data, err = readCachedSidecar(cached, scheme)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil, fmt.Errorf("%w: offline and %s is not in the cache (run pyfetch install or fetch online first)", fetch.ErrNotFound, cached)
@@ -339,9 +339,9 @@ func saveSidecar(cdir, name string, data []byte) error {
 	return atomicfile.WriteFile(path, data, 0o644)
 }
 
-// local reports a mirror in a local folder (file://), which offline
+// Local reports a mirror in a local folder (file://), which offline
 // mode may read.
-func (s *Store) local() bool {
+func (s *Store) Local() bool {
 	_, ok := s.Mirror.Folder()
 	return ok
 }

@@ -118,7 +118,7 @@ func (a *app) publish(ctx context.Context, args []string) error {
 	if len(pos) < 2 {
 		return fmt.Errorf("%w: publish needs a mirror and versions, e.g. pyfetch publish --sign-key fleet.key /srv/mirror 3.13.5 (or s3://BUCKET/PREFIX/)", errUsage)
 	}
-	var key *ecdsaKey
+	var key *ecdsa.PrivateKey
 	if c.signKey != "" {
 		k, err := provenance.LoadPrivateKey(c.signKey)
 		if err != nil {
@@ -126,14 +126,11 @@ func (a *app) publish(ctx context.Context, args []string) error {
 		}
 		key = k
 	}
-	dest, err := releases.ParseMirror(pos[0])
-	if err != nil || !(dest.IsS3() || isFolder(dest)) {
-		if u, ok := localPath(pos[0], a.wd); ok {
-			dest, err = releases.ParseMirror(u)
-		}
-		if err != nil || !(dest.IsS3() || isFolder(dest)) {
-			return fmt.Errorf("%w: publish writes to a folder or s3://BUCKET/PREFIX/, got %q", errUsage, textsafe.Escape(pos[0]))
-		}
+	// DEST as --mirror takes it: a folder (absolute or relative) or a bucket.
+	dm := mirrorOpts{mirror: pos[0]}
+	dest, err := dm.parsed(a.wd)
+	if _, folder := dest.Folder(); err != nil || !(dest.IsS3() || folder) {
+		return fmt.Errorf("%w: publish writes to a folder or s3://BUCKET/PREFIX/, got %q", errUsage, textsafe.Escape(pos[0]))
 	}
 	specs, err := parseSpecs(pos[1:])
 	if err != nil {
@@ -211,12 +208,10 @@ func (a *app) publish(ctx context.Context, args []string) error {
 	return nil
 }
 
-type ecdsaKey = ecdsa.PrivateKey
-
 // publishOne publishes one installed build: its source is obtained and
 // verified again through the store (never taken from the receipt's word),
 // and its bundle is what runners re-verify.
-func (a *app) publishOne(ctx context.Context, st *store.Store, in install.Installed, plat provenance.Platform, key *ecdsaKey, out string, rootJSON []byte) (*prebuilt.Publication, error) {
+func (a *app) publishOne(ctx context.Context, st *store.Store, in install.Installed, plat provenance.Platform, key *ecdsa.PrivateKey, out string, rootJSON []byte) (*prebuilt.Publication, error) {
 	rc := in.Receipt
 	if rc == nil {
 		return nil, fmt.Errorf("%w: %s", prebuilt.ErrNotPublishable, in.Problem)
@@ -278,18 +273,4 @@ func (a *app) publishOne(ctx context.Context, st *store.Store, in install.Instal
 		Dir: in.Path, Name: in.Version, Release: art.Dir(), Build: b, SourceBundle: bundle, Key: key, Out: out,
 		Skip: []string{install.ReceiptName},
 	})
-}
-
-func isFolder(m releases.Mirror) bool { _, ok := m.Folder(); return ok }
-
-// localPath turns a plain folder argument into a file:// URL.
-func localPath(arg, wd string) (string, bool) {
-	if strings.Contains(arg, "://") {
-		return "", false
-	}
-	p := arg
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(wd, p)
-	}
-	return "file://" + p, true
 }
