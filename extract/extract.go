@@ -155,7 +155,7 @@ func Extract(ctx context.Context, r io.Reader, dir string, opts Options) (Stats,
 		folded:    map[string]string{},
 		traversed: map[string]bool{},
 	}
-	x.w = newWriter(root)
+	x.buf = make([]byte, copyBufSize)
 	handle := func(ctx context.Context, f archives.FileInfo) error {
 		if err := x.handle(ctx, f); err != nil {
 			x.err = err
@@ -183,8 +183,10 @@ func Extract(ctx context.Context, r io.Reader, dir string, opts Options) (Stats,
 		// which quotes the entry's whole name unescaped.
 		err = x.err
 	}
-	if werr := x.w.close(); err == nil {
-		err = werr
+	if err != nil && ctx.Err() != nil {
+		// Cancelled: a decoder killed mid-stream leaves a cut stream,
+		// which is not a corrupt archive.
+		err = ctx.Err()
 	}
 	if err == nil {
 		err = x.finish()
@@ -223,8 +225,8 @@ type extractor struct {
 	// folder (see checkLinkTarget).
 	traversed map[string]bool
 	dirMod    []dirTime
-	w         *writer
-	err       error // the first error handle returned
+	buf       []byte // copy buffer for file contents
+	err       error  // the first error handle returned
 }
 
 type dirTime struct {
@@ -402,27 +404,11 @@ func (x *extractor) file(rel string, hdr *tar.Header, f archives.FileInfo) error
 	}
 	defer in.Close()
 	// Read at most one byte past the declared size to notice a lie.
-	limited := io.LimitReader(in, hdr.Size+1)
-	if hdr.Size > bufferedFileMax {
-		// Large files stream straight to disk from this goroutine, so
-		// memory stays flat whatever the archive holds.
-		n, err := x.w.writeStream(rel, perm, hdr.ModTime, limited)
-		if err != nil {
-			return err
-		}
-		return x.count(rel, n, hdr.Size)
-	}
-	data := getBuf(int(hdr.Size) + 1)
-	n, err := io.ReadFull(limited, data)
-	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		putBuf(data)
+	n, err := writeFile(x.root, rel, perm, hdr.ModTime, io.LimitReader(in, hdr.Size+1), x.buf)
+	if err != nil {
 		return err
 	}
-	if err := x.count(rel, int64(n), hdr.Size); err != nil {
-		putBuf(data)
-		return err
-	}
-	return x.w.submit(writeJob{rel: rel, perm: perm, mtime: hdr.ModTime, data: data[:n]})
+	return x.count(rel, n, hdr.Size)
 }
 
 // count checks a file's real size against its header and adds it up.
@@ -515,10 +501,6 @@ func (x *extractor) hardlink(rel string, hdr *tar.Header) error {
 	// folder, a symlink or anything outside.
 	if x.seen[old] != kindFile {
 		return fmt.Errorf("%w: hard link %q points to %q, which is not a file earlier in the archive", ErrUnsafePath, rel, hdr.Linkname)
-	}
-	// The target may still be queued for a writer.
-	if err := x.w.flush(); err != nil {
-		return err
 	}
 	if err := x.mkdirParents(rel); err != nil {
 		return err

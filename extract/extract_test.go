@@ -5,11 +5,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -422,5 +424,75 @@ func TestExtractNamesWithControlCharacters(t *testing.T) {
 		if !errors.Is(err, extract.ErrUnsafe) || strings.ContainsAny(err.Error(), "\n\x1b") {
 			t.Errorf("%q: got %v, want ErrUnsafe with the name escaped", e.Name, err)
 		}
+	}
+}
+
+// TestExtractCancelWhileDecoderStalls: the system decoders' output is
+// read with blocking reads; cancelling while the decoder waits for more
+// input stops the decoder and returns the cancellation, not a hang and
+// not a "corrupt archive" from the stream it cut short.
+func TestExtractCancelWhileDecoderStalls(t *testing.T) {
+	t.Parallel()
+	// An incompressible filler after the tree: decoders fill their input
+	// buffer before decoding, so the stream must be larger than it for
+	// the tree to come out before the input ends.
+	filler := make([]byte, 256<<10)
+	rand.NewChaCha8([32]byte{1}).Read(filler)
+	tree := append(pyfetchtest.SourceTree("3.13.1"), pyfetchtest.Entry{Name: top + "Lib/filler.bin", Body: string(filler)})
+	raw := pyfetchtest.Tar(t, tree)
+	var zbuf bytes.Buffer
+	zw, _ := zstd.NewWriter(&zbuf)
+	zw.Write(raw)
+	zw.Close()
+	for _, tc := range []struct {
+		c      extract.Compression
+		system string
+		data   []byte
+	}{
+		{extract.XZ, extract.SystemXZ(), pyfetchtest.XZ(t, raw)},
+		{extract.Zstd, extract.SystemZstd(), zbuf.Bytes()},
+	} {
+		t.Run(string(tc.c), func(t *testing.T) {
+			t.Parallel()
+			if tc.system == "" {
+				t.Skipf("no system decoder for %s in /usr/bin or /bin (apt-get install xz-utils zstd)", tc.c)
+			}
+			pr, pw, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pr.Close()
+			defer pw.Close()
+			// The whole stream but no end of input until the test ends:
+			// the decoder writes out the tree and waits for more.
+			go pw.Write(tc.data)
+			ctx, cancel := context.WithCancel(context.Background())
+			o := opts()
+			o.Compression = tc.c
+			dir := t.TempDir()
+			done := make(chan error, 1)
+			go func() {
+				_, err := extract.Extract(ctx, pr, dir, o)
+				done <- err
+			}()
+			// Cancel once the unpacker is well inside the stream.
+			for deadline := time.Now().Add(time.Minute); ; time.Sleep(5 * time.Millisecond) {
+				if _, err := os.Lstat(filepath.Join(dir, "Include", "patchlevel.h")); err == nil {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("nothing was unpacked within a minute")
+				}
+			}
+			cancel()
+			select {
+			case err := <-done:
+				if !errors.Is(err, context.Canceled) {
+					t.Errorf("cancelled with the decoder waiting for input: %v, want context.Canceled", err)
+				}
+			case <-time.After(time.Minute):
+				t.Fatal("Extract did not return within a minute of its context being cancelled")
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/mholt/archives"
+
+	"github.com/pyfetch/pyfetch/internal/osfs"
 )
 
 // systemXZ is the system's xz, looked up only in the system's own
@@ -61,6 +64,10 @@ func extractWithSystemXZ(ctx context.Context, r io.Reader, budget int64, handle 
 	return extractWithProgram(ctx, r, budget, handle, systemXZ, "--decompress", "--stdout")
 }
 
+// pipeSize is the decoder's output pipe and the buffer it is read
+// through: the decoder runs up to this far ahead of file creation.
+const pipeSize = 1 << 20
+
 // extractWithProgram is extractWithSystemXZ for any decoder program
 // reading stdin and writing stdout.
 func extractWithProgram(ctx context.Context, r io.Reader, budget int64, handle archives.FileHandler, prog string, args ...string) error {
@@ -70,14 +77,21 @@ func extractWithProgram(ctx context.Context, r io.Reader, budget int64, handle a
 	cmd.Stdin = r
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
+	out, pw, err := osfs.Pipe(pipeSize)
 	if err != nil {
 		return err
 	}
-	if err := cmd.Start(); err != nil {
+	defer out.Close()
+	cmd.Stdout = pw
+	err = cmd.Start()
+	pw.Close() // the child holds the write end now: its exit is our EOF
+	if err != nil {
 		return err
 	}
-	if err := untar(ctx, &capped{r: out, left: budget}, handle); err != nil {
+	// archive/tar reads a header at a time (512 bytes): through a buffer
+	// that is one system call per pipe-full, not several per file.
+	src := bufio.NewReaderSize(out, pipeSize)
+	if err := untar(ctx, &capped{r: src, left: budget}, handle); err != nil {
 		cancel() // stop xz; the tar error is the one to report
 		cmd.Wait()
 		return err

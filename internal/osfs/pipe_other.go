@@ -1,0 +1,8 @@
+//go:build !linux
+
+package osfs
+
+import "os"
+
+// Pipe is os.Pipe where pipes cannot be resized.
+func Pipe(int) (r, w *os.File, err error) { return os.Pipe() }
