@@ -103,7 +103,18 @@ type Options struct {
 	// NoExternal keeps xz decoding in Go even when the system's xz is
 	// there (tests of the Go path).
 	NoExternal bool
+	// Flush, when set, is called each time another FlushEvery bytes of
+	// file contents have been written (an installer starts the disk's
+	// writeback with it, so that making the tree durable at the end
+	// waits for little). It runs in the unpacking goroutine: it must
+	// return at once.
+	Flush func()
 }
+
+// FlushEvery is how many bytes of file contents pass between calls of
+// Options.Flush: large enough that a source tree (~120 MB) calls it a
+// handful of times, small enough to keep the disk busy.
+const FlushEvery = 16 << 20
 
 // Stats counts what was unpacked.
 type Stats struct {
@@ -156,6 +167,7 @@ func Extract(ctx context.Context, r io.Reader, dir string, opts Options) (Stats,
 		traversed: map[string]bool{},
 	}
 	x.buf = make([]byte, copyBufSize)
+	x.flush, x.nextFlush = opts.Flush, FlushEvery
 	handle := func(ctx context.Context, f archives.FileInfo) error {
 		if err := x.handle(ctx, f); err != nil {
 			x.err = err
@@ -226,6 +238,8 @@ type extractor struct {
 	traversed map[string]bool
 	dirMod    []dirTime
 	buf       []byte // copy buffer for file contents
+	flush     func() // Options.Flush
+	nextFlush int64  // Stats.Bytes at which to call it
 	err       error  // the first error handle returned
 }
 
@@ -418,6 +432,10 @@ func (x *extractor) count(rel string, n, declared int64) error {
 	}
 	x.stats.Files++
 	x.stats.Bytes += n
+	if x.flush != nil && x.stats.Bytes >= x.nextFlush {
+		x.nextFlush = x.stats.Bytes + FlushEvery
+		x.flush()
+	}
 	return nil
 }
 

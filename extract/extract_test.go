@@ -496,3 +496,26 @@ func TestExtractCancelWhileDecoderStalls(t *testing.T) {
 		})
 	}
 }
+
+// TestExtractFlush: Options.Flush is called once per FlushEvery bytes of
+// file contents written, from the unpacking goroutine.
+func TestExtractFlush(t *testing.T) {
+	t.Parallel()
+	big := strings.Repeat("\x00", extract.FlushEvery/2+1)
+	tree := pyfetchtest.SourceTree("3.13.1")
+	for i := range 5 {
+		tree = append(tree, pyfetchtest.Entry{Name: top + "Lib/big" + strconv.Itoa(i), Body: big})
+	}
+	// Five files of just over half a step: past 1, 2 steps after the
+	// 2nd and 4th file (the first call comes at FlushEvery, not at 0).
+	calls := 0
+	o := opts()
+	o.Flush = func() { calls++ }
+	st, err := extract.Extract(context.Background(), bytes.NewReader(pyfetchtest.Gzip(t, pyfetchtest.Tar(t, tree))), t.TempDir(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int(st.Bytes / extract.FlushEvery); calls != want || want != 2 {
+		t.Errorf("Flush called %d times for %d bytes, want %d (2)", calls, st.Bytes, want)
+	}
+}

@@ -34,6 +34,10 @@ type Dir struct {
 	parent, name string
 	// Path is the temp folder to fill.
 	Path string
+
+	mu        sync.Mutex
+	flushing  bool          // a Writeback's syncfs is running
+	flushDone chan struct{} // closed when it ends
 }
 
 // Create makes a private temp folder for parent/name.
@@ -53,7 +57,44 @@ func Create(parent, name string) (*Dir, error) {
 
 // Discard removes the temp folder (after a failure, or holding the old
 // tree after a replacing Commit).
-func (d *Dir) Discard() error { return os.RemoveAll(d.Path) }
+func (d *Dir) Discard() error {
+	d.waitWriteback()
+	return os.RemoveAll(d.Path)
+}
+
+// Writeback starts writing what the folder holds so far to disk in the
+// background (a syncfs on another thread), while the caller goes on
+// filling it: the disk works while the CPU unpacks, and the syncfs that
+// Commit must wait for has only the tail left. A call while one is
+// still running does nothing. Errors are left to Commit's own syncfs,
+// which is the one durability rests on.
+func (d *Dir) Writeback() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.flushing {
+		return
+	}
+	d.flushing = true
+	done := make(chan struct{})
+	d.flushDone = done
+	go func() {
+		osfs.SyncFS(d.Path)
+		d.mu.Lock()
+		d.flushing = false
+		d.mu.Unlock()
+		close(done)
+	}()
+}
+
+// waitWriteback waits for a running Writeback.
+func (d *Dir) waitWriteback() {
+	d.mu.Lock()
+	done := d.flushDone
+	d.mu.Unlock()
+	if done != nil {
+		<-done
+	}
+}
 
 // Fill makes the folder src (on the same file system, e.g. a build's
 // staged prefix) the temp folder's content in one rename: rename(2)
@@ -97,6 +138,7 @@ func (d *Dir) Commit(replace bool) error {
 	// Durable before visible: one syncfs for the whole file system
 	// instead of an fsync per file, so that after a power loss the
 	// renamed tree is never one of empty files.
+	d.waitWriteback()
 	if err := osfs.SyncFS(d.Path); err != nil {
 		return fmt.Errorf("sync %s: %w", d.Path, err)
 	}

@@ -2,6 +2,7 @@ package atomicdir
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -147,5 +148,56 @@ func TestFillAndMoveAside(t *testing.T) {
 	stale, err := FindStale(parent, 0, time.Now())
 	if err != nil || len(stale) != 1 || stale[0].Path != aside || stale[0].Name != "3.13.5" {
 		t.Errorf("FindStale = %+v, %v; want %s for 3.13.5", stale, err, aside)
+	}
+}
+
+// TestWriteback: writebacks started while the folder fills (several at
+// once coalesce) are over when Commit or Discard returns, and the
+// committed tree holds everything written.
+func TestWriteback(t *testing.T) {
+	t.Parallel()
+	for _, commit := range []bool{true, false} {
+		parent := t.TempDir()
+		d, err := Create(parent, "3.13.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for i := range 50 {
+				d.Writeback()
+				if err := os.WriteFile(filepath.Join(d.Path, fmt.Sprint("f", i)), []byte("x"), 0o644); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+		d.Writeback()
+		<-done
+		d.Writeback()
+		if commit {
+			err = d.Commit(false)
+		} else {
+			err = d.Discard()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.mu.Lock()
+		running := d.flushing
+		d.mu.Unlock()
+		if running {
+			t.Errorf("commit %v: a writeback still runs after it returned", commit)
+		}
+		want := 0
+		if commit {
+			want = 50
+		}
+		if ents, _ := os.ReadDir(filepath.Join(parent, "3.13.1")); len(ents) != want {
+			t.Errorf("commit %v: the target holds %d files, want %d", commit, len(ents), want)
+		}
+		if got := names(t, parent); len(got) != want/50 {
+			t.Errorf("commit %v: parent holds %v", commit, got)
+		}
 	}
 }
