@@ -101,7 +101,7 @@ func (c *Client) DownloadHashing(ctx context.Context, rawURL, dst string, maxByt
 		keepPart = false
 		return nil, Result{}, fmt.Errorf("fetch %s: read partial download: %w", name, err)
 	}
-	s := &stream{c: c, name: name, url: rawURL, out: fileSink{f}, h: h, offset: offset, max: maxBytes, showProgress: true, resumedPart: offset > 0}
+	s := &stream{c: c, name: name, url: rawURL, out: &fileSink{File: f}, h: h, offset: offset, max: maxBytes, showProgress: true, resumedPart: offset > 0}
 	if err := s.run(ctx); err != nil {
 		// Resume only what is worth resuming: some bytes, and a failure
 		// another attempt could get past.
@@ -181,14 +181,26 @@ type sink interface {
 	Reset() error
 }
 
-type fileSink struct{ *os.File }
+type fileSink struct {
+	*os.File
+	unflushed int64 // bytes written since writeback was last started
+}
+
+// writebackEvery is how many downloaded bytes pass between starts of the
+// disk's writeback: the fsync before the download is renamed into the
+// cache then waits only for the tail, not for the whole artifact.
+const writebackEvery = 8 << 20
 
 // Write marks a failure to write as the disk's (DiskError), so that it is
 // never retried like a network error.
-func (f fileSink) Write(p []byte) (int, error) {
+func (f *fileSink) Write(p []byte) (int, error) {
 	n, err := f.File.Write(p)
 	if err != nil {
 		err = &DiskError{Path: f.Name(), Err: err}
+	}
+	if f.unflushed += int64(n); f.unflushed >= writebackEvery {
+		f.unflushed = 0
+		osfs.StartWriteback(f.File)
 	}
 	return n, err
 }
@@ -208,7 +220,7 @@ func (e *DiskError) Error() string { return "write " + e.Path + ": " + e.Err.Err
 // Unwrap gives both the cause and ErrDisk.
 func (e *DiskError) Unwrap() []error { return []error{ErrDisk, e.Err} }
 
-func (f fileSink) Reset() error {
+func (f *fileSink) Reset() error {
 	if err := f.Truncate(0); err != nil {
 		return err
 	}

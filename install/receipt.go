@@ -70,12 +70,14 @@ type BuildInfo struct {
 	Options *provenance.Options `json:"options,omitempty"`
 }
 
+// write writes the receipt into dir, an install's staged temp folder
+// (made durable as a whole by its Commit).
 func (r *Receipt) write(dir string) error {
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(filepath.Join(dir, ReceiptName), append(data, '\n'), 0o644)
+	return atomicfile.WriteStaged(filepath.Join(dir, ReceiptName), append(data, '\n'), 0o644)
 }
 
 // ReadReceipt reads and checks the receipt of the install in dir: it must

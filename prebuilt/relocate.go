@@ -63,7 +63,7 @@ func Relocate(dir, oldPrefix, newPrefix string) ([]string, error) {
 		if bytes.IndexByte(data, 0) >= 0 || !bytes.Contains(data, old) {
 			continue // a binary, or nothing to rewrite
 		}
-		if err := atomicfile.WriteFile(p, bytes.ReplaceAll(data, old, repl), fi.Mode().Perm()); err != nil {
+		if err := atomicfile.WriteStaged(p, bytes.ReplaceAll(data, old, repl), fi.Mode().Perm()); err != nil {
 			return done, fmt.Errorf("relocate %s: %w", p, err)
 		}
 		rel, _ := filepath.Rel(dir, p)

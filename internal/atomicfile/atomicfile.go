@@ -10,6 +10,18 @@ import (
 // WriteFile writes data to a temp file beside path, syncs it and renames
 // it over path. Parent folders are created.
 func WriteFile(path string, data []byte, perm os.FileMode) error {
+	return write(path, data, perm, true)
+}
+
+// WriteStaged is WriteFile without the fsync, for a file inside a folder
+// that is made durable as a whole before anyone sees it (an install's
+// private temp folder, synced by atomicdir's Commit): an fsync per file
+// there only makes the journal commit again and again.
+func WriteStaged(path string, data []byte, perm os.FileMode) error {
+	return write(path, data, perm, false)
+}
+
+func write(path string, data []byte, perm os.FileMode, sync bool) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
@@ -26,9 +38,11 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 		f.Close()
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
+	if sync {
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return err
+		}
 	}
 	if err := f.Close(); err != nil {
 		return err

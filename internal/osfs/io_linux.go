@@ -21,3 +21,16 @@ func Pipe(size int) (r, w *os.File, err error) {
 	unix.FcntlInt(uintptr(p[0]), unix.F_SETPIPE_SZ, size)
 	return os.NewFile(uintptr(p[0]), "|0"), os.NewFile(uintptr(p[1]), "|1"), nil
 }
+
+// StartWriteback starts writing f's dirty pages to disk without waiting
+// (sync_file_range SYNC_FILE_RANGE_WRITE), so that a later fsync waits
+// for little. Best effort: errors are left to that fsync.
+func StartWriteback(f *os.File) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return
+	}
+	rc.Control(func(fd uintptr) {
+		unix.SyncFileRange(int(fd), 0, 0, unix.SYNC_FILE_RANGE_WRITE)
+	})
+}
