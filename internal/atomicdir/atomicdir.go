@@ -36,8 +36,7 @@ type Dir struct {
 	Path string
 
 	mu        sync.Mutex
-	flushing  bool          // a Writeback's syncfs is running
-	flushDone chan struct{} // closed when it ends
+	flushDone chan struct{} // a running Writeback's: closed when it ends
 }
 
 // Create makes a private temp folder for parent/name.
@@ -71,16 +70,15 @@ func (d *Dir) Discard() error {
 func (d *Dir) Writeback() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.flushing {
+	if d.flushDone != nil {
 		return
 	}
-	d.flushing = true
 	done := make(chan struct{})
 	d.flushDone = done
 	go func() {
 		osfs.SyncFS(d.Path)
 		d.mu.Lock()
-		d.flushing = false
+		d.flushDone = nil
 		d.mu.Unlock()
 		close(done)
 	}()

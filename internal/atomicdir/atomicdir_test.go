@@ -184,7 +184,7 @@ func TestWriteback(t *testing.T) {
 			t.Fatal(err)
 		}
 		d.mu.Lock()
-		running := d.flushing
+		running := d.flushDone != nil
 		d.mu.Unlock()
 		if running {
 			t.Errorf("commit %v: a writeback still runs after it returned", commit)
