@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
@@ -47,28 +48,51 @@ const MaxSignatureBytes = 64 << 10
 // signature.
 type OpenPGP struct {
 	keys map[string]*openpgp.Entity // by primary fingerprint, upper-case hex
+
+	// The embedded keys are parsed on first use (Has, Verify): every
+	// command that can verify makes an OpenPGP, few releases need it.
+	once     sync.Once
+	embedErr error
+	embedded map[string]*openpgp.Entity
 }
 
-// NewOpenPGP loads the embedded keys, each of which must be the key its
-// file name pins.
+// NewOpenPGP returns the scheme with the embedded keys, each of which
+// must be the key its file name pins; they are parsed and checked on
+// first use, and a broken one fails that use.
 func NewOpenPGP() (*OpenPGP, error) {
-	o := &OpenPGP{keys: map[string]*openpgp.Entity{}}
+	return &OpenPGP{keys: map[string]*openpgp.Entity{}}, nil
+}
+
+// key is the loaded key with fingerprint: one added, else an embedded one.
+func (o *OpenPGP) key(fingerprint string) (*openpgp.Entity, bool, error) {
+	if ent, ok := o.keys[fingerprint]; ok {
+		return ent, true, nil
+	}
+	o.once.Do(func() { o.embedded, o.embedErr = loadEmbedded() })
+	ent, ok := o.embedded[fingerprint]
+	return ent, ok, o.embedErr
+}
+
+// loadEmbedded parses the embedded keys, each checked against the
+// fingerprint its file name ends with.
+func loadEmbedded() (map[string]*openpgp.Entity, error) {
+	e := &OpenPGP{keys: map[string]*openpgp.Entity{}}
 	ents, err := embeddedKeys.ReadDir("embedded/openpgp")
 	if err != nil {
 		return nil, err
 	}
-	for _, e := range ents {
-		name := strings.TrimSuffix(e.Name(), ".asc")
+	for _, f := range ents {
+		name := strings.TrimSuffix(f.Name(), ".asc")
 		fp := name[strings.LastIndexByte(name, '-')+1:]
-		data, err := embeddedKeys.ReadFile("embedded/openpgp/" + e.Name())
+		data, err := embeddedKeys.ReadFile("embedded/openpgp/" + f.Name())
 		if err != nil {
 			return nil, err
 		}
-		if err := o.AddKeyring(bytes.NewReader(data), fp); err != nil {
-			return nil, fmt.Errorf("embedded key %s: %w", e.Name(), err)
+		if err := e.AddKeyring(bytes.NewReader(data), fp); err != nil {
+			return nil, fmt.Errorf("embedded key %s: %w", f.Name(), err)
 		}
 	}
-	return o, nil
+	return e.keys, nil
 }
 
 // AddKeyring adds the key with fingerprint from an armored keyring that
@@ -108,7 +132,7 @@ func (o *OpenPGP) AddPinnedKeyring(data []byte, pinned []string) error {
 }
 
 // Has reports whether the key with fingerprint is loaded.
-func (o *OpenPGP) Has(fingerprint string) bool { _, ok := o.keys[fingerprint]; return ok }
+func (o *OpenPGP) Has(fingerprint string) bool { _, ok, _ := o.key(fingerprint); return ok }
 
 type pgpSig struct{ s *packet.Signature }
 
@@ -175,7 +199,10 @@ func (o *OpenPGP) Verify(sig Signature, hashes *digest.Set, want Expectation) (*
 	if exp.KeyFingerprint == "" {
 		return nil, fmt.Errorf("%w: no OpenPGP key is known for this release", ErrIdentity)
 	}
-	ent, ok := o.keys[exp.KeyFingerprint]
+	ent, ok, err := o.key(exp.KeyFingerprint)
+	if err != nil {
+		return nil, err
+	}
 	if !ok {
 		return nil, fmt.Errorf("%w: the release manager's key %s is not embedded in pyfetch; pass a keyring holding it (--openpgp-keyring FILE)", ErrKeyring, exp.KeyFingerprint)
 	}

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 
 	"github.com/pyfetch/pyfetch/internal/digest"
 	"github.com/pyfetch/pyfetch/internal/pyfetchtest"
+	"github.com/pyfetch/pyfetch/releases"
 	"github.com/pyfetch/pyfetch/verify"
 )
 
@@ -168,4 +171,34 @@ func FuzzParseOpenPGP(f *testing.F) {
 		o := &verify.OpenPGP{}
 		o.Parse(data) //nolint:errcheck // only that it returns
 	})
+}
+
+// TestOpenPGPEmbeddedLazily: the embedded key is there on first use,
+// from goroutines at once (parsed once), and only the pinned ones are.
+func TestOpenPGPEmbeddedLazily(t *testing.T) {
+	t.Parallel()
+	o, err := verify.NewOpenPGP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const thomas = thomasFP
+	var wg sync.WaitGroup
+	has := make([]bool, 8)
+	for i := range has {
+		wg.Go(func() { has[i] = o.Has(thomas) })
+	}
+	wg.Wait()
+	for i, ok := range has {
+		if !ok {
+			t.Errorf("goroutine %d: the embedded key of Thomas Wouters is missing", i)
+		}
+	}
+	for _, fp := range releases.OpenPGPFingerprints() {
+		if fp != thomas && o.Has(fp) {
+			t.Errorf("key %s is reported loaded, but only Thomas Wouters' is embedded", fp)
+		}
+	}
+	if !slices.Contains(releases.OpenPGPFingerprints(), thomas) {
+		t.Errorf("%s is not a pinned fingerprint", thomas)
+	}
 }
