@@ -23,8 +23,10 @@ import (
 
 // TestBenchBucket: a cold pyfetch install of the genuine 3.13.5 tar.xz
 // from an S3 bucket (versitygw on loopback, strict SigV4) against
-// `curl | tar` of a presigned URL of the same object, alternating, with
-// sync before each run; median and spread of PYFETCH_BENCH_REPS runs.
+// `curl | tar` of a presigned URL of the same object, and against that
+// followed by sync -f (as durable as pyfetch's install), in rotating
+// order, each way removing only its own previous output before the sync
+// that precedes each run; median and spread of PYFETCH_BENCH_REPS runs.
 // Then the same into tmpfs (home and tar's output), where the disk's
 // minute-to-minute swings and the durability pyfetch pays (syncfs before
 // the rename; curl | tar syncs nothing) are out of both.
@@ -68,52 +70,48 @@ func TestBenchBucket(t *testing.T) {
 			"PYFETCH_MIRROR=s3://fleet/python/", "PYFETCH_FORMAT=tar.xz", "AWS_ENDPOINT_URL=" + endpoint, "AWS_REGION=us-east-1",
 			"AWS_ACCESS_KEY_ID=bench", "AWS_SECRET_ACCESS_KEY=bench-secret"}
 	}
-	var pyfetch, curl []sample
+	// Each way removes only its own previous output, right before the
+	// sync that precedes it; the order rotates. curl | tar then sync -f
+	// is tar's output made as durable as pyfetch makes its install.
+	var pyfetch, curl, curlSync []sample
+	fresh := func(dir string) string { os.RemoveAll(dir); os.MkdirAll(dir, 0o755); return dir }
+	get := "curl -fsS '" + u.String() + "' | tar xJf - -C "
 	for i := range reps {
-		home := filepath.Join(work, fmt.Sprint("home", i))
-		env := bucketEnv(home)
-		out := filepath.Join(work, fmt.Sprint("curl", i))
-		os.MkdirAll(out, 0o755)
 		ways := []func(){
-			func() { pyfetch = append(pyfetch, measure(t, env, bin, "install", "--quiet", version)) },
 			func() {
-				curl = append(curl, measure(t, nil, "sh", "-c", "curl -fsS '"+u.String()+"' | tar xJf - -C "+out))
+				home := filepath.Join(work, "home")
+				os.RemoveAll(home)
+				pyfetch = append(pyfetch, measure(t, bucketEnv(home), bin, "install", "--quiet", version))
+			},
+			func() { curl = append(curl, measure(t, nil, "sh", "-c", get+fresh(filepath.Join(work, "curl")))) },
+			func() {
+				out := fresh(filepath.Join(work, "curlsync"))
+				curlSync = append(curlSync, measure(t, nil, "sh", "-c", get+out+" && sync -f "+out))
 			},
 		}
-		if i%2 == 1 {
-			ways[0], ways[1] = ways[1], ways[0]
+		for k := range ways {
+			ways[(k+i)%len(ways)]()
 		}
-		for _, w := range ways {
-			w()
-		}
-		os.RemoveAll(home)
-		os.RemoveAll(out)
 	}
-	// Peak RSS of one more cold install from the bucket.
 	// Into tmpfs, where the disk's swings (and the durability pyfetch
 	// pays and curl | tar does not) are out: pyfetch's own overhead.
 	var shmPyfetch, shmCurl []sample
 	if shm := tmpfsDir(t); shm != "" {
 		for i := range reps {
-			home, out := filepath.Join(shm, "home"), filepath.Join(shm, "out")
-			os.MkdirAll(out, 0o755)
 			ways := []func(){
 				func() {
+					home := filepath.Join(shm, "home")
+					os.RemoveAll(home)
 					shmPyfetch = append(shmPyfetch, measure(t, bucketEnv(home), bin, "install", "--quiet", version))
 				},
-				func() {
-					shmCurl = append(shmCurl, measure(t, nil, "sh", "-c", "curl -fsS '"+u.String()+"' | tar xJf - -C "+out))
-				},
+				func() { shmCurl = append(shmCurl, measure(t, nil, "sh", "-c", get+fresh(filepath.Join(shm, "curl")))) },
 			}
-			if i%2 == 1 {
-				ways[0], ways[1] = ways[1], ways[0]
+			for k := range ways {
+				ways[(k+i)%len(ways)]()
 			}
-			for _, w := range ways {
-				w()
-			}
-			os.RemoveAll(home)
-			os.RemoveAll(out)
 		}
+		os.RemoveAll(filepath.Join(shm, "home"))
+		os.RemoveAll(filepath.Join(shm, "curl"))
 	}
 	home := filepath.Join(work, "rss")
 	rss := peakRSS(t, bucketEnv(home), bin, "install", "--quiet", version)
@@ -121,11 +119,12 @@ func TestBenchBucket(t *testing.T) {
 	ratio := float64(median(pyfetch).wall) / float64(median(curl).wall)
 	verdict := func(r float64) string { return map[bool]string{true: "met", false: "MISSED"}[r <= 1.10] }
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s/%s, %d CPUs, %s, %d repetitions, alternating, sync before each\n\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel(), reps)
+	fmt.Fprintf(&b, "%s/%s, %d CPUs, %s, %d repetitions, rotating order, sync before each\n\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel(), reps)
 	b.WriteString("| from a bucket (versitygw, loopback) | median | spread | ratio |\n|---|---|---|---|\n")
 	rows := [][]string{
 		row("", "pyfetch install, cold (GET bundle, GET artifact hashed in flight, verify, unpack, syncfs)", pyfetch, fmt.Sprintf("%.2f× of curl \\| tar (within 10%%: %s)", ratio, verdict(ratio))),
 		row("", "curl \\| tar xJ of a presigned URL (unverified)", curl, ""),
+		row("", "curl \\| tar xJ, then sync -f (as durable as pyfetch's install)", curlSync, fmt.Sprintf("pyfetch: %.2f× of this", float64(median(pyfetch).wall)/float64(median(curlSync).wall))),
 	}
 	if len(shmPyfetch) > 0 {
 		r := float64(median(shmPyfetch).wall) / float64(median(shmCurl).wall)
