@@ -76,40 +76,33 @@ func TestBenchBucket(t *testing.T) {
 	var pyfetch, curl, curlSync []sample
 	fresh := func(dir string) string { os.RemoveAll(dir); os.MkdirAll(dir, 0o755); return dir }
 	get := "curl -fsS '" + u.String() + "' | tar xJf - -C "
-	for i := range reps {
-		ways := []func(){
-			func() {
-				home := filepath.Join(work, "home")
-				os.RemoveAll(home)
-				pyfetch = append(pyfetch, measure(t, bucketEnv(home), bin, "install", "--quiet", version))
-			},
-			func() { curl = append(curl, measure(t, nil, "sh", "-c", get+fresh(filepath.Join(work, "curl")))) },
-			func() {
-				out := fresh(filepath.Join(work, "curlsync"))
-				curlSync = append(curlSync, measure(t, nil, "sh", "-c", get+out+" && sync -f "+out))
-			},
-		}
-		for k := range ways {
-			ways[(k+i)%len(ways)]()
+	install := func(home string, into *[]sample) func() {
+		return func() {
+			os.RemoveAll(home)
+			*into = append(*into, measure(t, bucketEnv(home), bin, "install", "--quiet", version))
 		}
 	}
-	// Into tmpfs, where the disk's swings (and the durability pyfetch
-	// pays and curl | tar does not) are out: pyfetch's own overhead.
-	var shmPyfetch, shmCurl []sample
-	if shm := tmpfsDir(t); shm != "" {
+	rotate := func(ways ...func()) {
 		for i := range reps {
-			ways := []func(){
-				func() {
-					home := filepath.Join(shm, "home")
-					os.RemoveAll(home)
-					shmPyfetch = append(shmPyfetch, measure(t, bucketEnv(home), bin, "install", "--quiet", version))
-				},
-				func() { shmCurl = append(shmCurl, measure(t, nil, "sh", "-c", get+fresh(filepath.Join(shm, "curl")))) },
-			}
 			for k := range ways {
 				ways[(k+i)%len(ways)]()
 			}
 		}
+	}
+	rotate(
+		install(filepath.Join(work, "home"), &pyfetch),
+		func() { curl = append(curl, measure(t, nil, "sh", "-c", get+fresh(filepath.Join(work, "curl")))) },
+		func() {
+			out := fresh(filepath.Join(work, "curlsync"))
+			curlSync = append(curlSync, measure(t, nil, "sh", "-c", get+out+" && sync -f "+out))
+		})
+	// Into tmpfs, where the disk's swings (and the durability pyfetch
+	// pays and curl | tar does not) are out: pyfetch's own overhead.
+	var shmPyfetch, shmCurl []sample
+	if shm := tmpfsDir(t); shm != "" {
+		rotate(
+			install(filepath.Join(shm, "home"), &shmPyfetch),
+			func() { shmCurl = append(shmCurl, measure(t, nil, "sh", "-c", get+fresh(filepath.Join(shm, "curl")))) })
 		os.RemoveAll(filepath.Join(shm, "home"))
 		os.RemoveAll(filepath.Join(shm, "curl"))
 	}
