@@ -34,3 +34,19 @@ func StartWriteback(f *os.File) {
 		unix.SyncFileRange(int(fd), 0, 0, unix.SYNC_FILE_RANGE_WRITE)
 	})
 }
+
+// Pending is the number of bytes waiting to be read in the pipe f, or
+// -1 when it cannot be told.
+func Pending(f *os.File) int {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return -1
+	}
+	n := -1
+	rc.Control(func(fd uintptr) {
+		if v, err := unix.IoctlGetInt(int(fd), unix.TIOCINQ); err == nil {
+			n = v
+		}
+	})
+	return n
+}
