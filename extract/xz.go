@@ -115,13 +115,17 @@ func extractWithProgram(ctx context.Context, r io.Reader, budget int64, handle a
 // at a time; a reader blocked on the pipe is woken for each of those
 // writes (about 14,000 for a CPython tarball), and each wake-up is an
 // interrupt sent from the decoder's CPU, costly in a virtual machine.
-// So when less than batchMin bytes wait, Read sleeps batchWait first
-// (once: then it reads what there is, or blocks for it) and lets the
-// decoder fill the pipe undisturbed. Where the bytes waiting cannot be
-// told (not Linux), it reads at once.
+// So when less than min bytes wait, Read sleeps first (once: then it
+// reads what there is, or blocks for it) and lets the decoder fill the
+// pipe undisturbed. The sleep adapts to the decoder: it doubles, up to
+// batchWait, while a sleep gathers less than min, and halves, down to
+// minWait, when one gathers more (a fast decoder, which would otherwise
+// sit on a full pipe). Where the bytes waiting cannot be told (not
+// Linux), it reads at once.
 type batchedPipe struct {
 	f     *os.File
-	min   int // batchMin, but for tests
+	min   int           // batchMin, but for tests
+	wait  time.Duration // the next sleep; 0 means minWait
 	sleep func(time.Duration)
 }
 
@@ -132,11 +136,18 @@ const (
 	// batchWait is about 250 KiB of xz's output on the CI machine kind
 	// (85 MB/s): a fraction of the pipe, so xz never waits on a full one.
 	batchWait = 3 * time.Millisecond
+	minWait   = 100 * time.Microsecond
 )
 
 func (b *batchedPipe) Read(p []byte) (int, error) {
 	if n := osfs.Pending(b.f); n >= 0 && n < b.min && n < len(p) {
-		b.sleep(batchWait)
+		b.wait = max(b.wait, minWait)
+		b.sleep(b.wait)
+		if osfs.Pending(b.f) >= b.min {
+			b.wait = max(b.wait/2, minWait)
+		} else {
+			b.wait = min(b.wait*2, batchWait)
+		}
 	}
 	return b.f.Read(p)
 }

@@ -57,13 +57,18 @@ type Obtained struct {
 // the release check (the tarball's top folder names the version it is
 // served as). The caller closes File.
 func (s *Store) Obtain(ctx context.Context, art releases.Artifact, want verify.Expect) (*Obtained, error) {
+	cdir := s.Home.CacheDir(art.Dir())
+	artPath := filepath.Join(cdir, art.Name())
+	// While the signature is fetched, a cached artifact is already being
+	// hashed (read only: nothing is made, locked or removed yet).
+	ahead := startHashAhead(ctx, artPath)
+	defer ahead.close()
 	// The signature first, before any folder or lock file is made: a
 	// version the mirror does not have leaves nothing behind.
 	scheme, sig, bundleData, err := s.signature(ctx, art, want)
 	if err != nil {
 		return nil, err
 	}
-	cdir := s.Home.CacheDir(art.Dir())
 	if err := os.MkdirAll(cdir, 0o755); err != nil {
 		return nil, err
 	}
@@ -71,7 +76,6 @@ func (s *Store) Obtain(ctx context.Context, art releases.Artifact, want verify.E
 	if err := safefile.IsPlainDir(cdir); err != nil {
 		return nil, fmt.Errorf("cache folder %s is not a plain directory (a symlink?); refusing to use it: %w", cdir, err)
 	}
-	artPath := filepath.Join(cdir, art.Name())
 	l, err := s.Home.Lock(ctx, artPath+".lock", "downloading "+art.Name(), s.Notify)
 	if err != nil {
 		return nil, err
@@ -89,7 +93,7 @@ func (s *Store) Obtain(ctx context.Context, art releases.Artifact, want verify.E
 	offline := s.Offline && !s.Local()
 
 	// A cached artifact is re-checked, re-hashed and re-verified on every use.
-	got, err := s.useCached(ctx, art, artPath, sig, want, scheme)
+	got, err := s.useCached(ctx, art, artPath, sig, want, scheme, ahead)
 	dst, transient := artPath, false
 	if errors.Is(err, errForeignStays) {
 		// Download to a name only this user writes, and unlink it once
@@ -157,7 +161,7 @@ func (s *Store) Obtain(ctx context.Context, art releases.Artifact, want verify.E
 // useCached returns the cached artifact when it is present, trusted and
 // verifies; nil when there is none worth using (then a download follows,
 // or offline, an error).
-func (s *Store) useCached(ctx context.Context, art releases.Artifact, artPath string, sig verify.Signature, want verify.Expect, scheme verify.Scheme) (*Obtained, error) {
+func (s *Store) useCached(ctx context.Context, art releases.Artifact, artPath string, sig verify.Signature, want verify.Expect, scheme verify.Scheme, ahead *hashAhead) (*Obtained, error) {
 	offline := s.Offline && !s.Local()
 	f, err := safefile.Open(artPath)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -183,7 +187,10 @@ func (s *Store) useCached(ctx context.Context, art releases.Artifact, artPath st
 	if err != nil {
 		return nil, err
 	}
-	set, err := digest.Reader(f, scheme.Hashes(sig)...)
+	set := ahead.sum(f, scheme.Hashes(sig))
+	if set == nil {
+		set, err = digest.Reader(f, scheme.Hashes(sig)...)
+	}
 	if err == nil {
 		var res *verify.Result
 		res, err = scheme.Verify(sig, set, want)
