@@ -3,7 +3,6 @@ package extract
 import (
 	"fmt"
 	"io"
-	"runtime"
 	"testing"
 	"time"
 
@@ -81,30 +80,5 @@ func TestBatchedPipe(t *testing.T) {
 	}
 	if len(slept) != 1 {
 		t.Errorf("at EOF: slept %v, want one sleep (then the read returns)", slept)
-	}
-}
-
-// TestYieldProc: each decoder running takes one P, down to 1, and the
-// last to end restores GOMAXPROCS; a restore called twice counts once.
-func TestYieldProc(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
-	var r1, r2, r3, r4 func()
-	for i, s := range []struct {
-		do   func()
-		want int
-	}{
-		{func() { r1 = yieldProc() }, 3},
-		{func() { r2 = yieldProc() }, 2},
-		{func() { r3 = yieldProc() }, 1},
-		{func() { r4 = yieldProc() }, 1},
-		{func() { r1(); r1() }, 1},
-		{func() { r3() }, 2},
-		{func() { r4() }, 3},
-		{func() { r2() }, 4},
-	} {
-		s.do()
-		if got := runtime.GOMAXPROCS(0); got != s.want {
-			t.Fatalf("step %d: GOMAXPROCS %d, want %d", i, got, s.want)
-		}
 	}
 }

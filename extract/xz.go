@@ -9,9 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mholt/archives"
@@ -76,9 +74,6 @@ const pipeSize = 1 << 20
 func extractWithProgram(ctx context.Context, r io.Reader, budget int64, handle archives.FileHandler, prog string, args ...string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// The decoder has a CPU of its own (measured on 2 CPUs: a warm
-	// tar.xz install into tmpfs is faster with one P than with two).
-	defer yieldProc()()
 	cmd := exec.CommandContext(ctx, prog, args...)
 	cmd.Stdin = r
 	var stderr strings.Builder
@@ -150,36 +145,6 @@ func (b *batchedPipe) Read(p []byte) (int, error) {
 		}
 	}
 	return b.f.Read(p)
-}
-
-// procs counts the decoder processes running for extractions, and keeps
-// the GOMAXPROCS to restore when the last one ends.
-var procs struct {
-	sync.Mutex
-	decoders, saved int
-}
-
-// yieldProc leaves a CPU to one more decoder process until the returned
-// function is called: GOMAXPROCS is what it was, less one per decoder
-// running, and at least 1. The extraction itself is one goroutine; a P
-// it cannot use only spins, on the CPU the decoder needs.
-func yieldProc() (restore func()) {
-	procs.Lock()
-	defer procs.Unlock()
-	if procs.decoders == 0 {
-		procs.saved = runtime.GOMAXPROCS(0)
-	}
-	procs.decoders++
-	runtime.GOMAXPROCS(max(1, procs.saved-procs.decoders))
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			procs.Lock()
-			defer procs.Unlock()
-			procs.decoders--
-			runtime.GOMAXPROCS(max(1, procs.saved-procs.decoders))
-		})
-	}
 }
 
 // untar unpacks the tar stream, then reads what follows its end-of-archive
