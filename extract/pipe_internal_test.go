@@ -20,6 +20,7 @@ func TestBatchedPipe(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
+	defer w.Close()
 	if osfs.Pending(r) < 0 {
 		t.Skip("this system cannot tell the bytes waiting in a pipe: batchedPipe reads at once")
 	}

@@ -35,8 +35,8 @@ func StartWriteback(f *os.File) {
 	})
 }
 
-// Pending is the number of bytes waiting to be read in the pipe f, or
-// -1 when it cannot be told.
+// Pending is the number of bytes waiting to be read in the pipe f
+// (TIOCINQ, which is FIONREAD), or -1 when it cannot be told.
 func Pending(f *os.File) int {
 	rc, err := f.SyscallConn()
 	if err != nil {
