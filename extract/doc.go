@@ -13,4 +13,8 @@
 // control characters are refused; setuid/setgid bits are dropped. The
 // caller unpacks into a temp folder and renames it into place
 // (internal/atomicdir), so a failure never leaves a partial tree.
+//
+// Whether the bytes are genuine is the caller's business: with
+// Options.Verified (an installer's artifact, checked against a signed
+// digest) the decoders skip their own check of the decompressed content.
 package extract

@@ -519,3 +519,81 @@ func TestExtractFlush(t *testing.T) {
 		t.Errorf("Flush called %d times for %d bytes, want %d (2)", calls, st.Bytes, want)
 	}
 }
+
+// TestExtractVerifiedSkipsContentCheck: with Options.Verified (bytes an
+// installer checked against a signed digest) the decoders skip their
+// own check of the decompressed content; without it a wrong check value
+// is ErrCorrupt. The streams differ from valid ones in the check value
+// alone, so the tree unpacks whole when the check is skipped.
+func TestExtractVerifiedSkipsContentCheck(t *testing.T) {
+	t.Parallel()
+	raw := pyfetchtest.Tar(t, pyfetchtest.SourceTree("3.13.1"))
+	var zbuf bytes.Buffer
+	zw, _ := zstd.NewWriter(&zbuf) // writes the XXH64 content checksum
+	zw.Write(raw)
+	zw.Close()
+	tests := []struct {
+		name    string
+		comp    extract.Compression
+		data    []byte
+		goOnly  bool
+		program string // the system decoder the case needs ("" for Go)
+	}{
+		{"system xz", extract.XZ, badXZCheck(t, pyfetchtest.XZ(t, raw)), false, extract.SystemXZ()},
+		{"system zstd", extract.Zstd, badZstdCheck(t, zbuf.Bytes()), false, extract.SystemZstd()},
+		{"Go zstd", extract.Zstd, badZstdCheck(t, zbuf.Bytes()), true, "go"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if tc.program == "" {
+				t.Skip("no system decoder for this case (apt-get install xz-utils zstd)")
+			}
+			for _, verified := range []bool{false, true} {
+				o := opts()
+				o.Compression, o.NoExternal, o.Verified = tc.comp, tc.goOnly, verified
+				dir := t.TempDir()
+				st, err := extract.Extract(context.Background(), bytes.NewReader(tc.data), dir, o)
+				if !verified {
+					if !errors.Is(err, extract.ErrCorrupt) {
+						t.Errorf("not verified: got %+v %v, want ErrCorrupt for a wrong check value", st, err)
+					}
+					continue
+				}
+				if err != nil || st.Files != 6 {
+					t.Fatalf("verified: got %+v %v, want the whole tree", st, err)
+				}
+				if b, err := os.ReadFile(filepath.Join(dir, "Include", "patchlevel.h")); err != nil || !strings.Contains(string(b), "3.13.1") {
+					t.Errorf("verified: patchlevel.h %q %v", b, err)
+				}
+			}
+		})
+	}
+}
+
+// badXZCheck flips the first byte of the check value of a single-block
+// .xz stream: the bytes just before the index, which the stream footer
+// locates (Backward Size) and sizes (the check type in its flags).
+func badXZCheck(t *testing.T, x []byte) []byte {
+	t.Helper()
+	n := len(x)
+	if n < 24 || string(x[n-2:]) != "YZ" {
+		t.Fatalf("not an .xz stream ending in a footer")
+	}
+	index := (int(x[n-8]) | int(x[n-7])<<8 | int(x[n-6])<<16 | int(x[n-5])<<24 + 1) * 4
+	size := map[byte]int{0x01: 4, 0x04: 8, 0x0a: 32}[x[n-3]&0x0f]
+	if size == 0 {
+		t.Fatalf("check type %#x: want CRC-32, CRC-64 or SHA-256", x[n-3]&0x0f)
+	}
+	return flip(x, n-12-index-size)
+}
+
+// badZstdCheck flips the last byte of a one-frame .zst stream: its
+// content checksum.
+func badZstdCheck(t *testing.T, z []byte) []byte {
+	t.Helper()
+	if len(z) < 8 || z[4]&0x04 == 0 {
+		t.Fatalf("the frame has no content checksum")
+	}
+	return flip(z, len(z)-1)
+}

@@ -60,9 +60,14 @@ func extractWith(ctx context.Context, comp archives.Decompressor, r io.Reader, b
 // and unpacks the tar stream from its output, reading at most budget
 // bytes of it. The child is killed when extraction stops early (an
 // error, the budget, data past the tar's end); a decoding failure is
-// ErrCorrupt.
-func extractWithSystemXZ(ctx context.Context, r io.Reader, budget int64, handle archives.FileHandler) error {
-	return extractWithProgram(ctx, r, budget, handle, systemXZ, "--decompress", "--stdout")
+// ErrCorrupt. verified skips xz's check of the decompressed content
+// (Options.Verified).
+func extractWithSystemXZ(ctx context.Context, r io.Reader, budget int64, handle archives.FileHandler, verified bool) error {
+	args := []string{"--decompress", "--stdout"}
+	if verified {
+		args = append(args, "--ignore-check")
+	}
+	return extractWithProgram(ctx, r, budget, handle, systemXZ, args...)
 }
 
 // pipeSize is the decoder's output pipe and the buffer it is read

@@ -67,7 +67,7 @@ func buildInto(ctx context.Context, src io.Reader, art releases.Artifact, name s
 			return err
 		}
 	}
-	if _, err := extract.Extract(ctx, src, source, extract.Options{Compression: extract.Compression(art.Format.Compression()), StripPrefix: art.TopDir()}); err != nil {
+	if _, err := extract.Extract(ctx, src, source, extract.Options{Compression: extract.Compression(art.Format.Compression()), StripPrefix: art.TopDir(), Verified: true}); err != nil {
 		return err
 	}
 	// A new file each build (O_EXCL, random suffix): two builds in one

@@ -51,7 +51,7 @@ func (SourceTree) Make(ctx context.Context, src io.Reader, art releases.Artifact
 		return fmt.Errorf("%w: %s is not a source tree", ErrRequest, art.Name())
 	}
 	rc.Kind = KindSource
-	_, err := extract.Extract(ctx, src, staged.Path, extract.Options{Compression: extract.Compression(kind.Compression), StripPrefix: art.TopDir(), Flush: staged.Writeback})
+	_, err := extract.Extract(ctx, src, staged.Path, extract.Options{Compression: extract.Compression(kind.Compression), StripPrefix: art.TopDir(), Flush: staged.Writeback, Verified: true})
 	return err
 }
 

@@ -77,7 +77,7 @@ func (p Prebuilt) Make(ctx context.Context, src io.Reader, _ releases.Artifact, 
 	if rc.Prebuilt == nil {
 		return fmt.Errorf("%w: a prebuilt without its verified statement", ErrRequest)
 	}
-	if _, err := extract.Extract(ctx, src, staged.Path, extract.Options{Compression: extract.Zstd, StripPrefix: prebuilt.TopDir, Flush: staged.Writeback}); err != nil {
+	if _, err := extract.Extract(ctx, src, staged.Path, extract.Options{Compression: extract.Zstd, StripPrefix: prebuilt.TopDir, Flush: staged.Writeback, Verified: true}); err != nil {
 		return err
 	}
 	final, err := filepath.Abs(rc.installDir)
