@@ -11,8 +11,9 @@ BIN      := bin/pyfetch
 
 .PHONY: build test test-short test-build bench fuzz lint tidy clean update-root
 
+# Static, without cgo, as releases are built (.goreleaser.yaml).
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/pyfetch
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/pyfetch
 
 test:
 	$(GO) vet ./...
