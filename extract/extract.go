@@ -194,13 +194,8 @@ func Extract(ctx context.Context, r io.Reader, dir string, opts Options) (Stats,
 		x.stats.Decoder = DecoderSystemXZ
 		err = extractWithSystemXZ(ctx, r, budget, handle, opts.Verified)
 	case opts.Compression == Zstd && systemZstd != "" && !opts.NoExternal:
-		// The window is capped as for the Go decoder (64 MiB).
 		x.stats.Decoder = DecoderSystemZstd
-		args := []string{"--decompress", "--stdout", "--quiet", "--memory=64MB"}
-		if opts.Verified {
-			args = append(args, "--no-check")
-		}
-		err = extractWithProgram(ctx, r, budget, handle, systemZstd, args...)
+		err = extractWithSystemZstd(ctx, r, budget, handle, opts.Verified)
 	default:
 		x.stats.Decoder = DecoderGo
 		err = extractWith(ctx, comp, r, budget, handle)

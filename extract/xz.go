@@ -70,6 +70,16 @@ func extractWithSystemXZ(ctx context.Context, r io.Reader, budget int64, handle 
 	return extractWithProgram(ctx, r, budget, handle, systemXZ, args...)
 }
 
+// extractWithSystemZstd is extractWithSystemXZ for the system's zstd,
+// its window capped as for the Go decoder (64 MiB).
+func extractWithSystemZstd(ctx context.Context, r io.Reader, budget int64, handle archives.FileHandler, verified bool) error {
+	args := []string{"--decompress", "--stdout", "--quiet", "--memory=64MB"}
+	if verified {
+		args = append(args, "--no-check")
+	}
+	return extractWithProgram(ctx, r, budget, handle, systemZstd, args...)
+}
+
 // pipeSize is the decoder's output pipe and the buffer it is read
 // through: the decoder runs up to this far ahead of file creation.
 const pipeSize = 1 << 20
