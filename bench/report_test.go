@@ -87,7 +87,7 @@ func TestBenchReport(t *testing.T) {
 	} {
 		url := base + version + "/Python-" + version + "." + f.format
 		local := filepath.Join(mirror, version, "Python-"+version+"."+f.format)
-		var cold, warm, curlTar, careful, byHand, tarOnly, slowCold, slowCurlTar, shmWarm, shmTar []sample
+		var cold, warm, curlTar, careful, byHand, tarOnly, tarSync, slowCold, slowCurlTar, shmWarm, shmTar []sample
 		slowURL := slowBase + version + "/Python-" + version + "." + f.format
 		for range reps {
 			home := filepath.Join(work, "home")
@@ -114,6 +114,10 @@ func TestBenchReport(t *testing.T) {
 				fmt.Sprintf("curl -fsS -o %[1]s/%[4]s %[2]s && curl -fsS -o %[1]s/%[4]s.sigstore %[2]s.sigstore && %[5]s >/dev/null && tar x%[3]sf %[1]s/%[4]s -C %[1]s", dst, url, f.tarFlag, name, hand.command(filepath.Join(dst, name), ss.RootFile))))
 			reset()
 			tarOnly = append(tarOnly, measure(t, nil, "tar", "x"+f.tarFlag+"f", local, "-C", dst))
+			reset()
+			// tar x then sync -f: as durable as pyfetch's install, which
+			// syncs its tree before the rename that makes it visible.
+			tarSync = append(tarSync, measure(t, nil, "sh", "-c", fmt.Sprintf("tar x%sf %s -C %s && sync -f %[3]s", f.tarFlag, local, dst)))
 			os.RemoveAll(dst)
 			// A slow link (about 100 Mbit/s): the signature gate means
 			// pyfetch cannot unpack while the bytes arrive, as curl | tar does.
@@ -146,6 +150,7 @@ func TestBenchReport(t *testing.T) {
 			row("", "curl -o + sha256sum + tar x (no signature check)", careful, ""),
 			row("", "by hand, verified: curl -o artifact + bundle, "+hand.name+", tar x", byHand, ratio(cold, byHand)+" (pyfetch cold / this)"),
 			row("", "tar x of the local file", tarOnly, ""),
+			row("", "tar x of the local file, then sync -f (as durable as pyfetch's install)", tarSync, "pyfetch warm: "+ratio(warm, tarSync)+" of this"),
 			row("", "pyfetch install, cold, ~100 Mbit/s link", slowCold, ratio(slowCold, slowCurlTar)+" of curl \\| tar on the same link"),
 			row("", "curl \\| tar x, ~100 Mbit/s link (unverified)", slowCurlTar, ""),
 		)
