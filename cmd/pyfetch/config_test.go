@@ -23,6 +23,8 @@ func TestConfigMistakesAreUsageErrors(t *testing.T) {
 		{map[string]string{"PYFETCH_INDEX_TTL": "ten minutes"}, []string{"install", "3.13.1"}, `PYFETCH_INDEX_TTL="ten minutes": expected a duration such as 7d`},
 		{nil, []string{"install", "--retries", "-1", "3.13.1"}, "--retries must be 0 or more, got -1"},
 		{nil, []string{"releases", "--retries", "-1"}, "--retries must be 0 or more, got -1"},
+		{nil, []string{"install", "--jobs", "-1", "3.13.1"}, `invalid value "-1" for flag -jobs: expected a whole number, 0 or more`},
+		{nil, []string{"fetch", "--jobs=two", "3.13.1"}, `invalid value "two" for flag -jobs: expected a whole number, 0 or more`},
 		{nil, []string{"list", "extra"}, `list takes no arguments, got ["extra"]`},
 		{nil, []string{"version", "extra"}, `version takes only --json`},
 		{nil, []string{"cache", "prune", "--older-than", "soon"}, "expected a duration such as 7d, 12h or 90m"},

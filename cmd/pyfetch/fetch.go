@@ -12,7 +12,8 @@ func (a *app) fetch(ctx context.Context, args []string) error {
 	jobs := 0
 	var c pipelineOptions
 	p, err := a.prepare(ctx, "fetch", args, &c, func(fs *flag.FlagSet) {
-		fs.IntVar(&jobs, "jobs", a.envInt("PYFETCH_JOBS", 3), "downloads in parallel (env PYFETCH_JOBS)")
+		jobs = a.envInt("PYFETCH_JOBS", 3)
+		fs.Var(countFlag{&jobs}, "jobs", "`N` downloads in parallel (env PYFETCH_JOBS)")
 	}, nil)
 	if err != nil {
 		return err

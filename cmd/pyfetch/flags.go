@@ -359,6 +359,26 @@ func (f durationFlag) Set(s string) error {
 	return nil
 }
 
+// countFlag is a flag.Value for a whole number, 0 or more (PYFETCH_JOBS's
+// rule), so that --jobs -1 is a usage error rather than a silent 1.
+type countFlag struct{ n *int }
+
+func (f countFlag) String() string {
+	if f.n == nil {
+		return "0"
+	}
+	return strconv.Itoa(*f.n)
+}
+
+func (f countFlag) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return errors.New("expected a whole number, 0 or more")
+	}
+	*f.n = n
+	return nil
+}
+
 // session wires the parts for one command from its options.
 func (a *app) session(h homeOpts, off offlineOpts, t *trustOpts, sg *signerOpts, fc *fetch.Client) (*session.Session, error) {
 	hd, err := h.dirs()

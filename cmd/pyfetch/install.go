@@ -26,7 +26,8 @@ func (a *app) install(ctx context.Context, args []string) error {
 	var pf prebuiltFlags
 	p, err := a.prepare(ctx, "install", args, &c, func(fs *flag.FlagSet) {
 		fs.BoolVar(&force, "force", false, "reinstall atomically even if installed")
-		fs.IntVar(&jobs, "jobs", a.envInt("PYFETCH_JOBS", 3), "versions installed in parallel (env PYFETCH_JOBS)")
+		jobs = a.envInt("PYFETCH_JOBS", 3)
+		fs.Var(countFlag{&jobs}, "jobs", "`N` versions installed in parallel (env PYFETCH_JOBS)")
 		fs.BoolVar(&printKey, "print-cache-key", false, "with --build: print the build's cache key (for actions/cache) and build nothing")
 		fs.BoolVar(&c.locked, "locked", a.envBool("PYFETCH_LOCKED"), "install exactly what the nearest pyfetch.lock pins, or nothing (env PYFETCH_LOCKED=1)")
 		a.buildFlagSet(fs, &bf)
