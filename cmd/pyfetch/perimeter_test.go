@@ -64,6 +64,9 @@ func TestHostileVersionFile(t *testing.T) {
 		{"a large file", func(dir string) {
 			os.WriteFile(filepath.Join(dir, ".python-version"), []byte(strings.Repeat("3.13\n", 2000)), 0o644)
 		}, "larger than 4096 bytes"},
+		{"a FIFO", func(dir string) {
+			syscall.Mkfifo(filepath.Join(dir, ".python-version"), 0o644)
+		}, "not a regular file (a FIFO)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -76,6 +79,9 @@ func TestHostileVersionFile(t *testing.T) {
 			msg := err.Error() + strings.Join(notes, "\n")
 			if !strings.Contains(msg, tc.wantErr) {
 				t.Errorf("error %q, want it to say %q", msg, tc.wantErr)
+			}
+			if n := strings.Count(msg, filepath.Join(dir, ".python-version")); n != 1 {
+				t.Errorf("error names the file %d times, want once: %q", n, msg)
 			}
 			for _, leak := range []string{secret[:12], "S3CRET", "PATH=", "HOME="} {
 				if strings.Contains(msg, leak) {

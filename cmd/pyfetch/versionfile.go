@@ -45,7 +45,7 @@ func findVersionFile(dir string, warn func(string)) (string, []string, error) {
 		case errors.Is(err, errForeignVersionFile):
 			warn(fmt.Sprintf("note: not using %s: %v", p, err))
 		case !errors.Is(err, fs.ErrNotExist):
-			return "", nil, fmt.Errorf("%w: %s: %v", errUsage, p, err)
+			return "", nil, fmt.Errorf("%w: %v", errUsage, err) // err names p
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
@@ -120,7 +120,7 @@ func readVersionFile(p string) ([]byte, error) {
 		return nil, err
 	}
 	if len(data) > maxVersionFile {
-		return nil, fmt.Errorf("larger than %d bytes; a .python-version names a few versions", maxVersionFile)
+		return nil, fmt.Errorf("%s: larger than %d bytes; a .python-version names a few versions", p, maxVersionFile)
 	}
 	return data, nil
 }
