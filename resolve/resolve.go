@@ -64,6 +64,9 @@ type Resolver struct {
 	index *indexFile
 	dirty bool
 	names int // names read from the mirror's listings this run
+	// fromCache: offline with no cached listing of the mirror's root,
+	// the download cache was listed instead.
+	fromCache bool
 }
 
 // indexFile is index.json: per mirror, per folder ("" is the root), the
@@ -241,6 +244,11 @@ func (r *Resolver) list(ctx context.Context, rel string) ([]string, error) {
 	}
 	if r.Offline {
 		// No index: the cache itself is a python.org-shaped mirror.
+		if rel == "" {
+			r.mu.Lock()
+			r.fromCache = true
+			r.mu.Unlock()
+		}
 		return FolderLister{Root: r.Home.CacheRoot()}.List(ctx, rel)
 	}
 	names, err := l.List(ctx, rel)
@@ -337,7 +345,7 @@ func (r *Resolver) Resolve(ctx context.Context, spec releases.Spec, formats []re
 	}
 	if len(prereleases) > 0 && len(seen) == 0 {
 		return releases.Version{}, fmt.Errorf("%w: no final release matching %q on %s, only prereleases (%s); add --pre to install one",
-			fetch.ErrNotFound, spec.Raw, r.Mirror, strings.Join(prereleases, ", "))
+			fetch.ErrNotFound, spec.Raw, r.Where(), strings.Join(prereleases, ", "))
 	}
 	hint := "none"
 	if len(seen) > 0 {
@@ -350,7 +358,7 @@ func (r *Resolver) Resolve(ctx context.Context, spec releases.Spec, formats []re
 		pref = " final"
 	}
 	return releases.Version{}, fmt.Errorf("%w: no%s release matching %q with a %s artifact and Sigstore bundle on %s (matching: %s)",
-		fetch.ErrNotFound, pref, spec.Raw, formatList(formats), r.Mirror, hint)
+		fetch.ErrNotFound, pref, spec.Raw, formatList(formats), r.Where(), hint)
 }
 
 // Unresolved is a spec that did not resolve, and why.
@@ -414,6 +422,17 @@ func (r *Resolver) Missing(ctx context.Context, v releases.Version) error {
 		return fmt.Errorf("%w: no release %s on %s, and no %s release at all (pyfetch releases lists what there is)", fetch.ErrNotFound, v, r.Mirror, v.Line())
 	}
 	return fmt.Errorf("%w: no release %s on %s; the newest %s is %s (pyfetch releases %s lists them)", fetch.ErrNotFound, v, r.Mirror, v.Line(), newest, v.Line())
+}
+
+// Where names what the last resolution listed: the mirror, or, offline
+// with no cached listing of it, the download cache (and what to do).
+func (r *Resolver) Where() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fromCache {
+		return fmt.Sprintf("the download cache %s (offline, and no listing of %s is cached: run pyfetch fetch or releases online once)", r.Home.CacheRoot(), r.Mirror)
+	}
+	return r.Mirror.String()
 }
 
 func (r *Resolver) notify(format string, args ...any) {

@@ -131,7 +131,7 @@ func (a *app) releases(ctx context.Context, args []string) error {
 		fmt.Fprintf(a.stdout, "%-10s %-14s %s%s\n", o.Version, strings.Join(o.Formats, ","), signed, inst)
 	}
 	if len(offers) == 0 {
-		a.warn("no releases match on " + c.mirror)
+		a.warn("no releases match on " + r.Where())
 	}
 	return nil
 }

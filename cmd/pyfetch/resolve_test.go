@@ -165,6 +165,32 @@ func TestIndexIsCached(t *testing.T) {
 	}
 }
 
+// Offline with no cached listing, resolving lists the download cache:
+// a spec it cannot answer says so, not "not on python.org".
+func TestOfflineWithoutIndexSaysSo(t *testing.T) {
+	t.Parallel()
+	e := releaseMirror(t)
+	code, stdout, stderr := e.run("releases", "--offline", "3.13")
+	if code != 0 || stdout != "" || !strings.Contains(stderr, "no releases match on the download cache") || !strings.Contains(stderr, "no listing of "+e.mirror.URL()) {
+		t.Errorf("offline releases without an index: exit %d %q %q", code, stdout, stderr)
+	}
+	code, _, stderr = e.run("install", "--offline", "3.13")
+	if code != exitNotFound || !strings.Contains(stderr, `matching "3.13"`) || !strings.Contains(stderr, "on the download cache") || !strings.Contains(stderr, "run pyfetch fetch or releases online once") {
+		t.Errorf("offline install 3.13 without an index: exit %d %q", code, stderr)
+	}
+	if n := len(e.mirror.Requests()); n != 0 {
+		t.Errorf("offline made %d requests", n)
+	}
+	// With the listing cached, a miss names the mirror as before.
+	if code, _, stderr := e.run("releases", "3.13"); code != 0 {
+		t.Fatal(stderr)
+	}
+	code, _, stderr = e.run("install", "--offline", "3.12")
+	if code != exitNotFound || strings.Contains(stderr, "download cache") || !strings.Contains(stderr, "on "+e.mirror.URL()) {
+		t.Errorf("offline install 3.12 with an index: exit %d %q", code, stderr)
+	}
+}
+
 func TestSignersFile(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
