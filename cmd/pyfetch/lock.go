@@ -42,10 +42,15 @@ func (a *app) lock(ctx context.Context, args []string) error {
 		path = filepath.Join(dir, lockfile.Name)
 	}
 	lf, err := readLockFile(path)
+	existed := err == nil
 	if errors.Is(err, fs.ErrNotExist) {
 		lf, err = &lockfile.File{Format: 1}, nil
 	}
 	if err != nil {
+		return err
+	}
+	var before bytes.Buffer
+	if err := lockfile.Write(&before, lf); err != nil {
 		return err
 	}
 	// Without --upgrade, a spec already pinned keeps its pin; the others
@@ -108,10 +113,20 @@ func (a *app) lock(ctx context.Context, args []string) error {
 	if err := lockfile.Write(&buf, lf); err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	// A run that pins nothing new leaves the file as it was, and one that
+	// pins nothing at all creates none (an empty lock file would only
+	// make install --locked refuse everything).
+	switch {
+	case !existed && len(lf.Pythons) == 0:
+		a.warn("nothing pinned; " + path + " not written")
+	case existed && bytes.Equal(before.Bytes(), buf.Bytes()):
+		a.warn(path + " is up to date")
+	default:
+		if err := atomicfile.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		a.warn("wrote " + path)
 	}
-	a.warn("wrote " + path)
 	return a.perVersion(names, errs, false)
 }
 

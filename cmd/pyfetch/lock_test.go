@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pyfetch/pyfetch/internal/pyfetchtest"
 	"github.com/pyfetch/pyfetch/lockfile"
@@ -26,9 +27,15 @@ func TestLockFile(t *testing.T) {
 	if code != 0 || err != nil || !strings.Contains(stdout, "pinned 3.13.10") || !strings.Contains(stdout, "pinned 3.12.8") {
 		t.Fatalf("lock: exit %d %v\nstdout %q\nstderr %q", code, err, stdout, stderr)
 	}
-	// Deterministic: a second run changes nothing, not even a byte.
-	if code, stdout, _ = e.runIn(sub, "lock"); code != 0 || stdout != "" {
-		t.Errorf("second lock: exit %d %q", code, stdout)
+	// Deterministic: a second run changes nothing, not even a byte, and
+	// does not write the file again.
+	old := time.Now().Add(-time.Hour).Truncate(time.Second)
+	os.Chtimes(lockPath, old, old)
+	if code, stdout, stderr = e.runIn(sub, "lock"); code != 0 || stdout != "" || !strings.Contains(stderr, "is up to date") {
+		t.Errorf("second lock: exit %d %q %q", code, stdout, stderr)
+	}
+	if fi, err := os.Stat(lockPath); err != nil || !fi.ModTime().Equal(old) {
+		t.Errorf("a second lock wrote the file again (%v)", err)
 	}
 	if again, _ := os.ReadFile(lockPath); string(again) != string(first) {
 		t.Errorf("a second lock rewrote the file:\n%s\n---\n%s", first, again)
@@ -72,6 +79,31 @@ func TestLockFile(t *testing.T) {
 	code, _, stderr = e.runIn(sub, "install", "--locked", "3.11")
 	if code != exitUsage || !strings.Contains(stderr, `pins no version matching "3.11"`) {
 		t.Errorf("unpinned version: exit %d %q", code, stderr)
+	}
+}
+
+// A lock run that pins nothing creates no lock file: an empty one would
+// only make install --locked refuse every version. A failed spec keeps
+// its existing pin.
+func TestLockPinsNothing(t *testing.T) {
+	t.Parallel()
+	e := releaseMirror(t)
+	project := t.TempDir()
+	lockPath := filepath.Join(project, lockfile.Name)
+	code, stdout, stderr := e.runIn(project, "lock", "3.9")
+	if code != exitNotFound || stdout != "" || !strings.Contains(stderr, "nothing pinned") {
+		t.Errorf("lock 3.9: exit %d %q %q", code, stdout, stderr)
+	}
+	if _, err := os.Lstat(lockPath); err == nil {
+		t.Error("a lock that pinned nothing wrote " + lockfile.Name)
+	}
+	if code, _, stderr := e.runIn(project, "lock", "3.12"); code != 0 {
+		t.Fatalf("lock 3.12: %q", stderr)
+	}
+	code, _, stderr = e.runIn(project, "lock", "--upgrade", "3.12", "3.9")
+	data, _ := os.ReadFile(lockPath)
+	if code != exitNotFound || !strings.Contains(string(data), `version = "3.12.8"`) || strings.Contains(string(data), "3.9") {
+		t.Errorf("lock --upgrade 3.12 3.9: exit %d %q\n%s", code, stderr, data)
 	}
 }
 
