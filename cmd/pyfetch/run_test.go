@@ -370,6 +370,8 @@ func TestVerifyCommand(t *testing.T) {
 		// A missing bundle is not found (exit 3), not a failed verification (issue #21).
 		{"missing bundle", []string{"verify", "--bundle", art + ".nope", art}, exitNotFound, "", "no bundle"},
 		{"no args", []string{"verify"}, exitUsage, "", "takes one ARTIFACT"},
+		// A folder named as the artifact is a usage mistake, said as one.
+		{"a folder", []string{"verify", filepath.Dir(art)}, exitUsage, "", "verify takes an artifact's file (or sha256:HEX with --bundle), got " + filepath.Dir(art) + ": not trusted: not a regular file (a folder)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -45,6 +46,9 @@ func (a *app) verify(ctx context.Context, args []string) error {
 	// A file that is not there is said before any trusted-root work.
 	if req.Path != "" {
 		f, err := safefile.OpenNamed(req.Path)
+		if errors.Is(err, safefile.ErrNotRegular) {
+			return fmt.Errorf("%w: verify takes an artifact's file (or sha256:HEX with --bundle), got %v", errUsage, err)
+		}
 		if err != nil {
 			return fmt.Errorf("verify %s: %w", filepath.Base(req.Path), err)
 		}
