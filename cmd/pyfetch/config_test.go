@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,6 +14,8 @@ import (
 // not parse is exit 2 naming what was expected, never a silent default.
 func TestConfigMistakesAreUsageErrors(t *testing.T) {
 	t.Parallel()
+	aFile := filepath.Join(t.TempDir(), "a-file")
+	os.WriteFile(aFile, nil, 0o644)
 	tests := []struct {
 		env  map[string]string
 		args []string
@@ -25,6 +29,11 @@ func TestConfigMistakesAreUsageErrors(t *testing.T) {
 		{nil, []string{"releases", "--retries", "-1"}, "--retries must be 0 or more, got -1"},
 		{nil, []string{"install", "--jobs", "-1", "3.13.1"}, `invalid value "-1" for flag -jobs: expected a whole number, 0 or more`},
 		{nil, []string{"fetch", "--jobs=two", "3.13.1"}, `invalid value "two" for flag -jobs: expected a whole number, 0 or more`},
+		{map[string]string{"PYFETCH_TRUSTED_ROOT": "/"}, []string{"install", "3.13.1"}, "--trusted-root (or PYFETCH_TRUSTED_ROOT): / is a folder, expected a trusted_root.json file"},
+		// The target is judged before the trusted root is loaded: no
+		// TUF request, no warning, only the usage error.
+		{map[string]string{"PYFETCH_TRUSTED_ROOT": "", "PYFETCH_TUF_URL": "http://127.0.0.1:1/"}, []string{"mirror", "push", "s3://"}, `mirror push takes s3://BUCKET/PREFIX/, got "s3://"`},
+		{map[string]string{"PYFETCH_TRUSTED_ROOT": "", "PYFETCH_TUF_URL": "http://127.0.0.1:1/"}, []string{"mirror", "export", aFile, "3.13.1"}, "mirror export writes into a folder, and " + aFile + " is not one"},
 		{nil, []string{"list", "extra"}, `list takes no arguments, got ["extra"]`},
 		{nil, []string{"version", "extra"}, `version takes only --json`},
 		{nil, []string{"cache", "prune", "--older-than", "soon"}, "expected a duration such as 7d, 12h or 90m"},
@@ -35,7 +44,7 @@ func TestConfigMistakesAreUsageErrors(t *testing.T) {
 			e.vars[k] = v
 		}
 		code, stdout, stderr := e.run(tc.args...)
-		if code != exitUsage || !strings.Contains(stderr, tc.msg) || stdout != "" {
+		if code != exitUsage || !strings.Contains(stderr, tc.msg) || stdout != "" || strings.Count(stderr, "\n") != 1 {
 			t.Errorf("%v %v: exit %d, stdout %q, stderr %q (want %q)", tc.env, tc.args, code, stdout, stderr, tc.msg)
 		}
 		if len(e.mirror.Requests()) != 0 {

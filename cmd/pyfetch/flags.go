@@ -393,8 +393,13 @@ func (a *app) session(h homeOpts, off offlineOpts, t *trustOpts, sg *signerOpts,
 		if t.trustedRoot != "" {
 			// Said now, naming where the value came from, rather than
 			// when the root is first needed.
-			if _, err := os.Stat(t.trustedRoot); err != nil {
+			fi, err := os.Stat(t.trustedRoot)
+			if err != nil {
 				return nil, fmt.Errorf("--trusted-root (or PYFETCH_TRUSTED_ROOT): %w", err)
+			}
+			// A folder is a mistake; a pipe is not (--trusted-root <(...)).
+			if fi.IsDir() {
+				return nil, fmt.Errorf("%w: --trusted-root (or PYFETCH_TRUSTED_ROOT): %s is a folder, expected a trusted_root.json file", errUsage, t.trustedRoot)
 			}
 		}
 		s.Root = verify.RootOptions{File: t.trustedRoot, TUFURL: a.getenv("PYFETCH_TUF_URL")}

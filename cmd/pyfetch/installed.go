@@ -76,21 +76,36 @@ func (a *app) uninstall(ctx context.Context, args []string) error {
 	}
 	var errs []error
 	removed := []string{}
+	// Each argument names an install before any is removed, so that
+	// "3.13 3.13.1" (or one argument twice) removes it once, not once
+	// and then "not installed".
+	type target struct{ arg, name string }
+	var targets []target
+	seen := map[string]bool{}
 	for _, p := range pos {
 		name, err := install.UninstallTarget(h, p)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("uninstall %s: %w", p, err))
+			if !seen["arg:"+p] {
+				errs = append(errs, fmt.Errorf("uninstall %s: %w", p, err))
+			}
+			seen["arg:"+p] = true
 			continue
 		}
-		dir, err := install.Uninstall(ctx, h, name)
+		seen["arg:"+p] = true
+		if !seen[name] {
+			seen[name] = true
+			targets = append(targets, target{p, name})
+		}
+	}
+	for _, t := range targets {
+		dir, err := install.Uninstall(ctx, h, t.name)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("uninstall %s: %w", p, err))
+			errs = append(errs, fmt.Errorf("uninstall %s: %w", t.arg, err))
 			continue
 		}
-		p = name
-		removed = append(removed, p)
+		removed = append(removed, t.name)
 		if !c.jsonOut {
-			fmt.Fprintf(a.stdout, "removed %s (%s)\n", p, dir)
+			fmt.Fprintf(a.stdout, "removed %s (%s)\n", t.name, dir)
 		}
 	}
 	if c.jsonOut {

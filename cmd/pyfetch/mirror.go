@@ -22,7 +22,12 @@ func (a *app) mirror(ctx context.Context, args []string) error {
 	if args[0] != "export" {
 		return unknownSubcommand("mirror", args[0], "export", "push")
 	}
-	m, err := a.mirrorSetup(ctx, "mirror export", args[1:], "a target DIR")
+	m, err := a.mirrorSetup(ctx, "mirror export", args[1:], "a target DIR", func(dir string) error {
+		if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+			return fmt.Errorf("%w: mirror export writes into a folder, and %s is not one", errUsage, dir)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
@@ -61,15 +66,18 @@ func (a *app) mirror(ctx context.Context, args []string) error {
 // is ever uploaded, then pushed, skipping objects already there with the
 // same SHA-256.
 func (a *app) mirrorPush(ctx context.Context, args []string) error {
-	m, err := a.mirrorSetup(ctx, "mirror push", args, "a bucket, e.g. pyfetch mirror push s3://BUCKET/python/ 3.13")
+	var dest releases.Mirror
+	m, err := a.mirrorSetup(ctx, "mirror push", args, "a bucket, e.g. pyfetch mirror push s3://BUCKET/python/ 3.13", func(target string) error {
+		var err error
+		if dest, err = releases.ParseMirror(target); err != nil || !dest.IsS3() {
+			return fmt.Errorf("%w: mirror push takes s3://BUCKET/PREFIX/, got %q (for a folder, use mirror export)", errUsage, target)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	c, pos := m.c, m.pos
-	dest, err := releases.ParseMirror(pos[0])
-	if err != nil || !dest.IsS3() {
-		return fmt.Errorf("%w: mirror push takes s3://BUCKET/PREFIX/, got %q (for a folder, use mirror export)", errUsage, pos[0])
-	}
+	c := m.c
 	tmp, err := os.MkdirTemp("", "pyfetch-push-")
 	if err != nil {
 		return err
@@ -127,7 +135,9 @@ type mirrorSetup struct {
 	src      string
 }
 
-func (a *app) mirrorSetup(ctx context.Context, name string, args []string, target string) (*mirrorSetup, error) {
+// checkTarget judges the target before any trusted-root or cache work,
+// so a mistake there is said at once.
+func (a *app) mirrorSetup(ctx context.Context, name string, args []string, target string, checkTarget func(string) error) (*mirrorSetup, error) {
 	m := &mirrorSetup{}
 	c := &m.c
 	fs := a.flagSet(name, &c.outputOpts, &c.homeOpts, cacheOpts{&c.homeOpts}, &c.trustOpts, &c.signerOpts, &c.offlineOpts)
@@ -137,6 +147,9 @@ func (a *app) mirrorSetup(ctx context.Context, name string, args []string, targe
 	}
 	if len(pos) == 0 {
 		return nil, fmt.Errorf("%w: %s needs %s", errUsage, name, target)
+	}
+	if err := checkTarget(pos[0]); err != nil {
+		return nil, err
 	}
 	m.pos = pos
 	s, err := a.session(c.homeOpts, c.offlineOpts, &c.trustOpts, &c.signerOpts, nil)

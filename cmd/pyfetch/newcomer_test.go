@@ -211,11 +211,13 @@ func TestUninstallByLine(t *testing.T) {
 	if code, _, stderr := e.run("uninstall", "3.13"); code != exitUsage || !strings.Contains(stderr, `"3.13" matches 3.13.5, 3.13.1; name the one to remove`) {
 		t.Errorf("two matches: %d %q", code, stderr)
 	}
-	if code, stdout, stderr := e.run("uninstall", "3.12"); code != 0 || !strings.HasPrefix(stdout, "removed 3.12.8") {
-		t.Errorf("one match: %d %q %q", code, stdout, stderr)
+	// Arguments naming one install remove it once, without a "not
+	// installed" for the second.
+	if code, stdout, stderr := e.run("uninstall", "3.12", "3.12.8", "3.12"); code != 0 || !strings.HasPrefix(stdout, "removed 3.12.8") || strings.Count(stdout, "removed") != 1 || stderr != "" {
+		t.Errorf("one match, named three times: %d %q %q", code, stdout, stderr)
 	}
-	if code, _, _ := e.run("uninstall", "3.11"); code != exitNotFound {
-		t.Errorf("no match: %d", code)
+	if code, _, stderr := e.run("uninstall", "3.11", "3.11"); code != exitNotFound || strings.Count(stderr, "not installed") != 1 {
+		t.Errorf("no match, named twice: %d %q", code, stderr)
 	}
 }
 
