@@ -80,6 +80,12 @@ type Client struct {
 	Notify func(msg string)
 	// Transport replaces the default (proxy-aware) transport; for tests.
 	Transport http.RoundTripper
+	// Auth maps an origin ("https://host:port", as releases.Mirror's
+	// Credentials gives it) to the basic-auth credentials sent with each
+	// request to that origin and to no other (a redirect elsewhere drops
+	// them). URLs themselves never carry credentials, so no message,
+	// receipt or index shows them.
+	Auth map[string]*url.Userinfo
 
 	once sync.Once // builds the default HTTP client; a Client is shared by parallel downloads
 	def  *retryablehttp.Client
@@ -186,6 +192,9 @@ func (c *Client) newHTTPClient() *retryablehttp.Client {
 	if c.Transport != nil {
 		rc.HTTPClient.Transport = c.Transport
 	}
+	if len(c.Auth) > 0 {
+		rc.HTTPClient.Transport = authTransport{base: rc.HTTPClient.Transport, auth: c.Auth}
+	}
 	rc.HTTPClient.CheckRedirect = checkRedirect
 	// Retry what time can fix (timeouts, resets, refused connections of a
 	// mirror still starting, 5xx, 429), not what it cannot: a refused
@@ -277,4 +286,24 @@ func requestURL(err error) string {
 		return ue.URL
 	}
 	return ""
+}
+
+// authTransport adds an origin's basic-auth credentials to each request
+// for that origin, redirects included, and to no other: net/http itself
+// would forward a header set on the first request to another port of
+// the same host.
+type authTransport struct {
+	base http.RoundTripper
+	auth map[string]*url.Userinfo
+}
+
+func (t authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ui := t.auth[req.URL.Scheme+"://"+req.URL.Host]
+	if ui == nil || req.Header.Get("Authorization") != "" {
+		return t.base.RoundTrip(req)
+	}
+	r := req.Clone(req.Context()) // a RoundTripper must not change req
+	pass, _ := ui.Password()
+	r.SetBasicAuth(ui.Username(), pass)
+	return t.base.RoundTrip(r)
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -722,5 +723,50 @@ func TestProgressOfResumedAndFailedDownloads(t *testing.T) {
 	}
 	if len(recs) != 1 || !recs[0].aborted || recs[0].closed {
 		t.Errorf("progress of a failed download: %+v", recs)
+	}
+}
+
+// Auth sends a mirror's basic-auth credentials to its origin only, and a
+// redirect to another origin does not take them along.
+func TestAuthOnlyToItsOrigin(t *testing.T) {
+	t.Parallel()
+	var seen sync.Map // path → Authorization header
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen.Store("other"+r.URL.Path, r.Header.Get("Authorization"))
+		w.Write([]byte("elsewhere"))
+	}))
+	defer other.Close()
+	mirror := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen.Store(r.URL.Path, r.Header.Get("Authorization"))
+		if r.URL.Path == "/moved" {
+			http.Redirect(w, r, other.URL+"/moved", http.StatusFound)
+			return
+		}
+		if u, p, ok := r.BasicAuth(); !ok || u != "ci" || p != "s3cret" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.Write([]byte("ok"))
+	}))
+	defer mirror.Close()
+	c := &fetch.Client{Retries: -1, Auth: map[string]*url.Userinfo{mirror.URL: url.UserPassword("ci", "s3cret")}}
+	if body, err := c.Get(context.Background(), mirror.URL+"/f", 1<<20); err != nil || string(body) != "ok" {
+		t.Fatalf("with credentials: %q %v", body, err)
+	}
+	if body, err := c.Get(context.Background(), other.URL+"/g", 1<<20); err != nil || string(body) != "elsewhere" {
+		t.Fatalf("another origin: %q %v", body, err)
+	}
+	if h, _ := seen.Load("other/g"); h != "" {
+		t.Errorf("credentials sent to another origin: %q", h)
+	}
+	if _, err := c.Get(context.Background(), mirror.URL+"/moved", 1<<20); err != nil {
+		t.Fatalf("redirect: %v", err)
+	}
+	if h, _ := seen.Load("other/moved"); h != "" {
+		t.Errorf("credentials followed a redirect to another origin: %q", h)
+	}
+	none := &fetch.Client{Retries: -1}
+	if _, err := none.Get(context.Background(), mirror.URL+"/f", 1<<20); err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("without credentials: %v", err)
 	}
 }

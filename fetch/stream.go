@@ -238,6 +238,13 @@ func (s *stream) open(ctx context.Context) (io.ReadCloser, int64, int64, error) 
 	case http.StatusNotFound, http.StatusGone:
 		resp.Body.Close()
 		return nil, 0, 0, permanent{fmt.Errorf("%w: %s answered %s", ErrNotFound, s.url, textsafe.Escape(resp.Status))}
+	case http.StatusUnauthorized:
+		resp.Body.Close()
+		hint := "the mirror wants credentials: give them in its URL, https://USER:PASSWORD@host/... (pyfetch never shows them)"
+		if s.c.Auth[u.Scheme+"://"+u.Host] != nil {
+			hint = "the mirror refused the credentials in its URL"
+		}
+		return nil, 0, 0, permanent{fmt.Errorf("%s answered %s; %s", s.url, textsafe.Escape(resp.Status), hint)}
 	default:
 		// 5xx and 429 reach here only once retryablehttp gave up on them.
 		resp.Body.Close()

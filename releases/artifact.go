@@ -54,42 +54,91 @@ func (a Artifact) URL(m Mirror) string { return m.File(a.Dir(), a.Name()) }
 // Mirror is a python.org-shaped mirror root (http, https or a local
 // folder), parsed and checked once; every URL on it is joined from parts,
 // never concatenated.
-type Mirror struct{ u url.URL }
+type Mirror struct {
+	u url.URL
+	// user is an http(s) mirror's basic-auth credentials
+	// (https://user:pass@host/), kept out of u so that no URL the mirror
+	// builds, shows or stores carries them.
+	user *url.Userinfo
+}
 
 // ParseMirror checks a mirror root URL: http(s) or file, nothing else.
 // An absolute folder path is taken as a file:// URL.
 func ParseMirror(mirror string) (Mirror, error) {
 	if strings.HasPrefix(mirror, "/") {
-		return Mirror{url.URL{Scheme: "file", Path: strings.TrimSuffix(mirror, "/") + "/"}}, nil
+		return Mirror{u: url.URL{Scheme: "file", Path: strings.TrimSuffix(mirror, "/") + "/"}}, nil
 	}
+	shown := RedactURL(mirror) // errors never show a password
 	u, err := url.Parse(mirror)
 	if err != nil {
-		return Mirror{}, fmt.Errorf("mirror %q: %w", mirror, err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its URL would show the password
+		}
+		return Mirror{}, fmt.Errorf("mirror %q: %w", shown, err)
 	}
+	var user *url.Userinfo
 	switch u.Scheme {
 	case "s3":
 		// s3://BUCKET/PREFIX/: an S3-compatible bucket (s3mirror).
 		if u.Host == "" || u.User != nil {
-			return Mirror{}, fmt.Errorf("mirror %q: expected s3://BUCKET/PREFIX/ (credentials come from the AWS environment, never the URL)", mirror)
+			return Mirror{}, fmt.Errorf("mirror %q: expected s3://BUCKET/PREFIX/ (credentials come from the AWS environment, never the URL)", shown)
 		}
 	case "http", "https":
 		if u.Host == "" {
-			return Mirror{}, fmt.Errorf("mirror %q: expected a host after %s://", mirror, u.Scheme)
+			return Mirror{}, fmt.Errorf("mirror %q: expected a host after %s://", shown, u.Scheme)
 		}
+		user, u.User = u.User, nil
 	case "file":
 		// file://host/... or file://./rel would silently mean another folder.
-		if u.Path == "" || (u.Host != "" && u.Host != "localhost") || u.Opaque != "" {
-			return Mirror{}, fmt.Errorf("mirror %q: expected file:///absolute/folder", mirror)
+		if u.Path == "" || (u.Host != "" && u.Host != "localhost") || u.Opaque != "" || u.User != nil {
+			return Mirror{}, fmt.Errorf("mirror %q: expected file:///absolute/folder", shown)
 		}
 		u.Host = ""
 	default:
-		return Mirror{}, fmt.Errorf("mirror %q: expected an http://, https:// or file:// URL (or s3://BUCKET/PREFIX/)", mirror)
+		return Mirror{}, fmt.Errorf("mirror %q: expected an http://, https:// or file:// URL (or s3://BUCKET/PREFIX/)", shown)
 	}
 	u.RawQuery, u.Fragment = "", ""
 	if !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"
 	}
-	return Mirror{*u}, nil
+	return Mirror{u: *u, user: user}, nil
+}
+
+// Credentials returns an http(s) mirror's basic-auth credentials, given
+// as https://user:pass@host/, and the origin (scheme://host[:port]) they
+// are for; user is nil when the mirror has none.
+func (m Mirror) Credentials() (origin string, user *url.Userinfo) {
+	if m.user == nil {
+		return "", nil
+	}
+	return m.u.Scheme + "://" + m.u.Host, m.user
+}
+
+// RedactURL is s with its user information, if any, replaced by "xxxxx"
+// (a token may be the user name), also when s does not parse as a URL:
+// fit to print.
+func RedactURL(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		if u.User == nil {
+			return s // as given
+		}
+		u.User = url.User("xxxxx")
+		return u.String()
+	}
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		return s
+	}
+	authority, path := rest, ""
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		authority, path = rest[:i], rest[i:]
+	}
+	at := strings.LastIndex(authority, "@")
+	if at < 0 {
+		return s
+	}
+	return scheme + "://xxxxx" + authority[at:] + path
 }
 
 // MustMirror is ParseMirror for a mirror known to be good (a constant, a

@@ -78,6 +78,56 @@ func TestArtifactLocation(t *testing.T) {
 	}
 }
 
+// A mirror's credentials (https://user:pass@host/) are kept apart: no URL
+// it builds carries them, and no error about it shows them.
+func TestMirrorCredentials(t *testing.T) {
+	t.Parallel()
+	m, err := ParseMirror("https://ci:s3cret@mirror.example:8443/python")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := ParseVersion("3.13.1")
+	for _, got := range []string{m.String(), m.Dir(""), m.Dir("3.13.1"), Artifact{v, TGZ}.URL(m)} {
+		if strings.Contains(got, "s3cret") || strings.Contains(got, "ci:") || strings.Contains(got, "@") {
+			t.Errorf("a URL carries the credentials: %q", got)
+		}
+	}
+	origin, user := m.Credentials()
+	pass, _ := user.Password()
+	if origin != "https://mirror.example:8443" || user.Username() != "ci" || pass != "s3cret" {
+		t.Errorf("Credentials() = %q, %v", origin, user)
+	}
+	if _, user := MustMirror(DefaultMirror).Credentials(); user != nil {
+		t.Errorf("python.org has credentials: %v", user)
+	}
+	for _, bad := range []string{
+		"ftp://ci:s3cret@host/",
+		"https://ci:s3cret@host:port/",
+		"https://ci:s3cret@[::1/",
+		"s3://ci:s3cret@bucket/p/",
+		"file://ci:s3cret@/srv/m/",
+		"https://s3cret@host:x/",
+	} {
+		_, err := ParseMirror(bad)
+		if err == nil || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("ParseMirror(%q): %v", bad, err)
+		}
+	}
+	for in, want := range map[string]string{
+		"https://ci:s3cret@host/p/":   "https://xxxxx@host/p/",
+		"https://s3cret@host/":        "https://xxxxx@host/",
+		"https://ci:s3cret@[::1/p":    "https://xxxxx@[::1/p",
+		"https://host/p/":             "https://host/p/",
+		"/srv/mirror":                 "/srv/mirror",
+		"s3://":                       "s3://",
+		"s3://key:s3cret@bucket/x/?q": "s3://xxxxx@bucket/x/?q",
+	} {
+		if got := RedactURL(in); got != want {
+			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestSignerFor(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

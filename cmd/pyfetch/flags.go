@@ -455,6 +455,9 @@ func (a *app) signerTable(file string) (*releases.Table, error) {
 // environment.
 func (a *app) useMirror(s *session.Session, m releases.Mirror, fc *fetch.Client) error {
 	s.Mirror = m
+	if origin, user := m.Credentials(); user != nil {
+		fc.Auth = map[string]*url.Userinfo{origin: user}
+	}
 	if !m.IsS3() {
 		return nil
 	}

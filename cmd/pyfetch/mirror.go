@@ -70,7 +70,7 @@ func (a *app) mirrorPush(ctx context.Context, args []string) error {
 	m, err := a.mirrorSetup(ctx, "mirror push", args, "a bucket, e.g. pyfetch mirror push s3://BUCKET/python/ 3.13", func(target string) error {
 		var err error
 		if dest, err = releases.ParseMirror(target); err != nil || !dest.IsS3() {
-			return fmt.Errorf("%w: mirror push takes s3://BUCKET/PREFIX/, got %q (for a folder, use mirror export)", errUsage, target)
+			return fmt.Errorf("%w: mirror push takes s3://BUCKET/PREFIX/, got %q (for a folder, use mirror export)", errUsage, releases.RedactURL(target))
 		}
 		return nil
 	})

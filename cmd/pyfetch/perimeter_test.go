@@ -658,3 +658,76 @@ func TestVersionFileFromTheWorkingFolder(t *testing.T) {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
+
+// A private mirror's credentials in its URL (https://user:pass@host/)
+// authenticate every request to it, and appear nowhere: not on stdout or
+// stderr (progress, retries, errors, --json), not in a receipt, the
+// index, GITHUB_OUTPUT or any other file under the home.
+func TestMirrorCredentialsNeverShown(t *testing.T) {
+	t.Parallel()
+	const secret = "s3cretPassw0rd"
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
+	e.mirror.Fault(func(w http.ResponseWriter, r *http.Request, _ int) bool {
+		if u, p, ok := r.BasicAuth(); ok && u == "ci" && p == secret {
+			return false
+		}
+		w.WriteHeader(http.StatusUnauthorized)
+		return true
+	})
+	withCreds := strings.Replace(e.mirror.URL(), "http://", "http://ci:"+secret+"@", 1)
+	ghOut := filepath.Join(t.TempDir(), "gh_output")
+	e.vars["GITHUB_OUTPUT"] = ghOut
+	var shown strings.Builder
+	for _, args := range [][]string{
+		{"releases", "--mirror", withCreds},
+		{"releases", "--json", "--mirror", withCreds},
+		{"install", "--mirror", withCreds, "3.13"},
+		{"install", "--json", "--force", "--mirror", withCreds, "3.13.1"},
+		{"list", "--json"},
+	} {
+		code, stdout, stderr := e.run(args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d %q %q", args, code, stdout, stderr)
+		}
+		shown.WriteString(stdout + stderr)
+	}
+	// A wrong password and an unreachable mirror fail without showing it
+	// (in another home: this one's cache would answer).
+	home2 := t.TempDir()
+	e.vars["PYFETCH_HOME"] = home2
+	wrong := strings.Replace(withCreds, secret, secret+"x", 1)
+	code, stdout, stderr := e.run("install", "--force", "--mirror", wrong, "3.13.1")
+	if code == 0 || !strings.Contains(stderr, "answered 401 Unauthorized; the mirror refused the credentials in its URL") {
+		t.Errorf("a wrong password: exit %d %q %q", code, stdout, stderr)
+	}
+	shown.WriteString(stdout + stderr)
+	e.mirror.Server.Close()
+	code, stdout, stderr = e.run("install", "--force", "--mirror", withCreds, "3.13.1")
+	if code == 0 || !strings.Contains(stderr, "retrying") && !strings.Contains(stderr, "cannot reach") {
+		t.Errorf("an unreachable mirror: exit %d %q", code, stderr)
+	}
+	shown.WriteString(stdout + stderr)
+	code, _, stderr = e.run("install", "--mirror", "https://ci:"+secret+"@[::1/", "3.13.1")
+	if code != exitUsage {
+		t.Errorf("a malformed mirror URL: exit %d %q", code, stderr)
+	}
+	shown.WriteString(stderr)
+	if strings.Contains(shown.String(), secret) {
+		t.Errorf("the password was shown:\n%s", shown.String())
+	}
+	if !strings.Contains(shown.String(), "installed 3.13.1") {
+		t.Errorf("nothing installed:\n%s", shown.String())
+	}
+	for _, root := range []string{e.home, home2, ghOut} {
+		filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return nil
+			}
+			if data, err := os.ReadFile(p); err == nil && strings.Contains(string(data), secret) {
+				t.Errorf("%s holds the password", p)
+			}
+			return nil
+		})
+	}
+}

@@ -130,7 +130,7 @@ func (a *app) publish(ctx context.Context, args []string) error {
 	dm := mirrorOpts{mirror: pos[0]}
 	dest, err := dm.parsed(a.wd)
 	if _, folder := dest.Folder(); err != nil || !(dest.IsS3() || folder) {
-		return fmt.Errorf("%w: publish writes to a folder or s3://BUCKET/PREFIX/, got %q", errUsage, textsafe.Escape(pos[0]))
+		return fmt.Errorf("%w: publish writes to a folder or s3://BUCKET/PREFIX/, got %q", errUsage, textsafe.Escape(releases.RedactURL(pos[0])))
 	}
 	specs, err := parseSpecs(pos[1:])
 	if err != nil {
