@@ -13,6 +13,7 @@ import (
 	"github.com/pyfetch/pyfetch/compile"
 	"github.com/pyfetch/pyfetch/install"
 	"github.com/pyfetch/pyfetch/internal/parallel"
+	"github.com/pyfetch/pyfetch/internal/safefile"
 	"github.com/pyfetch/pyfetch/internal/textsafe"
 	"github.com/pyfetch/pyfetch/releases"
 )
@@ -204,7 +205,7 @@ func writeOutput(b *strings.Builder, name, value string) error {
 }
 
 func appendFile(path, s string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := safefile.OpenAppend(path)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -729,5 +730,70 @@ func TestMirrorCredentialsNeverShown(t *testing.T) {
 			}
 			return nil
 		})
+	}
+}
+
+// GITHUB_OUTPUT and GITHUB_PATH are written only as regular files with
+// one link: a symlink or hard link planted at the path is not written
+// through, and a FIFO nobody reads never hangs the job.
+func TestGitHubFilesNotWrittenThrough(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	entries := append(pyfetchtest.SourceTree("3.13.1"), pyfetchtest.Entry{Name: "Python-3.13.1/bin/python3", Body: "#!/bin/sh\n", Mode: 0o755})
+	e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, entries)
+	if code, _, stderr := e.run("install", "3.13.1"); code != 0 {
+		t.Fatal(stderr)
+	}
+	for _, variable := range []string{"GITHUB_OUTPUT", "GITHUB_PATH"} {
+		for _, tc := range []struct {
+			name  string
+			plant func(path, victim string)
+			want  string
+		}{
+			{"a symlink", func(path, victim string) { os.Symlink(victim, path) }, "a symlink"},
+			{"a hard link", func(path, victim string) { os.Link(victim, path) }, "hard-linked (2 links)"},
+			{"a FIFO", func(path, _ string) { syscall.Mkfifo(path, 0o644) }, "not a regular file"},
+			{"a folder", func(path, _ string) { os.Mkdir(path, 0o755) }, "is a directory"},
+		} {
+			t.Run(variable+"/"+tc.name, func(t *testing.T) {
+				dir := t.TempDir()
+				victim := filepath.Join(dir, "victim")
+				os.WriteFile(victim, []byte("keep\n"), 0o644)
+				path := filepath.Join(dir, "file-command")
+				tc.plant(path, victim)
+				e := *e
+				e.t = t
+				e.vars = maps.Clone(e.vars)
+				e.vars[variable] = path
+				done := make(chan struct{})
+				var code int
+				var stderr string
+				go func() {
+					defer close(done)
+					code, _, stderr = e.run("install", "3.13.1")
+				}()
+				select {
+				case <-done:
+				case <-time.After(2 * time.Minute):
+					t.Fatal("pyfetch hung on the planted file")
+				}
+				if code == 0 || !strings.Contains(stderr, "write "+variable) || !strings.Contains(stderr, tc.want) {
+					t.Errorf("exit %d, stderr %q (want it to name %s and say %q)", code, stderr, variable, tc.want)
+				}
+				if data, _ := os.ReadFile(victim); string(data) != "keep\n" {
+					t.Errorf("written through: %q", data)
+				}
+			})
+		}
+	}
+	// A regular file of its own is appended to.
+	out := filepath.Join(t.TempDir(), "gh_output")
+	os.WriteFile(out, []byte("earlier=1\n"), 0o644)
+	e.vars["GITHUB_OUTPUT"] = out
+	if code, _, stderr := e.run("install", "3.13.1"); code != 0 {
+		t.Fatal(stderr)
+	}
+	if data, _ := os.ReadFile(out); !strings.HasPrefix(string(data), "earlier=1\npython-version=3.13.1\n") {
+		t.Errorf("GITHUB_OUTPUT = %q", data)
 	}
 }

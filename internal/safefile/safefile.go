@@ -51,6 +51,36 @@ func OpenFile(path string, flag int) (*os.File, error) {
 	return f, nil
 }
 
+// OpenAppend opens path for appending, creating it (0644) if needed, for
+// a file a runner named to pyfetch (GITHUB_OUTPUT, GITHUB_PATH): never
+// through a symlink, never blocking on a FIFO, and only a regular file
+// with one link, so that nothing planted at the path is written through.
+// Its owner is not checked: in a container job the runner's file is
+// bind-mounted and belongs to the runner's user, not to root inside.
+func OpenAppend(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|osfs.NoFollow|osfs.NonBlock|osfs.CloExec, 0o644)
+	if osfs.IsLink(err) {
+		return nil, fmt.Errorf("%s: %w", path, ErrSymlink)
+	}
+	if osfs.IsNoReader(err) {
+		return nil, fmt.Errorf("%s: %w (a FIFO or socket)", path, ErrNotRegular)
+	}
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, describe(fi.Mode()))
+	} else if _, links, ok := osfs.Owner(fi); err == nil && ok && links != 1 {
+		err = fmt.Errorf("%s: %w (%d links)", path, ErrHardLinked, links)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
 func openNoFollow(path string, flag int) (*os.File, error) {
 	f, err := os.OpenFile(path, flag|osfs.NoFollow|osfs.NonBlock|osfs.CloExec, 0)
 	if osfs.IsLink(err) {

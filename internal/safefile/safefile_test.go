@@ -83,3 +83,33 @@ func TestReadRegularAndRemove(t *testing.T) {
 		t.Error("Remove took a folder")
 	}
 }
+
+func TestOpenAppend(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "victim")
+	os.WriteFile(victim, []byte("keep"), 0o644)
+	for name, tc := range map[string]struct {
+		plant func(p string)
+		want  error
+	}{
+		"symlink":   {func(p string) { os.Symlink(victim, p) }, ErrSymlink},
+		"hard link": {func(p string) { os.Link(victim, p) }, ErrHardLinked},
+		"FIFO":      {func(p string) { syscall.Mkfifo(p, 0o644) }, ErrNotRegular},
+		"new file":  {func(string) {}, nil},
+	} {
+		p := filepath.Join(dir, name)
+		tc.plant(p)
+		f, err := OpenAppend(p)
+		if !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", name, err, tc.want)
+		}
+		if err == nil {
+			f.WriteString("x")
+			f.Close()
+		}
+	}
+	if data, _ := os.ReadFile(victim); string(data) != "keep" {
+		t.Errorf("written through: %q", data)
+	}
+}
