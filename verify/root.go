@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pyfetch/pyfetch/internal/safefile"
+	"github.com/pyfetch/pyfetch/internal/scratch"
 	"github.com/pyfetch/pyfetch/internal/textsafe"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/tuf"
@@ -145,7 +146,7 @@ func fetchTUF(ctx context.Context, o RootOptions) ([]byte, error) {
 		// (go-tuf's DisableLocalCache would still read metadata from a
 		// path relative to the working folder: a fresh private folder it
 		// is, removed once go-tuf is done with it.)
-		tmp, terr := os.MkdirTemp("", "pyfetch-tuf-")
+		tmp, terr := scratch.Dir("pyfetch-tuf-")
 		if terr != nil {
 			return nil, terr
 		}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/pyfetch/pyfetch/internal/scratch"
 	"github.com/pyfetch/pyfetch/releases"
 	"github.com/pyfetch/pyfetch/s3mirror"
 	"github.com/pyfetch/pyfetch/store"
@@ -78,7 +79,7 @@ func (a *app) mirrorPush(ctx context.Context, args []string) error {
 		return err
 	}
 	c := m.c
-	tmp, err := os.MkdirTemp("", "pyfetch-push-")
+	tmp, err := scratch.Dir("pyfetch-push-")
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/pyfetch/pyfetch/fetch"
 	"github.com/pyfetch/pyfetch/install"
 	"github.com/pyfetch/pyfetch/internal/safefile"
+	"github.com/pyfetch/pyfetch/internal/scratch"
 	"github.com/pyfetch/pyfetch/internal/textsafe"
 	"github.com/pyfetch/pyfetch/prebuilt"
 	"github.com/pyfetch/pyfetch/provenance"
@@ -152,7 +153,7 @@ func (a *app) publish(ctx context.Context, args []string) error {
 	}
 	out, _ := dest.Folder()
 	if dest.IsS3() {
-		if out, err = os.MkdirTemp("", "pyfetch-publish-"); err != nil {
+		if out, err = scratch.Dir("pyfetch-publish-"); err != nil {
 			return err
 		}
 		defer os.RemoveAll(out)
