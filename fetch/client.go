@@ -298,7 +298,7 @@ type authTransport struct {
 }
 
 func (t authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ui := t.auth[req.URL.Scheme+"://"+req.URL.Host]
+	ui := t.auth[origin(req.URL)]
 	if ui == nil || req.Header.Get("Authorization") != "" {
 		return t.base.RoundTrip(req)
 	}
@@ -307,3 +307,7 @@ func (t authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	r.SetBasicAuth(ui.Username(), pass)
 	return t.base.RoundTrip(r)
 }
+
+// origin is u's scheme and host (with its port, if any): the key of
+// Client.Auth.
+func origin(u *url.URL) string { return u.Scheme + "://" + u.Host }

@@ -241,7 +241,7 @@ func (s *stream) open(ctx context.Context) (io.ReadCloser, int64, int64, error) 
 	case http.StatusUnauthorized:
 		resp.Body.Close()
 		hint := "the mirror wants credentials: give them in its URL, https://USER:PASSWORD@host/... (pyfetch never shows them)"
-		if s.c.Auth[u.Scheme+"://"+u.Host] != nil {
+		if s.c.Auth[origin(u)] != nil {
 			hint = "the mirror refused the credentials in its URL"
 		}
 		return nil, 0, 0, permanent{fmt.Errorf("%s answered %s; %s", s.url, textsafe.Escape(resp.Status), hint)}

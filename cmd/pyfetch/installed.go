@@ -81,19 +81,19 @@ func (a *app) uninstall(ctx context.Context, args []string) error {
 	// and then "not installed".
 	type target struct{ arg, name string }
 	var targets []target
-	seen := map[string]bool{}
+	seenArg, seenName := map[string]bool{}, map[string]bool{}
 	for _, p := range pos {
-		name, err := install.UninstallTarget(h, p)
-		if err != nil {
-			if !seen["arg:"+p] {
-				errs = append(errs, fmt.Errorf("uninstall %s: %w", p, err))
-			}
-			seen["arg:"+p] = true
+		if seenArg[p] {
 			continue
 		}
-		seen["arg:"+p] = true
-		if !seen[name] {
-			seen[name] = true
+		seenArg[p] = true
+		name, err := install.UninstallTarget(h, p)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("uninstall %s: %w", p, err))
+			continue
+		}
+		if !seenName[name] {
+			seenName[name] = true
 			targets = append(targets, target{p, name})
 		}
 	}

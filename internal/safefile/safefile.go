@@ -40,7 +40,7 @@ func Open(path string) (*os.File, error) {
 // a FIFO return at once; it has no effect on regular files, so the
 // descriptor is cleared of it only for tidiness.
 func OpenFile(path string, flag int) (*os.File, error) {
-	f, err := openNoFollow(path, flag)
+	f, err := openNoFollow(path, flag, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -58,13 +58,7 @@ func OpenFile(path string, flag int) (*os.File, error) {
 // Its owner is not checked: in a container job the runner's file is
 // bind-mounted and belongs to the runner's user, not to root inside.
 func OpenAppend(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|osfs.NoFollow|osfs.NonBlock|osfs.CloExec, 0o644)
-	if osfs.IsLink(err) {
-		return nil, fmt.Errorf("%s: %w", path, ErrSymlink)
-	}
-	if osfs.IsNoReader(err) {
-		return nil, fmt.Errorf("%s: %w (a FIFO or socket)", path, ErrNotRegular)
-	}
+	f, err := openNoFollow(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err
 	}
@@ -81,8 +75,8 @@ func OpenAppend(path string) (*os.File, error) {
 	return f, nil
 }
 
-func openNoFollow(path string, flag int) (*os.File, error) {
-	f, err := os.OpenFile(path, flag|osfs.NoFollow|osfs.NonBlock|osfs.CloExec, 0)
+func openNoFollow(path string, flag int, perm os.FileMode) (*os.File, error) {
+	f, err := os.OpenFile(path, flag|osfs.NoFollow|osfs.NonBlock|osfs.CloExec, perm)
 	if osfs.IsLink(err) {
 		return nil, fmt.Errorf("%s: %w", path, ErrSymlink)
 	}
@@ -167,7 +161,7 @@ func readMax(f *os.File, path string, max int64) ([]byte, error) {
 // anyway (a bundle, a listing index): it only has to be a regular file,
 // reached without following a symlink or blocking on a FIFO.
 func ReadRegular(path string, max int64) ([]byte, error) {
-	f, err := openNoFollow(path, os.O_RDONLY)
+	f, err := openNoFollow(path, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, err
 	}
