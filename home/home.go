@@ -29,7 +29,18 @@ type Home struct {
 // other users write too. what names the wait ("installing 3.13.5").
 func (h Home) Lock(ctx context.Context, path, what string, notify func(string)) (*lock.Lock, error) {
 	private := safefile.CheckPrivateDir(filepath.Dir(path)) == nil
-	return lock.Acquire(ctx, path, lock.Options{Private: private, Timeout: h.LockTimeout, OnWait: func(holder string) {
+	return lock.Acquire(ctx, path, h.lockOptions(private, what, notify))
+}
+
+// LockDir takes the lock on the folder dir itself (lock.AcquireDir), on
+// the same terms as Lock: for a file outside the home that is replaced by
+// rename, such as a project's pyfetch.lock.
+func (h Home) LockDir(ctx context.Context, dir, what string, notify func(string)) (*lock.Lock, error) {
+	return lock.AcquireDir(ctx, dir, h.lockOptions(false, what, notify))
+}
+
+func (h Home) lockOptions(private bool, what string, notify func(string)) lock.Options {
+	return lock.Options{Private: private, Timeout: h.LockTimeout, OnWait: func(holder string) {
 		if notify == nil {
 			return
 		}
@@ -41,7 +52,7 @@ func (h Home) Lock(ctx context.Context, path, what string, notify func(string)) 
 			to = lock.DefaultTimeout
 		}
 		notify(fmt.Sprintf("waiting for another pyfetch %s%s; giving up after %s (--lock-timeout)", what, holder, to))
-	}})
+	}}
 }
 
 // Versions is the folder install trees live in.

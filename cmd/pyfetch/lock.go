@@ -41,35 +41,19 @@ func (a *app) lock(ctx context.Context, args []string) error {
 		}
 		path = filepath.Join(dir, lockfile.Name)
 	}
-	lf, err := readLockFile(path)
-	existed := err == nil
-	if errors.Is(err, fs.ErrNotExist) {
-		lf, err = &lockfile.File{Format: 1}, nil
-	}
+	lf, _, err := loadLockFile(path)
 	if err != nil {
-		return err
-	}
-	var before bytes.Buffer
-	if err := lockfile.Write(&before, lf); err != nil {
 		return err
 	}
 	// Without --upgrade, a spec already pinned keeps its pin; the others
 	// are resolved (the index prepare read answers) and pinned.
-	type job struct {
-		spec releases.Spec
-		old  *lockfile.Entry
-	}
+	type job struct{ spec releases.Spec }
 	var jobs []job
 	for _, sp := range p.specs {
-		old, ok := lf.Find(sp)
-		if ok && !upgrade {
+		if _, ok := lf.Find(sp); ok && !upgrade {
 			continue
 		}
-		j := job{spec: sp}
-		if ok {
-			j.old = &old
-		}
-		jobs = append(jobs, j)
+		jobs = append(jobs, job{spec: sp})
 	}
 	entries := make([]*lockfile.Entry, len(jobs))
 	names := make([]string, len(jobs))
@@ -93,11 +77,33 @@ func (a *app) lock(ctx context.Context, args []string) error {
 			Method: r.Method, Signer: r.Identity.SAN, Issuer: r.Identity.Issuer, LogIndex: r.LogIndex, IntegratedTime: r.IntegratedTime}
 		return nil
 	})
+	// Downloads ran unlocked; the file is read again and changed under a
+	// lock on its folder, so a concurrent lock run's pins are kept, and
+	// a spec it pinned meanwhile keeps that pin (without --upgrade).
+	l, err := p.opts.Home.LockDir(ctx, filepath.Dir(path), "writing "+path, a.warn)
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+	lf, existed, err := loadLockFile(path)
+	if err != nil {
+		return err
+	}
+	var before bytes.Buffer
+	if err := lockfile.Write(&before, lf); err != nil {
+		return err
+	}
 	for i, e := range entries {
 		if e == nil {
 			continue
 		}
-		old := jobs[i].old
+		var old *lockfile.Entry
+		if o, ok := lf.Find(jobs[i].spec); ok {
+			if !upgrade {
+				continue
+			}
+			old = &o
+		}
 		switch {
 		case old == nil:
 			fmt.Fprintf(a.stdout, "pinned %s (%s, sha256 %s, signed by %s)\n", e.Version, e.Artifact, e.SHA256, e.Signer)
@@ -128,6 +134,16 @@ func (a *app) lock(ctx context.Context, args []string) error {
 		a.warn("wrote " + path)
 	}
 	return a.perVersion(names, errs, false)
+}
+
+// loadLockFile reads the lock file at path, or an empty one when there is
+// none yet (existed false).
+func loadLockFile(path string) (lf *lockfile.File, existed bool, err error) {
+	lf, err = readLockFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &lockfile.File{Format: 1}, false, nil
+	}
+	return lf, err == nil, err
 }
 
 // readLockFile reads a lock file as the hostile input it may be: a

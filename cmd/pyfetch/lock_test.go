@@ -4,11 +4,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/pyfetch/pyfetch/internal/pyfetchtest"
 	"github.com/pyfetch/pyfetch/lockfile"
+	"github.com/pyfetch/pyfetch/releases"
 )
 
 // The lock file: pinned from the nearest .python-version, written next
@@ -124,5 +126,44 @@ func TestHostileLockFile(t *testing.T) {
 		if code != exitUsage || !strings.Contains(stderr, tc.want) || strings.Contains(stderr+stdout, "secret-token-value") && tc.name != "unknown key" {
 			t.Errorf("%s: exit %d %q %q", tc.name, code, stdout, stderr)
 		}
+	}
+}
+
+// Lock runs in parallel on one project each keep the others' pins: the
+// file is read again and written under a lock on its folder, and no lock
+// file is left in the project.
+func TestLockRunsInParallel(t *testing.T) {
+	t.Parallel()
+	e := releaseMirror(t)
+	project := t.TempDir()
+	specs := []string{"3.12.8", "3.13.9", "3.13.10", "3.14.0"}
+	codes := make([]int, len(specs))
+	stderrs := make([]string, len(specs))
+	var wg sync.WaitGroup
+	for i, sp := range specs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i], _, stderrs[i] = e.runIn(project, "lock", sp)
+		}()
+	}
+	wg.Wait()
+	for i := range specs {
+		if codes[i] != 0 {
+			t.Fatalf("lock %s: exit %d %q", specs[i], codes[i], stderrs[i])
+		}
+	}
+	lf, err := readLockFile(filepath.Join(project, lockfile.Name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sp := range specs {
+		spec, _ := releases.ParseSpec(sp)
+		if _, ok := lf.Find(spec); !ok {
+			t.Errorf("pin of %s lost by a concurrent lock run", sp)
+		}
+	}
+	if ents, _ := os.ReadDir(project); len(ents) != 1 {
+		t.Errorf("project holds %d entries, want only %s", len(ents), lockfile.Name)
 	}
 }

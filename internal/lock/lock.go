@@ -53,6 +53,25 @@ func Acquire(ctx context.Context, path string, o Options) (*Lock, error) {
 	if err != nil {
 		return nil, err
 	}
+	return wait(ctx, f, path, o)
+}
+
+// AcquireDir takes an exclusive lock on the folder dir itself, on the same
+// terms as Acquire. It serialises changes to a file that is replaced by
+// rename (a lock on the file would stay with the replaced copy) without
+// leaving a lock file beside it, as in a project's folder. dir must be a
+// real folder, not a link to one.
+func AcquireDir(ctx context.Context, dir string, o Options) (*Lock, error) {
+	f, err := os.OpenFile(dir, os.O_RDONLY|osfs.NoFollow|osfs.CloExec|osfs.Directory, 0)
+	if err != nil {
+		return nil, fmt.Errorf("lock folder %s: %w", dir, err)
+	}
+	return wait(ctx, f, dir, o)
+}
+
+// wait polls for the flock on f until it is taken, ctx is done or the
+// timeout has passed; f is closed unless the lock is returned.
+func wait(ctx context.Context, f *os.File, path string, o Options) (*Lock, error) {
 	timeout := o.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout

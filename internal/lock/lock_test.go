@@ -184,3 +184,38 @@ func TestWaitIsBoundedAndNamesTheHolder(t *testing.T) {
 		t.Errorf("holder told %q, error %q; want %q", told, err, wantHolder)
 	}
 }
+
+// A folder lock excludes like a file lock, leaves nothing in the folder,
+// and is refused through a link or on a file.
+func TestAcquireDir(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	l1, err := AcquireDir(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waited := false
+	if _, err := AcquireDir(ctx, dir, Options{Timeout: 50 * time.Millisecond, OnWait: func(string) { waited = true }}); !errors.Is(err, ErrTimeout) || !waited {
+		t.Fatalf("second AcquireDir while held: %v (waited %v), want ErrTimeout", err, waited)
+	}
+	l1.Unlock()
+	l2, err := AcquireDir(ctx, dir, Options{})
+	if err != nil {
+		t.Fatalf("AcquireDir after Unlock: %v", err)
+	}
+	l2.Unlock()
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("a folder lock left %d entries in the folder", len(ents))
+	}
+	link := filepath.Join(t.TempDir(), "link")
+	file := filepath.Join(t.TempDir(), "file")
+	os.Symlink(dir, link)
+	os.WriteFile(file, nil, 0o644)
+	for _, p := range []string{link, file} {
+		if l, err := AcquireDir(ctx, p, Options{}); err == nil {
+			l.Unlock()
+			t.Errorf("AcquireDir(%s) took a lock on a link or a file", p)
+		}
+	}
+}

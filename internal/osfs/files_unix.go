@@ -17,6 +17,8 @@ const (
 	NoFollow = syscall.O_NOFOLLOW
 	NonBlock = syscall.O_NONBLOCK
 	CloExec  = syscall.O_CLOEXEC
+	// Directory refuses to open anything but a folder.
+	Directory = syscall.O_DIRECTORY
 )
 
 // IsLink reports an open refused because the last element is a symlink.
