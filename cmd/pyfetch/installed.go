@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -74,46 +73,58 @@ func (a *app) uninstall(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	var errs []error
-	removed := []string{}
 	// Each argument names an install before any is removed, so that
 	// "3.13 3.13.1" (or one argument twice) removes it once, not once
-	// and then "not installed".
-	type target struct{ arg, name string }
-	var targets []target
-	seenArg, seenName := map[string]bool{}, map[string]bool{}
-	for _, p := range pos {
-		if seenArg[p] {
-			continue
-		}
-		seenArg[p] = true
-		name, err := install.UninstallTarget(h, p)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("uninstall %s: %w", p, err))
-			continue
-		}
-		if !seenName[name] {
-			seenName[name] = true
-			targets = append(targets, target{p, name})
+	// and then "not installed". Failures are reported in argument order.
+	args = uniq(pos)
+	errs := make([]error, len(args))
+	name := make([]string, len(args))
+	seen := map[string]bool{}
+	for i, p := range args {
+		n, err := install.UninstallTarget(h, p)
+		switch {
+		case err != nil:
+			errs[i] = fmt.Errorf("uninstall %s: %w", p, err)
+		case !seen[n]:
+			seen[n] = true
+			name[i] = n
 		}
 	}
-	for _, t := range targets {
-		dir, err := install.Uninstall(ctx, h, t.name)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("uninstall %s: %w", t.arg, err))
+	removed := []string{}
+	for i, n := range name {
+		if n == "" {
 			continue
 		}
-		removed = append(removed, t.name)
+		dir, err := install.Uninstall(ctx, h, n)
+		if err != nil {
+			errs[i] = fmt.Errorf("uninstall %s: %w", args[i], err)
+			continue
+		}
+		removed = append(removed, n)
 		if !c.jsonOut {
-			fmt.Fprintf(a.stdout, "removed %s (%s)\n", t.name, dir)
+			fmt.Fprintf(a.stdout, "removed %s (%s)\n", n, dir)
 		}
 	}
 	if c.jsonOut {
-		if err := a.printJSON(map[string]any{"removed": removed}); err != nil {
+		if err := a.printJSON(map[string]any{"removed": removed, "failed": failures(args, errs)}); err != nil {
 			return err
 		}
 	}
-	return errors.Join(errs...)
+	// Each failure on its own line, as install reports each version's.
+	return a.perVersion(args, errs, false)
+}
+
+// uniq is s without repeats, in first-seen order.
+func uniq(s []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, x := range s {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 func (a *app) path(args []string) error {

@@ -93,6 +93,12 @@ func (a *app) lock(ctx context.Context, args []string) error {
 	if err := lockfile.Write(&before, lf); err != nil {
 		return err
 	}
+	// changed is what this run pinned anew or moved, for --json.
+	type change struct {
+		lockfile.Entry
+		Previous *lockfile.Entry `json:"previous,omitempty"`
+	}
+	changed := []change{}
 	for i, e := range entries {
 		if e == nil {
 			continue
@@ -104,14 +110,21 @@ func (a *app) lock(ctx context.Context, args []string) error {
 			}
 			old = &o
 		}
+		var line string
 		switch {
 		case old == nil:
-			fmt.Fprintf(a.stdout, "pinned %s (%s, sha256 %s, signed by %s)\n", e.Version, e.Artifact, e.SHA256, e.Signer)
+			line = fmt.Sprintf("pinned %s (%s, sha256 %s, signed by %s)", e.Version, e.Artifact, e.SHA256, e.Signer)
 		case old.Version != e.Version:
 			lf.Remove(old.Version)
-			fmt.Fprintf(a.stdout, "%s → %s (%s, sha256 %s)\n", old.Version, e.Version, e.Artifact, e.SHA256)
+			line = fmt.Sprintf("%s → %s (%s, sha256 %s)", old.Version, e.Version, e.Artifact, e.SHA256)
 		case old.SHA256 != e.SHA256 || old.Artifact != e.Artifact:
-			fmt.Fprintf(a.stdout, "%s: %s sha256 %s → %s sha256 %s\n", e.Version, old.Artifact, old.SHA256, e.Artifact, e.SHA256)
+			line = fmt.Sprintf("%s: %s sha256 %s → %s sha256 %s", e.Version, old.Artifact, old.SHA256, e.Artifact, e.SHA256)
+		}
+		if line != "" {
+			changed = append(changed, change{*e, old})
+			if !c.jsonOut {
+				fmt.Fprintln(a.stdout, line)
+			}
 		}
 		lf.Put(*e)
 	}
@@ -122,6 +135,7 @@ func (a *app) lock(ctx context.Context, args []string) error {
 	// A run that pins nothing new leaves the file as it was, and one that
 	// pins nothing at all creates none (an empty lock file would only
 	// make install --locked refuse everything).
+	written := false
 	switch {
 	case !existed && len(lf.Pythons) == 0:
 		a.warn("nothing pinned; " + path + " not written")
@@ -131,7 +145,17 @@ func (a *app) lock(ctx context.Context, args []string) error {
 		if err := atomicfile.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 			return fmt.Errorf("write %s: %w", path, err)
 		}
+		written = true
 		a.warn("wrote " + path)
+	}
+	if c.jsonOut {
+		pins := lf.Pythons
+		if pins == nil {
+			pins = []lockfile.Entry{}
+		}
+		if err := a.printJSON(map[string]any{"lock_file": path, "written": written, "changed": changed, "pins": pins, "failed": failures(names, errs)}); err != nil {
+			return err
+		}
 	}
 	return a.perVersion(names, errs, false)
 }

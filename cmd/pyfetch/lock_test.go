@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -165,5 +166,41 @@ func TestLockRunsInParallel(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(project); len(ents) != 1 {
 		t.Errorf("project holds %d entries, want only %s", len(ents), lockfile.Name)
+	}
+}
+
+// lock --json prints one document: what changed, every pin, each failure
+// and whether the file was written; also when the mirror is down.
+func TestLockJSON(t *testing.T) {
+	t.Parallel()
+	e := releaseMirror(t)
+	project := t.TempDir()
+	code, stdout, stderr := e.runIn(project, "lock", "--json", "3.12", "3.99")
+	var doc struct {
+		LockFile string           `json:"lock_file"`
+		Written  bool             `json:"written"`
+		Changed  []lockfile.Entry `json:"changed"`
+		Pins     []lockfile.Entry `json:"pins"`
+		Failed   []failure        `json:"failed"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil || code != exitNotFound {
+		t.Fatalf("lock --json: exit %d %v\nstdout %q\nstderr %q", code, err, stdout, stderr)
+	}
+	if doc.LockFile != filepath.Join(project, lockfile.Name) || !doc.Written || len(doc.Changed) != 1 || doc.Changed[0].Version != "3.12.8" ||
+		len(doc.Pins) != 1 || doc.Pins[0].SHA256 == "" || len(doc.Failed) != 1 || doc.Failed[0].Version != "3.99" {
+		t.Errorf("lock --json: %+v", doc)
+	}
+	// Again, with a pin moved: "previous" names what it was.
+	e.mirror.Publish(t, e.ss, "3.12.9", "tar.xz", thomas, google, nil)
+	os.Remove(filepath.Join(e.home, "cache", "index.json"))
+	code, stdout, _ = e.runIn(project, "lock", "--json", "--upgrade", "3.12")
+	if code != 0 || !strings.Contains(stdout, `"previous": {`) || !strings.Contains(stdout, `"version": "3.12.9"`) {
+		t.Errorf("lock --json --upgrade: exit %d %q", code, stdout)
+	}
+	down := newEnv(t)
+	down.mirror.Server.Close()
+	code, stdout, _ = down.runIn(t.TempDir(), "lock", "--json", "3.13")
+	if doc := oneJSONDocument(t, "lock, mirror down", stdout); code == 0 || doc == nil || (doc["failed"] == nil && doc["error"] == nil) {
+		t.Errorf("lock --json, mirror down: exit %d %q", code, stdout)
 	}
 }

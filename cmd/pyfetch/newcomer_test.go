@@ -219,6 +219,23 @@ func TestUninstallByLine(t *testing.T) {
 	if code, _, stderr := e.run("uninstall", "3.11", "3.11"); code != exitNotFound || strings.Count(stderr, "not installed") != 1 {
 		t.Errorf("no match, named twice: %d %q", code, stderr)
 	}
+	// Several failures: one line each, in argument order, each as pyfetch
+	// prints an error; --json lists them beside what was removed.
+	code, _, stderr := e.run("uninstall", "3.11.1", "3.13.5x", "3.10.2")
+	want := "pyfetch: uninstall 3.11.1: not installed: 3.11.1 is not in " + filepath.Join(e.home, "versions") + "\n" +
+		`pyfetch: uninstall 3.13.5x: invalid request: not a version spec: "3.13.5x"`
+	if code == 0 || !strings.HasPrefix(stderr, want) || strings.Count(stderr, "\npyfetch: uninstall ") != 2 {
+		t.Errorf("three failures: %d %q", code, stderr)
+	}
+	code, stdout, _ := e.run("uninstall", "--json", "3.13.1", "3.11.1")
+	var doc struct {
+		Removed []string  `json:"removed"`
+		Failed  []failure `json:"failed"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil || code != exitNotFound || len(doc.Removed) != 1 || doc.Removed[0] != "3.13.1" ||
+		len(doc.Failed) != 1 || doc.Failed[0].Version != "3.11.1" || doc.Failed[0].ExitCode != exitNotFound {
+		t.Errorf("uninstall --json with a failure: %d %v %q", code, err, stdout)
+	}
 }
 
 func TestHelp(t *testing.T) {
