@@ -90,6 +90,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
+	if err := CheckConfigureArgs(o.ConfigureArgs, o.FreeThreaded); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBuild, err)
+	}
 	args := ConfigureArgs(o)
 	res := &Result{ConfigureArgs: args, MakeJobs: o.Jobs, Compiler: CompilerVersion(ctx)}
 	phase := func(name string) {

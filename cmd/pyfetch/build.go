@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pyfetch/pyfetch/compile"
 	"github.com/pyfetch/pyfetch/install"
 	"github.com/pyfetch/pyfetch/internal/textsafe"
 )
@@ -32,6 +33,16 @@ func (a *app) buildFlagSet(fs *flag.FlagSet, bf *buildFlags) {
 	fs.BoolVar(&bf.freethreaded, "freethreaded", false, "with --build: free-threaded build (--disable-gil, 3.13+), installed as X.Y.Zt")
 	fs.StringVar(&bf.configureOpts, "configure-opts", a.env("PYFETCH_CONFIGURE_OPTS", ""), "with --build: extra ./configure arguments (env PYFETCH_CONFIGURE_OPTS)")
 	fs.IntVar(&bf.makeJobs, "make-jobs", a.envInt("PYFETCH_MAKE_JOBS", runtime.NumCPU()), "with --build: make -j (env PYFETCH_MAKE_JOBS; default: CPUs)")
+}
+
+// configureArgs are --configure-opts split into arguments, refused (a
+// usage error) when one undoes what pyfetch sets itself.
+func (bf *buildFlags) configureArgs() ([]string, error) {
+	args := strings.Fields(bf.configureOpts)
+	if err := compile.CheckConfigureArgs(args, bf.freethreaded); err != nil {
+		return nil, fmt.Errorf("%w: --configure-opts (or PYFETCH_CONFIGURE_OPTS): %w", errUsage, err)
+	}
+	return args, nil
 }
 
 // buildOptions turns the flags into install's BuildOptions (nil without
@@ -63,6 +74,10 @@ func (a *app) buildOptions(bf *buildFlags, versions int) (*install.BuildOptions,
 	if bf.makeJobs < 1 {
 		return nil, func() {}, fmt.Errorf("%w: --make-jobs must be at least 1, got %d", errUsage, bf.makeJobs)
 	}
+	configureArgs, err := bf.configureArgs()
+	if err != nil {
+		return nil, func() {}, err
+	}
 	_, tty := a.isTerminal()
 	live := tty && versions == 1
 	every := pipeHeartbeat
@@ -77,7 +92,7 @@ func (a *app) buildOptions(bf *buildFlags, versions int) (*install.BuildOptions,
 	return &install.BuildOptions{
 		CCache:         ccache,
 		ConfigureCache: a.env("PYFETCH_CONFIGURE_CACHE", "1") != "0",
-		ConfigureArgs:  strings.Fields(bf.configureOpts),
+		ConfigureArgs:  configureArgs,
 		Optimize:       bf.optimize,
 		FreeThreaded:   bf.freethreaded,
 		Jobs:           bf.makeJobs,

@@ -135,6 +135,29 @@ func TestBuildNeedsToolchainBeforeDownload(t *testing.T) {
 	}
 }
 
+// A configure argument that would move the install out of its tree (or
+// build free-threaded under the default build's name) is a usage error
+// before any request, not a failed build minutes later.
+func TestConfigureOptsPyfetchSets(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, nil)
+	for _, tc := range []struct{ args []string }{
+		{[]string{"install", "--build", "--configure-opts=--prefix=/usr", "3.13.5"}},
+		{[]string{"install", "--build", "--configure-opts", "--enable-shared --libdir /usr/lib", "3.13.5"}},
+		{[]string{"install", "--build", "--configure-opts=--disable-gil", "3.13.5"}},
+		{[]string{"install", "--build", "--print-cache-key", "--configure-opts=exec_prefix=/opt", "3.13.5"}},
+	} {
+		code, _, stderr := e.run(tc.args...)
+		if code != exitUsage || !strings.Contains(stderr, "--configure-opts (or PYFETCH_CONFIGURE_OPTS): configure argument pyfetch sets itself") {
+			t.Errorf("%q: exit %d %q", tc.args, code, stderr)
+		}
+	}
+	if n := len(e.mirror.Requests()); n != 0 {
+		t.Errorf("%d requests before the configure arguments were refused", n)
+	}
+}
+
 // TestBuildInterrupted: Ctrl-C (SIGINT) or SIGTERM to pyfetch alone stops
 // the whole build: exit 130, no process of the build left, nothing in
 // versions/, no build folder.

@@ -52,6 +52,13 @@ func (a *app) install(ctx context.Context, args []string) error {
 			}
 			bf.build, bf.freethreaded = true, true
 		}
+		if bf.build {
+			// A configure argument pyfetch refuses is said before any
+			// download, not after minutes of compiling.
+			if _, err := bf.configureArgs(); err != nil {
+				return err
+			}
+		}
 		if printKey {
 			if !bf.build {
 				return fmt.Errorf("%w: --print-cache-key goes with --build (a source install has no build to cache)", errUsage)
@@ -221,7 +228,11 @@ func appendFile(path, s string) error {
 // and verified into the cache, so the build that follows a cache miss
 // does not download it again.
 func (a *app) printCacheKeys(ctx context.Context, p *pipeline, bf *buildFlags) error {
-	b := &install.BuildOptions{ConfigureArgs: strings.Fields(bf.configureOpts), Optimize: bf.optimize, FreeThreaded: bf.freethreaded}
+	args, err := bf.configureArgs()
+	if err != nil {
+		return err
+	}
+	b := &install.BuildOptions{ConfigureArgs: args, Optimize: bf.optimize, FreeThreaded: bf.freethreaded}
 	keys := make([]string, len(p.versions))
 	errs := parallel.Each(len(p.versions), 3, func(i int) error {
 		k, err := install.PlanCacheKey(ctx, p.versions[i], b, p.opts)
