@@ -347,6 +347,11 @@ func (r *Resolver) Resolve(ctx context.Context, spec releases.Spec, formats []re
 		return releases.Version{}, fmt.Errorf("%w: no final release matching %q on %s, only prereleases (%s); add --pre to install one",
 			fetch.ErrNotFound, spec.Raw, r.Where(), strings.Join(prereleases, ", "))
 	}
+	if len(root) == 0 {
+		if err := r.folderGone(); err != nil {
+			return releases.Version{}, err
+		}
+	}
 	hint := "none"
 	if len(seen) > 0 {
 		hint = strings.Join(seen, ", ")
@@ -401,6 +406,9 @@ func (r *Resolver) ResolveAll(ctx context.Context, specs []releases.Spec, format
 // had. Called only after an install or fetch found nothing, so an
 // installed version is answered without any request.
 func (r *Resolver) Missing(ctx context.Context, v releases.Version) error {
+	if err := r.folderGone(); err != nil {
+		return err
+	}
 	if r.Offline {
 		return nil // the cache said what it lacks
 	}
@@ -422,6 +430,17 @@ func (r *Resolver) Missing(ctx context.Context, v releases.Version) error {
 		return fmt.Errorf("%w: no release %s on %s, and no %s release at all (pyfetch releases lists what there is)", fetch.ErrNotFound, v, r.Mirror, v.Line())
 	}
 	return fmt.Errorf("%w: no release %s on %s; the newest %s is %s (pyfetch releases %s lists them)", fetch.ErrNotFound, v, r.Mirror, v.Line(), newest, v.Line())
+}
+
+// folderGone says so when the mirror is a folder that is not there (a
+// drive not mounted, a typo), offline too: nothing can be found in it.
+func (r *Resolver) folderGone() error {
+	if dir, ok := r.Mirror.Folder(); ok {
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			return fmt.Errorf("%w: the mirror folder %s does not exist or is not a folder (is it mounted? --mirror or PYFETCH_MIRROR names it)", fetch.ErrNotFound, dir)
+		}
+	}
+	return nil
 }
 
 // Where names what the last resolution listed: the mirror, or, offline
@@ -475,6 +494,11 @@ func (r *Resolver) Releases(ctx context.Context, spec *releases.Spec, pre bool) 
 	root, err := r.list(ctx, "")
 	if err != nil {
 		return nil, err
+	}
+	if len(root) == 0 {
+		if err := r.folderGone(); err != nil {
+			return nil, err
+		}
 	}
 	var folders []releases.Version
 	for _, f := range releases.Folders(root) {

@@ -99,4 +99,18 @@ func TestResolveFileMirror(t *testing.T) {
 	if err := online.Missing(context.Background(), releases.Version{Major: 3, Minor: 13, Patch: 10}); err != nil {
 		t.Errorf("3.13.10 has a folder, Missing said %v", err)
 	}
+	// A mirror folder that is not there (not mounted, a typo) says so,
+	// offline or not, for a line and for an exact version.
+	gone := filepath.Join(dir, "not-mounted")
+	for _, offline := range []bool{false, true} {
+		r := &Resolver{Home: home.Home{Root: t.TempDir()}, Mirror: releases.MustMirror("file://" + gone + "/"), Offline: offline}
+		_, err := r.Resolve(context.Background(), releases.Spec{Raw: "3.13", Major: 3, Minor: 13}, []releases.Format{releases.TGZ}, false)
+		err2 := r.Missing(context.Background(), releases.Version{Major: 3, Minor: 13, Patch: 10})
+		_, err3 := r.Releases(context.Background(), nil, false)
+		for _, err := range []error{err, err2, err3} {
+			if !errors.Is(err, fetch.ErrNotFound) || !strings.Contains(err.Error(), "the mirror folder "+gone+"/ does not exist") {
+				t.Errorf("offline %v, mirror folder gone: %v", offline, err)
+			}
+		}
+	}
 }
