@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
@@ -26,6 +27,9 @@ import (
 
 // ErrKey: a key file is not an ECDSA P-256 key pyfetch can use.
 var ErrKey = errors.New("bad key")
+
+// ErrKeyExists: keygen found a file (or a link) where it would write.
+var ErrKeyExists = errors.New("key file exists")
 
 // Keygen writes a new ECDSA P-256 key pair: name.key (PKCS #8 PEM, mode
 // 0600) and name.pub (PKIX PEM). Neither file may exist already.
@@ -52,12 +56,22 @@ func Keygen(name string) (fingerprint string, err error) {
 	return verify.KeyFingerprint(k.Public())
 }
 
+// writeNew creates path with data, never over anything already there (a
+// key, or a link planted where one will be), and syncs it: a key is
+// worth the wait.
 func writeNew(path string, data []byte, mode os.FileMode) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%w: %s (keygen never overwrites a key or writes through a link: move it away or pick another NAME)", ErrKeyExists, path)
+	}
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(data); err != nil {
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if err != nil {
 		f.Close()
 		os.Remove(path)
 		return err

@@ -66,8 +66,17 @@ func TestKeySignVerify(t *testing.T) {
 	if fi, err := os.Stat(fleet + ".key"); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("key file: %v %v", fi.Mode(), err)
 	}
-	if _, err := provenance.Keygen(fleet); err == nil {
-		t.Error("keygen overwrote an existing key")
+	if _, err := provenance.Keygen(fleet); !errors.Is(err, provenance.ErrKeyExists) {
+		t.Errorf("keygen over an existing key: %v, want ErrKeyExists", err)
+	}
+	// A link planted where the key goes is not written through.
+	planted := filepath.Join(dir, "planted")
+	os.Symlink(filepath.Join(dir, "victim"), planted+".key")
+	if _, err := provenance.Keygen(planted); !errors.Is(err, provenance.ErrKeyExists) {
+		t.Errorf("keygen through a planted link: %v, want ErrKeyExists", err)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "victim")); err == nil {
+		t.Error("keygen wrote through a planted link")
 	}
 	other := filepath.Join(dir, "other")
 	if _, err := provenance.Keygen(other); err != nil {

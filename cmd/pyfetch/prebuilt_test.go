@@ -34,6 +34,10 @@ func newFleet(t *testing.T, sign bool) *fleet {
 			t.Fatalf("keygen: %d %s %s", code, out, errs)
 		}
 	}
+	// Never over a key: exit 2 naming the file.
+	if code, _, errs := e.run("keygen", filepath.Join(f.keyDir, "fleet")); code != exitUsage || !strings.Contains(errs, "key file exists: "+filepath.Join(f.keyDir, "fleet.key")) {
+		t.Errorf("keygen over a key: %d %q", code, errs)
+	}
 	if code, out, errs := e.run("install", "--build", "3.13.5"); code != 0 {
 		t.Fatalf("build: %d %s %s", code, out, errs)
 	}

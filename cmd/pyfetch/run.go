@@ -55,7 +55,7 @@ var errorTable = []struct {
 	// "nothing was installed or changed" sentence; nil: "pyfetch: msg".
 	show func(msg, nothing string) string
 }{
-	{[]error{errUsage, install.ErrRequest, store.ErrRequest, releases.ErrBadVersion, releases.ErrBadFormat, s3mirror.ErrRegion, prebuilt.ErrNotPublishable, provenance.ErrKey}, exitUsage, nil},
+	{[]error{errUsage, install.ErrRequest, store.ErrRequest, releases.ErrBadVersion, releases.ErrBadFormat, s3mirror.ErrRegion, prebuilt.ErrNotPublishable, provenance.ErrKey, provenance.ErrKeyExists}, exitUsage, nil},
 	{[]error{s3mirror.ErrDenied}, exitDenied, nil},
 	{[]error{s3mirror.ErrNoBucket}, exitNotFound, nil},
 	{[]error{context.Canceled}, exitInterrupted, func(string, string) string {
