@@ -195,6 +195,17 @@ func TestPythonVersionFile(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitUsage || !strings.Contains(string(b), filepath.Join(sub, ".python-version")+" line 1") {
 		t.Errorf("bad file: %v %s", err, b)
 	}
+	// pyenv's "system" (the system's Python, a fallback) is skipped with
+	// a note; a file naming only it names nothing to install.
+	os.WriteFile(filepath.Join(sub, ".python-version"), []byte("3.13.5\nsystem\n"), 0o644)
+	code, stdout, stderr := e.runIn(sub, "install")
+	if code != 0 || !strings.Contains(stdout, "3.13.5 is already installed") || !strings.Contains(stderr, "line 2 names the system Python") {
+		t.Errorf("3.13.5 and system: %d %q %q", code, stdout, stderr)
+	}
+	os.WriteFile(filepath.Join(sub, ".python-version"), []byte("system\n"), 0o644)
+	if code, _, stderr := e.runIn(sub, "install"); code != exitUsage || !strings.Contains(stderr, "names no version but the system Python") {
+		t.Errorf("system only: %d %q", code, stderr)
+	}
 }
 
 // TestUninstallByLine: "uninstall 3.13" works when exactly one 3.13 is

@@ -40,7 +40,7 @@ func findVersionFile(dir string, warn func(string)) (string, []string, error) {
 		data, err := readVersionFile(p)
 		switch {
 		case err == nil:
-			specs, err := parseVersionFile(p, data)
+			specs, err := parseVersionFile(p, data, warn)
 			return p, specs, err
 		case errors.Is(err, errForeignVersionFile):
 			warn(fmt.Sprintf("note: not using %s: %v", p, err))
@@ -63,14 +63,23 @@ const specChars = "0123456789.-abcehilnoprstvy"
 // parseVersionFile reads the specs in a .python-version's content. A line
 // that is not a spec is named by its number with at most a short prefix
 // made only of characters a spec can contain, never its bytes.
-func parseVersionFile(path string, content []byte) ([]string, error) {
+//
+// pyenv's "system" line (the system's own Python, often a fallback after
+// a version) is skipped with a note: there is nothing to install for it.
+func parseVersionFile(path string, content []byte, warn func(string)) ([]string, error) {
 	var specs []string
+	system := false
 	for n, line := range strings.Split(string(content), "\n") {
 		line = strings.TrimSpace(line)
 		if i := strings.IndexByte(line, '#'); i >= 0 {
 			line = strings.TrimSpace(line[:i])
 		}
 		if line == "" {
+			continue
+		}
+		if line == "system" {
+			system = true
+			warn(fmt.Sprintf("note: %s line %d names the system Python (pyenv's \"system\"); pyfetch installs nothing for it", textsafe.Escape(path), n+1))
 			continue
 		}
 		if _, err := releases.ParseSpec(line); err != nil {
@@ -86,7 +95,11 @@ func parseVersionFile(path string, content []byte) ([]string, error) {
 		specs = append(specs, line)
 	}
 	if len(specs) == 0 {
-		return nil, fmt.Errorf("%w: %s names no version (expected a line such as 3.13 or 3.13.5)", errUsage, textsafe.Escape(path))
+		only := ""
+		if system {
+			only = " but the system Python"
+		}
+		return nil, fmt.Errorf("%w: %s names no version%s (expected a line such as 3.13 or 3.13.5)", errUsage, textsafe.Escape(path), only)
 	}
 	return specs, nil
 }
