@@ -5,11 +5,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/pyfetch/pyfetch/install"
@@ -478,4 +481,20 @@ func onlyProgress(stderr string) bool {
 		}
 	}
 	return true
+}
+
+// A full disk (or quota) says where pyfetch writes and how to move it,
+// whichever step hit it, and that nothing was installed.
+func TestDiskFullSaysWhere(t *testing.T) {
+	t.Parallel()
+	for _, errno := range []syscall.Errno{syscall.ENOSPC, syscall.EDQUOT} {
+		err := fmt.Errorf("install 3.13.5: extract: %w", &fs.PathError{Op: "write", Path: "Lib/x.py", Err: errno})
+		var stderr bytes.Buffer
+		(&app{stderr: &stderr}).reportFor("3.13.5", err)
+		got := stderr.String()
+		if exitCode(err) != exitFailure || !strings.HasPrefix(got, "pyfetch: install 3.13.5: extract: write Lib/x.py: ") ||
+			!strings.Contains(got, "PYFETCH_HOME") || !strings.Contains(got, "PYFETCH_CACHE") || !strings.Contains(got, "Nothing was installed or changed for 3.13.5.") {
+			t.Errorf("%v: exit %d, stderr %q", errno, exitCode(err), got)
+		}
+	}
 }
