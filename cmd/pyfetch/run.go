@@ -75,8 +75,8 @@ var errorTable = []struct {
 		return "pyfetch: " + msg + "\n  to try: another mirror with --mirror URL (or PYFETCH_MIRROR); --offline if the cache has the release; or check HTTPS_PROXY/HTTP_PROXY/NO_PROXY"
 	}},
 	{[]error{fetch.ErrNotFound, install.ErrNotInstalled, fs.ErrNotExist}, exitNotFound, nil},
-	{[]error{syscall.ENOSPC, syscall.EDQUOT}, exitFailure, func(msg, nothing string) string {
-		return "pyfetch: " + msg + "\n  the disk (or your quota) is full where pyfetch writes: its home (--home, PYFETCH_HOME) and download cache (--cache, PYFETCH_CACHE); free space there or point them at a larger disk. " + nothing
+	{[]error{syscall.ENOSPC, syscall.EDQUOT}, exitFailure, func(msg, _ string) string {
+		return "pyfetch: " + msg + "\n  the disk (or your quota) is full where pyfetch writes: its home (--home, PYFETCH_HOME) and download cache (--cache, PYFETCH_CACHE); free space there or point them at a larger disk (an install or download is never left half-written)"
 	}},
 }
 
