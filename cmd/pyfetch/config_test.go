@@ -37,6 +37,10 @@ func TestConfigMistakesAreUsageErrors(t *testing.T) {
 		{nil, []string{"list", "extra"}, `list takes no arguments, got ["extra"]`},
 		{nil, []string{"version", "extra"}, `version takes only --json`},
 		{nil, []string{"cache", "prune", "--older-than", "soon"}, "expected a duration such as 7d, 12h or 90m"},
+		// A duration past what Go can hold would wrap into the past and
+		// select everything.
+		{nil, []string{"cache", "prune", "--older-than", "1000000d"}, `(at most 106751d), got "1000000d"`},
+		{nil, []string{"install", "--lock-timeout", "106752d", "3.13.1"}, `(at most 106751d), got "106752d"`},
 	}
 	for _, tc := range tests {
 		e := newEnv(t)

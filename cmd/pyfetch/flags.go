@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -329,13 +330,15 @@ func parseDuration(s string) (time.Duration, error) {
 	}
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.Atoi(days)
-		if err == nil && n >= 0 {
+		// Past about 292 years a Duration overflows into the past: a
+		// huge --older-than would then select everything.
+		if err == nil && n >= 0 && n <= int(math.MaxInt64/(24*time.Hour)) {
 			return time.Duration(n) * 24 * time.Hour, nil
 		}
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d < 0 {
-		return 0, fmt.Errorf("expected a duration such as 7d, 12h or 90m, got %q", s)
+		return 0, fmt.Errorf("expected a duration such as 7d, 12h or 90m (at most 106751d), got %q", s)
 	}
 	return d, nil
 }
