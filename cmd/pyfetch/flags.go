@@ -222,10 +222,15 @@ func (o *retryOpts) register(a *app, fs *flag.FlagSet) {
 	fs.Var(durationFlag{&o.timeout}, "timeout", "give up on a connection or a response's headers after this `duration` (retried at most twice; env PYFETCH_TIMEOUT)")
 }
 
+// maxRetries bounds --retries.
+const maxRetries = 100
+
 // client is the HTTP client the options ask for.
 func (o *retryOpts) client(a *app, offline bool) (*fetch.Client, error) {
-	if o.retries < 0 {
-		return nil, fmt.Errorf("%w: --retries must be 0 or more, got %d", errUsage, o.retries)
+	// Each retry may wait up to 30 s: past maxRetries a dead mirror
+	// would hold a CI job for hours.
+	if o.retries < 0 || o.retries > maxRetries {
+		return nil, fmt.Errorf("%w: --retries must be 0 to %d, got %d", errUsage, maxRetries, o.retries)
 	}
 	n := o.retries
 	if n == 0 {
