@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -29,6 +30,11 @@ type VerifyFileRequest struct {
 	Digest []byte
 	// Bundle is the bundle's path; default Path + ".sigstore".
 	Bundle string
+	// BundleData, when set, is the bundle's content, read by the caller
+	// from Bundle (a file or a pipe the user named); Bundle then only
+	// names it. Content that is an armored OpenPGP signature is an .asc
+	// whatever its name.
+	BundleData []byte
 	// Identity overrides the signer derived from the file name.
 	Identity *verify.Identity
 	// Signers is the signer table (built-in when nil).
@@ -70,7 +76,7 @@ func VerifyFile(ctx context.Context, req VerifyFileRequest, v *verify.Verifier) 
 		name = strings.TrimSuffix(strings.TrimSuffix(filepath.Base(req.Bundle), ".sigstore"), ".asc")
 	}
 	var scheme verify.Scheme = verify.Sigstore{V: v}
-	if strings.HasSuffix(req.Bundle, ".asc") && req.OpenPGP != nil {
+	if req.OpenPGP != nil && (strings.HasSuffix(req.Bundle, ".asc") || bytes.HasPrefix(bytes.TrimSpace(req.BundleData), []byte("-----BEGIN PGP SIGNATURE"))) {
 		scheme = req.OpenPGP
 	}
 	// One parse of one name gives both the signer's release line and the
@@ -96,18 +102,11 @@ func VerifyFile(ctx context.Context, req VerifyFileRequest, v *verify.Verifier) 
 	if err != nil {
 		return name, nil, err
 	}
-	bf, err := safefile.OpenNamed(req.Bundle)
-	if errors.Is(err, fs.ErrNotExist) {
-		// Nothing failed verification: there is nothing to verify with.
-		return name, nil, fmt.Errorf("no bundle %s: %w (expected the .sigstore (or python.org's .asc) beside the artifact, or --bundle FILE)", req.Bundle, fs.ErrNotExist)
-	}
-	if err != nil {
-		return name, nil, fmt.Errorf("%w: %v", verify.ErrBundle, err)
-	}
-	data, err := io.ReadAll(io.LimitReader(bf, scheme.MaxSidecarBytes()+1))
-	bf.Close()
-	if err != nil {
-		return name, nil, fmt.Errorf("%w: %v", verify.ErrBundle, err)
+	data := req.BundleData
+	if data == nil {
+		if data, err = readBundle(req.Bundle, scheme.MaxSidecarBytes()); err != nil {
+			return name, nil, err
+		}
 	}
 	sig, err := scheme.Parse(data)
 	if err != nil {
@@ -138,4 +137,24 @@ func VerifyFile(ctx context.Context, req VerifyFileRequest, v *verify.Verifier) 
 		return name, nil, err
 	}
 	return name, res, nil
+}
+
+// readBundle reads the bundle found beside an artifact: a regular file
+// (followed through a link, never blocking on a FIFO), at most max+1
+// bytes, so that Parse sees an oversized one.
+func readBundle(path string, max int64) ([]byte, error) {
+	bf, err := safefile.OpenNamed(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		// Nothing failed verification: there is nothing to verify with.
+		return nil, fmt.Errorf("no bundle %s: %w (expected the .sigstore (or python.org's .asc) beside the artifact, or --bundle FILE)", path, fs.ErrNotExist)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", verify.ErrBundle, err)
+	}
+	defer bf.Close()
+	data, err := io.ReadAll(io.LimitReader(bf, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", verify.ErrBundle, err)
+	}
+	return data, nil
 }

@@ -39,8 +39,17 @@ func TestGenuineOpenPGPInstall(t *testing.T) {
 	// verify finds the .asc beside the file.
 	art := filepath.Join(mirror, "3.13.5", "Python-3.13.5.tar.xz")
 	code, stdout, stderr = e.run("verify", "--offline", art)
-	if code != 0 || stdout != "OK: Python-3.13.5.tar.xz\n" || !strings.Contains(stderr, thomasFingerprint) {
+	if code != 0 || stdout != "OK: Python-3.13.5.tar.xz\n" || !strings.Contains(stderr, thomasFingerprint) ||
+		!strings.Contains(stderr, ", signed 2025-06-11") || strings.Contains(stderr, "Rekor") {
 		t.Errorf("verify with an .asc: exit %d %q %q", code, stdout, stderr)
+	}
+	// An .asc named as --bundle under another name (as <(curl …) gives)
+	// is known by its content.
+	sig := filepath.Join(t.TempDir(), "signature")
+	data, _ := os.ReadFile(asc)
+	os.WriteFile(sig, data, 0o644)
+	if code, stdout, stderr := e.run("verify", "--offline", "--bundle", sig, art); code != 0 || stdout != "OK: Python-3.13.5.tar.xz\n" || !strings.Contains(stderr, thomasFingerprint) {
+		t.Errorf("an .asc under another name: exit %d %q %q", code, stdout, stderr)
 	}
 	// Both there: Sigstore.
 	bundle, _ := filepath.Abs(filepath.Join(real, "bundles", "Python-3.13.5.tar.xz.sigstore"))

@@ -797,3 +797,38 @@ func TestGitHubFilesNotWrittenThrough(t *testing.T) {
 		t.Errorf("GITHUB_OUTPUT = %q", data)
 	}
 }
+
+// A bundle the user names may be a pipe (--bundle <(curl …)): its content
+// is verified like a file's. A folder or a device named there is a usage
+// error; the same planted beside the artifact stays a security error.
+func TestVerifyNamedBundle(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	rel := e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, nil)
+	dir := t.TempDir()
+	art := filepath.Join(dir, rel.Name)
+	os.WriteFile(art, rel.Artifact, 0o644)
+	fifo := filepath.Join(dir, "bundle-pipe")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err == nil {
+			f.Write(rel.Bundle)
+			f.Close()
+		}
+	}()
+	if code, stdout, stderr := e.run("verify", "--bundle", fifo, art); code != 0 || stdout != "OK: "+rel.Name+"\n" {
+		t.Errorf("bundle through a pipe: exit %d %q %q", code, stdout, stderr)
+	}
+	for _, bad := range []string{dir, "/dev/null"} {
+		if code, stdout, stderr := e.run("verify", "--bundle", bad, art); code != exitUsage || stdout != "" || !strings.Contains(stderr, "--bundle takes a bundle file (or a pipe)") {
+			t.Errorf("--bundle %s: exit %d %q %q", bad, code, stdout, stderr)
+		}
+	}
+	os.Mkdir(art+".sigstore", 0o755)
+	if code, _, stderr := e.run("verify", art); code != exitVerify || !strings.Contains(stderr, "SECURITY ERROR") {
+		t.Errorf("a folder beside the artifact: exit %d %q", code, stderr)
+	}
+}

@@ -5,13 +5,18 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/pyfetch/pyfetch/internal/safefile"
 	"github.com/pyfetch/pyfetch/internal/textsafe"
 	"github.com/pyfetch/pyfetch/releases"
 	"github.com/pyfetch/pyfetch/store"
+	"github.com/pyfetch/pyfetch/verify"
 )
 
 func (a *app) verify(ctx context.Context, args []string) error {
@@ -54,6 +59,15 @@ func (a *app) verify(ctx context.Context, args []string) error {
 		}
 		f.Close()
 	}
+	// A bundle the user named is read here: a file, or a pipe
+	// (--bundle <(curl …)), since its content is checked anyway; a
+	// folder or a device is a mistake. One that is not there is said by
+	// VerifyFile, as for a bundle beside the artifact.
+	if *bundlePath != "" {
+		if req.BundleData, err = readNamedBundle(*bundlePath); err != nil {
+			return err
+		}
+	}
 	s, err := a.session(c.homeOpts, c.offlineOpts, &c.trustOpts, &c.signerOpts, nil)
 	if err != nil {
 		return err
@@ -91,6 +105,50 @@ func (a *app) verify(ctx context.Context, args []string) error {
 			caveat = "; its release (" + nf.Version.String() + ") is taken from its name: pyfetch looks inside source tarballs only"
 		}
 	}
-	fmt.Fprintf(a.stderr, "signed by %s, sha256 %s, Rekor log index %d%s\n", res.Identity, res.SHA256, res.LogIndex, caveat)
+	where := fmt.Sprintf(", Rekor log index %d", res.LogIndex)
+	if res.Method == verify.SchemeOpenPGP {
+		// An OpenPGP signature is in no transparency log: say when.
+		where = ", signed " + res.IntegratedTime.Format(time.DateOnly)
+	}
+	fmt.Fprintf(a.stderr, "signed by %s, sha256 %s%s%s\n", res.Identity, res.SHA256, where, caveat)
 	return nil
+}
+
+// readNamedBundle reads the --bundle file or pipe, at most one byte past
+// the largest signature pyfetch reads (so its parser refuses it); nil
+// when there is nothing at path.
+func readNamedBundle(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--bundle: %w", err)
+	}
+	if !fi.Mode().IsRegular() && fi.Mode().Type() != fs.ModeNamedPipe {
+		return nil, fmt.Errorf("%w: --bundle takes a bundle file (or a pipe), and %s is not one (%s)", errUsage, textsafe.Escape(path), fileKind(fi.Mode()))
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--bundle: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, max(verify.MaxBundleBytes, verify.MaxSignatureBytes)+1))
+	if err != nil {
+		return nil, fmt.Errorf("--bundle %s: %w", textsafe.Escape(path), err)
+	}
+	return data, nil
+}
+
+// fileKind names what a non-file is, for an error.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a folder"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "not a regular file"
 }
