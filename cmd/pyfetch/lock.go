@@ -55,14 +55,37 @@ func (a *app) lock(ctx context.Context, args []string) error {
 		}
 		jobs = append(jobs, job{spec: sp})
 	}
-	entries := make([]*lockfile.Entry, len(jobs))
+	// Each spec is resolved, then each distinct version obtained once
+	// ("3.13 3.13.5" downloads and verifies 3.13.5 once, not twice in
+	// parallel waiting on its own lock).
+	// prepare resolved every spec already and said what it skipped; the
+	// answers come again from the index it read, without the notes.
+	p.resolver.Notify = nil
 	names := make([]string, len(jobs))
+	versions := make([]releases.Version, len(jobs))
 	errs := parallel.Each(len(jobs), 3, func(i int) error {
 		names[i] = jobs[i].spec.Raw
 		v, err := p.resolver.Resolve(ctx, jobs[i].spec, releases.Formats(p.opts.Format), c.pre)
 		if err != nil {
 			return fmt.Errorf("lock %s: %w", jobs[i].spec.Raw, err)
 		}
+		versions[i] = v
+		return nil
+	})
+	var distinct []releases.Version
+	index := map[string]int{}
+	for i, v := range versions {
+		if errs[i] != nil {
+			continue
+		}
+		if _, ok := index[v.String()]; !ok {
+			index[v.String()] = len(distinct)
+			distinct = append(distinct, v)
+		}
+	}
+	pinned := make([]*lockfile.Entry, len(distinct))
+	obtainErrs := parallel.Each(len(distinct), 3, func(k int) error {
+		v := distinct[k]
 		art, got, err := p.opts.ObtainFormat(ctx, v, p.opts.Format, p.opts.AnyFormat)
 		if err != nil {
 			return fmt.Errorf("lock %s: %w", v, p.explain(ctx, v, err))
@@ -73,10 +96,23 @@ func (a *app) lock(ctx context.Context, args []string) error {
 			return err
 		}
 		r := got.Result
-		entries[i] = &lockfile.Entry{Version: v.String(), Artifact: art.Name(), SHA256: r.SHA256, Size: fi.Size(),
+		pinned[k] = &lockfile.Entry{Version: v.String(), Artifact: art.Name(), SHA256: r.SHA256, Size: fi.Size(),
 			Method: r.Method, Signer: r.Identity.SAN, Issuer: r.Identity.Issuer, LogIndex: r.LogIndex, IntegratedTime: r.IntegratedTime}
 		return nil
 	})
+	// A version's failure is reported once, on the first spec naming it.
+	entries := make([]*lockfile.Entry, len(jobs))
+	said := map[int]bool{}
+	for i := range jobs {
+		if errs[i] != nil {
+			continue
+		}
+		k := index[versions[i].String()]
+		entries[i] = pinned[k]
+		if !said[k] {
+			said[k], errs[i] = true, obtainErrs[k]
+		}
+	}
 	// Downloads ran unlocked; the file is read again and changed under a
 	// lock on its folder, so a concurrent lock run's pins are kept, and
 	// a spec it pinned meanwhile keeps that pin (without --upgrade).

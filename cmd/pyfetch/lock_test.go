@@ -204,3 +204,25 @@ func TestLockJSON(t *testing.T) {
 		t.Errorf("lock --json, mirror down: exit %d %q", code, stdout)
 	}
 }
+
+// Specs naming one version ("3.13 3.13.10") pin it once, with one
+// download and no wait on pyfetch's own lock.
+func TestLockSpecsNamingOneVersion(t *testing.T) {
+	t.Parallel()
+	e := releaseMirror(t)
+	project := t.TempDir()
+	code, stdout, stderr := e.runIn(project, "lock", "3.13", "3.13.10", "python3.13")
+	if code != 0 || strings.Count(stdout, "pinned 3.13.10") != 1 || strings.Contains(stderr, "waiting for another pyfetch") ||
+		strings.Count(stderr, "note: skipped newer 3.13: 3.13.11") != 1 {
+		t.Fatalf("lock: exit %d\nstdout %q\nstderr %q", code, stdout, stderr)
+	}
+	gets := 0
+	for _, r := range e.mirror.Requests() {
+		if strings.HasSuffix(r.URL.Path, "/Python-3.13.10.tar.xz") {
+			gets++
+		}
+	}
+	if gets != 1 {
+		t.Errorf("%d requests for the artifact, want 1", gets)
+	}
+}
