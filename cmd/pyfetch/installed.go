@@ -76,11 +76,11 @@ func (a *app) uninstall(ctx context.Context, args []string) error {
 	// Each argument names an install before any is removed, so that
 	// "3.13 3.13.1" (or one argument twice) removes it once, not once
 	// and then "not installed". Failures are reported in argument order.
-	args = uniq(pos)
-	errs := make([]error, len(args))
-	name := make([]string, len(args))
+	given := uniq(pos)
+	errs := make([]error, len(given))
+	name := make([]string, len(given))
 	seen := map[string]bool{}
-	for i, p := range args {
+	for i, p := range given {
 		n, err := install.UninstallTarget(h, p)
 		switch {
 		case err != nil:
@@ -97,7 +97,7 @@ func (a *app) uninstall(ctx context.Context, args []string) error {
 		}
 		dir, err := install.Uninstall(ctx, h, n)
 		if err != nil {
-			errs[i] = fmt.Errorf("uninstall %s: %w", args[i], err)
+			errs[i] = fmt.Errorf("uninstall %s: %w", given[i], err)
 			continue
 		}
 		removed = append(removed, n)
@@ -106,12 +106,12 @@ func (a *app) uninstall(ctx context.Context, args []string) error {
 		}
 	}
 	if c.jsonOut {
-		if err := a.printJSON(map[string]any{"removed": removed, "failed": failures(args, errs)}); err != nil {
+		if err := a.printJSON(map[string]any{"removed": removed, "failed": failures(given, errs)}); err != nil {
 			return err
 		}
 	}
 	// Each failure on its own line, as install reports each version's.
-	return a.perVersion(args, errs, false)
+	return a.perVersion(given, errs, false)
 }
 
 // uniq is s without repeats, in first-seen order.
