@@ -31,7 +31,7 @@ var commandHelp = map[string]struct {
 		[]string{"pyfetch fetch 3.12 3.13", "pyfetch fetch --format tar.xz 3.13"}},
 	"verify": {"verify [flags] ARTIFACT | sha256:HEX --bundle FILE",
 		"Verify a file you already have (a source tarball, a Windows installer or\nembeddable zip, a macOS package, ...) against its Sigstore bundle and the\nrelease manager of its line.",
-		[]string{"pyfetch verify Python-3.13.1.tgz", "pyfetch verify python-3.13.1-amd64.exe --bundle python-3.13.1-amd64.exe.sigstore", "pyfetch verify sha256:1513925a... --bundle Python-3.13.1.tgz.sigstore"}},
+		[]string{"pyfetch verify Python-3.13.1.tgz", "pyfetch verify python-3.13.1-amd64.exe --bundle python-3.13.1-amd64.exe.sigstore", "pyfetch verify sha256:1513925a... --bundle Python-3.13.1.tgz.sigstore", "pyfetch verify Python-3.13.1.tgz --bundle <(curl -fsSL https://www.python.org/ftp/python/3.13.1/Python-3.13.1.tgz.sigstore)"}},
 	"releases": {"releases [flags] [SPEC]",
 		"What the mirror offers, newest first, with the formats that have a bundle.",
 		[]string{"pyfetch releases 3.13", "pyfetch releases --pre 3.15"}},

@@ -28,7 +28,7 @@ func (a *app) verify(ctx context.Context, args []string) error {
 		offlineOpts
 	}
 	fs := a.flagSet("verify", &c.outputOpts, &c.homeOpts, cacheOpts{&c.homeOpts}, &c.trustOpts, &c.signerOpts, &c.offlineOpts)
-	bundlePath := fs.String("bundle", "", "the Sigstore bundle (default ARTIFACT.sigstore; required with sha256:HEX)")
+	bundlePath := fs.String("bundle", "", "the Sigstore bundle or python.org .asc, a file or a pipe (default ARTIFACT.sigstore, else ARTIFACT.asc; required with sha256:HEX)")
 	pos, err := a.parse(fs, args)
 	if err != nil {
 		return err
