@@ -81,14 +81,19 @@ func (a *app) keygen(args []string) error {
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: keygen takes one NAME and writes NAME.key and NAME.pub, e.g. pyfetch keygen fleet", errUsage)
 	}
-	fp, err := provenance.Keygen(pos[0])
+	// "keygen fleet.key" means the pair fleet.key and fleet.pub.
+	name := strings.TrimSuffix(strings.TrimSuffix(pos[0], ".key"), ".pub")
+	if base := filepath.Base(name); name == "" || strings.HasSuffix(name, string(filepath.Separator)) || base == "." || base == ".." {
+		return fmt.Errorf("%w: keygen takes a NAME for NAME.key and NAME.pub, got %q", errUsage, pos[0])
+	}
+	fp, err := provenance.Keygen(name)
 	if err != nil {
 		return fmt.Errorf("keygen: %w", err)
 	}
 	if c.jsonOut {
-		return a.printJSON(map[string]string{"private_key": pos[0] + ".key", "public_key": pos[0] + ".pub", "fingerprint": fp})
+		return a.printJSON(map[string]string{"private_key": name + ".key", "public_key": name + ".pub", "fingerprint": fp})
 	}
-	fmt.Fprintf(a.stdout, "wrote %s.key (keep it secret: it signs what every runner installs) and %s.pub (%s)\n", pos[0], pos[0], fp)
+	fmt.Fprintf(a.stdout, "wrote %s.key (keep it secret: it signs what every runner installs) and %s.pub (%s)\n", textsafe.Escape(name), textsafe.Escape(name), fp)
 	return nil
 }
 

@@ -444,3 +444,27 @@ func TestPublishRefuses(t *testing.T) {
 		t.Errorf("published %v", ents)
 	}
 }
+
+// keygen's NAME: "fleet.key" means the pair fleet.key/fleet.pub; an empty
+// name or a folder is a usage error, never a hidden ".key".
+func TestKeygenNames(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	dir := t.TempDir()
+	if code, stdout, stderr := e.run("keygen", filepath.Join(dir, "fleet.key")); code != 0 || !strings.Contains(stdout, "wrote "+filepath.Join(dir, "fleet.key")+" ") {
+		t.Errorf("keygen fleet.key: %d %q %q", code, stdout, stderr)
+	}
+	for _, f := range []string{"fleet.key", "fleet.pub"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("keygen fleet.key: %v", err)
+		}
+	}
+	for _, name := range []string{"", dir + "/", dir + "/.", dir + "/sub/.."} {
+		if code, _, stderr := e.run("keygen", name); code != exitUsage || !strings.Contains(stderr, "keygen takes a NAME") {
+			t.Errorf("keygen %q: %d %q", name, code, stderr)
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 2 {
+		t.Errorf("%d files in the folder, want fleet.key and fleet.pub", len(ents))
+	}
+}
