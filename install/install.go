@@ -273,7 +273,12 @@ func (o *Options) alreadyInstalled(name string) (*Outcome, error) {
 	dir := o.Home.VersionDir(name)
 	rc, err := readInstall(o.Home, name)
 	if err != nil {
-		return nil, fmt.Errorf("%s exists but has no readable pyfetch receipt (remove it or use --force): %w", dir, err)
+		// Not "not found" (exit 3): the folder is there, and is not ours.
+		why := "no pyfetch receipt"
+		if !errors.Is(err, fs.ErrNotExist) {
+			why = "no readable pyfetch receipt: " + err.Error()
+		}
+		return nil, fmt.Errorf("%w: %s exists but has %s (remove it, or reinstall with --force)", ErrInTheWay, dir, why)
 	}
 	return &Outcome{Dir: dir, Receipt: rc, AlreadyInstalled: true}, nil
 }

@@ -21,6 +21,11 @@ var ErrNotInstalled = errors.New("not installed")
 // reports it as a usage error).
 var ErrRequest = errors.New("invalid request")
 
+// ErrInTheWay means a folder pyfetch did not install (no valid receipt)
+// stands where an install goes: it is neither used nor replaced without
+// --force.
+var ErrInTheWay = errors.New("not a pyfetch install")
+
 // Uninstall removes an installed version atomically: under the version's
 // lock the tree is renamed out of versions/<v> in one step, then deleted.
 // The version string is parsed first, so nothing outside versions/ can be

@@ -191,8 +191,15 @@ func TestHostileCache(t *testing.T) {
 		os.WriteFile(filepath.Join(elsewhere, "keep"), []byte("x"), 0o644)
 		os.MkdirAll(filepath.Join(e.home, "versions"), 0o755)
 		os.Symlink(elsewhere, filepath.Join(e.home, "versions", "3.13.1"))
-		if code, _, stderr := e.run("install", "3.13.1"); code == 0 || !strings.Contains(stderr, "no readable pyfetch receipt") {
+		if code, _, stderr := e.run("install", "3.13.1"); code != exitFailure || !strings.Contains(stderr, "not a pyfetch install: ") || !strings.Contains(stderr, "no readable pyfetch receipt") {
 			t.Errorf("install over a planted symlink: exit %d %q", code, stderr)
+		}
+		// A plain folder without a receipt is in the way too: exit 1,
+		// not "not found" (3), which would send a script to another mirror.
+		os.MkdirAll(filepath.Join(e.home, "versions", "3.13.2", "bin"), 0o755)
+		e.mirror.Publish(t, e.ss, "3.13.2", "tar.xz", thomas, google, nil)
+		if code, _, stderr := e.run("install", "3.13.2"); code != exitFailure || !strings.Contains(stderr, "3.13.2 exists but has no pyfetch receipt (remove it, or reinstall with --force)") {
+			t.Errorf("install over a folder pyfetch did not make: exit %d %q", code, stderr)
 		}
 		if code, _, stderr := e.run("install", "--force", "3.13.1"); code != 0 {
 			t.Fatalf("--force: exit %d %q", code, stderr)
