@@ -38,6 +38,9 @@ func TestConfigMistakesAreUsageErrors(t *testing.T) {
 		{nil, []string{"list", "extra"}, `list takes no arguments, got ["extra"]`},
 		{nil, []string{"version", "extra"}, `version takes only --json`},
 		{nil, []string{"cache", "prune", "--older-than", "soon"}, "expected a duration such as 7d, 12h or 90m"},
+		{map[string]string{"PYFETCH_HOME": aFile}, []string{"install", "3.13.1"}, "--home (or PYFETCH_HOME) is " + aFile + ", which is a file, not a folder"},
+		{map[string]string{"PYFETCH_CACHE": aFile}, []string{"fetch", "3.13.1"}, "--cache (or PYFETCH_CACHE) is " + aFile + ", which is a file, not a folder"},
+		{nil, []string{"list", "--home", "/dev/null"}, "--home (or PYFETCH_HOME) is /dev/null, which is a device, not a folder"},
 		// A duration past what Go can hold would wrap into the past and
 		// select everything.
 		{nil, []string{"cache", "prune", "--older-than", "1000000d"}, `(at most 106751d), got "1000000d"`},

@@ -136,6 +136,11 @@ func (o *homeOpts) absolute(what, p string) (string, error) {
 	if !filepath.IsAbs(p) {
 		return "", fmt.Errorf("%w: %s is the relative path %q (expected an absolute folder such as /home/me/.local/share/pyfetch or ~/pyfetch)", errUsage, what, p)
 	}
+	// Not there yet is fine (it is made); something else than a folder
+	// there is a mistake, said now rather than as a failed mkdir.
+	if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+		return "", fmt.Errorf("%w: %s is %s, which is %s, not a folder", errUsage, what, textsafe.Escape(p), fileKind(fi.Mode()))
+	}
 	return filepath.Clean(p), nil
 }
 

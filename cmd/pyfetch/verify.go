@@ -140,7 +140,7 @@ func readNamedBundle(path string) ([]byte, error) {
 	return data, nil
 }
 
-// fileKind names what a non-file is, for an error.
+// fileKind names what a file system entry is, for an error.
 func fileKind(m fs.FileMode) string {
 	switch {
 	case m.IsDir():
@@ -149,6 +149,8 @@ func fileKind(m fs.FileMode) string {
 		return "a device"
 	case m&fs.ModeSocket != 0:
 		return "a socket"
+	case m.IsRegular():
+		return "a file"
 	}
 	return "not a regular file"
 }
