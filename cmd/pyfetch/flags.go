@@ -139,7 +139,7 @@ func (o *homeOpts) absolute(what, p string) (string, error) {
 	// Not there yet is fine (it is made); something else than a folder
 	// there is a mistake, said now rather than as a failed mkdir.
 	if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-		return "", fmt.Errorf("%w: %s is %s, which is %s, not a folder", errUsage, what, textsafe.Escape(p), fileKind(fi.Mode()))
+		return "", fmt.Errorf("%w: %s is %s, which is %s, not a folder", errUsage, what, textsafe.Escape(p), safefile.Describe(fi.Mode()))
 	}
 	return filepath.Clean(p), nil
 }

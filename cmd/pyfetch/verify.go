@@ -126,7 +126,7 @@ func readNamedBundle(path string) ([]byte, error) {
 		return nil, fmt.Errorf("--bundle: %w", err)
 	}
 	if !fi.Mode().IsRegular() && fi.Mode().Type() != fs.ModeNamedPipe {
-		return nil, fmt.Errorf("%w: --bundle takes a bundle file (or a pipe), and %s is not one (%s)", errUsage, textsafe.Escape(path), fileKind(fi.Mode()))
+		return nil, fmt.Errorf("%w: --bundle takes a bundle file (or a pipe), and %s is not one (%s)", errUsage, textsafe.Escape(path), safefile.Describe(fi.Mode()))
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -138,19 +138,4 @@ func readNamedBundle(path string) ([]byte, error) {
 		return nil, fmt.Errorf("--bundle %s: %w", textsafe.Escape(path), err)
 	}
 	return data, nil
-}
-
-// fileKind names what a file system entry is, for an error.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a folder"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m.IsRegular():
-		return "a file"
-	}
-	return "not a regular file"
 }

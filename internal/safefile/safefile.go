@@ -64,7 +64,7 @@ func OpenAppend(path string) (*os.File, error) {
 	}
 	fi, err := f.Stat()
 	if err == nil && !fi.Mode().IsRegular() {
-		err = fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, describe(fi.Mode()))
+		err = fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, Describe(fi.Mode()))
 	} else if _, links, ok := osfs.Owner(fi); err == nil && ok && links != 1 {
 		err = fmt.Errorf("%s: %w (%d links)", path, ErrHardLinked, links)
 	}
@@ -103,7 +103,7 @@ func CheckInfo(fi fs.FileInfo) error {
 		return ErrSymlink
 	}
 	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%w (%s)", ErrNotRegular, describe(fi.Mode()))
+		return fmt.Errorf("%w (%s)", ErrNotRegular, Describe(fi.Mode()))
 	}
 	uid, links, ok := osfs.Owner(fi)
 	if !ok {
@@ -121,8 +121,12 @@ func CheckInfo(fi fs.FileInfo) error {
 	return nil
 }
 
-func describe(m fs.FileMode) string {
+// Describe names what a file system entry is, for an error: "a folder",
+// "a FIFO", "a device", "a socket", "a file".
+func Describe(m fs.FileMode) string {
 	switch {
+	case m.IsRegular():
+		return "a file"
 	case m&fs.ModeNamedPipe != 0:
 		return "a FIFO"
 	case m&fs.ModeSocket != 0:
@@ -171,7 +175,7 @@ func ReadRegular(path string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, describe(fi.Mode()))
+		return nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, Describe(fi.Mode()))
 	}
 	return readMax(f, path, max)
 }
@@ -186,7 +190,7 @@ func OpenNamed(path string) (*os.File, error) {
 	}
 	fi, err := f.Stat()
 	if err == nil && !fi.Mode().IsRegular() {
-		err = fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, describe(fi.Mode()))
+		err = fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, Describe(fi.Mode()))
 	}
 	if err != nil {
 		f.Close()
@@ -240,7 +244,7 @@ func removePlanted(path string) error {
 		return err
 	}
 	if fi.Mode().IsRegular() || fi.IsDir() {
-		return fmt.Errorf("%s: not removing a %s", path, describe(fi.Mode()))
+		return fmt.Errorf("%s: not removing a %s", path, Describe(fi.Mode()))
 	}
 	return os.Remove(path)
 }
@@ -276,7 +280,7 @@ func IsPlainDir(path string) error {
 		return fmt.Errorf("%s: %w", path, ErrSymlink)
 	}
 	if !fi.IsDir() {
-		return fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, describe(fi.Mode()))
+		return fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, Describe(fi.Mode()))
 	}
 	return nil
 }
