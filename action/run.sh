@@ -14,6 +14,11 @@ set -euo pipefail
 
 die() { echo "pyfetch action: $*" >&2; exit 2; }
 
+# abs PATH: PATH made absolute against the step's starting folder (the
+# workspace), so that a relative home, key or folder mirror names the same
+# file after the install step moves into the .python-version's folder.
+abs() { if [[ "$1" == /* ]]; then printf '%s' "$1"; else printf '%s/%s' "$PWD" "$1"; fi; }
+
 bin="${PYFETCH_BIN:-${RUNNER_TEMP:-/tmp}/pyfetch-action/pyfetch}"
 
 # The versions: python-version (one or more, space-separated), else the
@@ -34,7 +39,12 @@ fi
 # fleet's, for --prebuilt.
 common=()
 policy=()
-[[ -n "${INPUT_MIRROR:-}" ]] && common+=(--mirror "$INPUT_MIRROR")
+if [[ -n "${INPUT_MIRROR:-}" ]]; then
+  mirror="$INPUT_MIRROR"
+  # A folder (no scheme://) is relative to the workspace.
+  [[ "$mirror" == *://* ]] || mirror="$(abs "$mirror")"
+  common+=(--mirror "$mirror")
+fi
 case "${INPUT_BUILD:-false}" in
   true) common+=(--build) ;;
   false | "") ;;
@@ -47,6 +57,8 @@ if [[ -n "${INPUT_PREBUILT_KEY:-}" ]]; then
     dir="$(mktemp -d)"
     printf '%s\n' "$key" >"$dir/fleet.pub"
     key="$dir/fleet.pub"
+  else
+    key="$(abs "$key")"
   fi
   policy+=(--prebuilt --prebuilt-key "$key")
 fi
@@ -56,6 +68,16 @@ fi
 
 case "${1:-}" in
   setup)
+    # PYFETCH_HOME for the later steps (and actions/cache's paths): one
+    # line, absolute, so that no input writes another variable.
+    home="${INPUT_HOME:-}"
+    if [[ -z "$home" ]]; then
+      [[ -n "${RUNNER_TOOL_CACHE:-}" ]] || die "RUNNER_TOOL_CACHE is not set: give the home input"
+      home="$RUNNER_TOOL_CACHE/pyfetch"
+    fi
+    [[ "$home" != *$'\n'* && "$home" != *$'\r'* ]] || die "home must be one line, got: ${home@Q}"
+    [[ -n "${GITHUB_ENV:-}" ]] || die "GITHUB_ENV is not set: run.sh setup runs as a step of action.yml"
+    printf 'PYFETCH_HOME=%s\n' "$(abs "$home")" >>"$GITHUB_ENV"
     if [[ -n "${PYFETCH_BIN:-}" ]]; then
       "$bin" version
       exit 0

@@ -15,7 +15,8 @@ import (
 // runAction runs a step of action.yml (action/run.sh STEP) as a
 // composite action would: the inputs as INPUT_* variables, a simulated
 // GITHUB_OUTPUT and GITHUB_PATH, the built pyfetch as PYFETCH_BIN, in wd.
-// It returns the exit code, stderr and GITHUB_OUTPUT's lines.
+// It returns the exit code, stderr and GITHUB_OUTPUT's lines, with
+// GITHUB_ENV's as "env.NAME".
 func runAction(t *testing.T, e *env, wd, step string, inputs map[string]string) (int, string, map[string]string) {
 	t.Helper()
 	gh := t.TempDir()
@@ -23,10 +24,16 @@ func runAction(t *testing.T, e *env, wd, step string, inputs map[string]string) 
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Read by the test itself too, so that go test's cache knows a result
+	// depends on the script (bash's reads are not seen).
+	if _, err := os.ReadFile(script); err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command("bash", script, step)
 	cmd.Dir = wd
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "PYFETCH_BIN=" + binary(t), "RUNNER_TEMP=" + t.TempDir(),
-		"GITHUB_OUTPUT=" + filepath.Join(gh, "output"), "GITHUB_PATH=" + filepath.Join(gh, "path")}
+		"GITHUB_OUTPUT=" + filepath.Join(gh, "output"), "GITHUB_PATH=" + filepath.Join(gh, "path"),
+		"GITHUB_ENV=" + filepath.Join(gh, "env")}
 	for k, v := range e.vars {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -44,10 +51,12 @@ func runAction(t *testing.T, e *env, wd, step string, inputs map[string]string) 
 		code = ee.ExitCode()
 	}
 	outs := map[string]string{}
-	data, _ := os.ReadFile(filepath.Join(gh, "output"))
-	for _, line := range strings.Split(string(data), "\n") {
-		if k, v, ok := strings.Cut(line, "="); ok {
-			outs[k] = v
+	for file, prefix := range map[string]string{"output": "", "env": "env."} {
+		data, _ := os.ReadFile(filepath.Join(gh, file))
+		for _, line := range strings.Split(string(data), "\n") {
+			if k, v, ok := strings.Cut(line, "="); ok {
+				outs[prefix+k] = v
+			}
 		}
 	}
 	return code, stderr.String(), outs
@@ -90,6 +99,46 @@ func TestActionPrebuiltKeyContent(t *testing.T) {
 	}
 	if rc, err := install.ReadReceipt(dir); err != nil || rc.Kind != install.KindPrebuilt {
 		t.Errorf("receipt %+v %v", rc, err)
+	}
+
+	// A key named relative to the workspace, and a .python-version in a
+	// subfolder: the install step moves there, the key stays the same file.
+	ws := t.TempDir()
+	os.MkdirAll(filepath.Join(ws, "app"), 0o755)
+	os.WriteFile(filepath.Join(ws, "app", ".python-version"), []byte("3.13.5\n"), 0o644)
+	os.MkdirAll(filepath.Join(ws, "keys"), 0o755)
+	os.WriteFile(filepath.Join(ws, "keys", "fleet.pub"), pem, 0o644)
+	in = map[string]string{"PYTHON_VERSION_FILE": "app/.python-version", "PREBUILT_KEY": "keys/fleet.pub"}
+	r.vars["PYFETCH_HOME"] = filepath.Join(t.TempDir(), "home")
+	for _, step := range []string{"key", "install"} {
+		if code, stderr, outs := runAction(t, r, ws, step, in); code != 0 || (step == "key") == (outs["cache-key"] == "") {
+			t.Errorf("relative key, %s: exit %d %v\n%s", step, code, outs, stderr)
+		}
+	}
+}
+
+func TestActionSetupHome(t *testing.T) {
+	t.Parallel()
+	e := &env{t: t, vars: map[string]string{}}
+	ws := t.TempDir()
+	for _, tc := range []struct {
+		home, want string
+		code       int
+	}{
+		// Relative to the workspace, where actions/cache looks too.
+		{".pyfetch", filepath.Join(ws, ".pyfetch"), 0},
+		{"/opt/pyfetch", "/opt/pyfetch", 0},
+		// A newline would write a second variable into GITHUB_ENV.
+		{"/opt/pf\nNODE_OPTIONS=--require=/tmp/evil.js", "", exitUsage},
+		{"/opt/pf\rX=1", "", exitUsage},
+	} {
+		code, stderr, outs := runAction(t, e, ws, "setup", map[string]string{"HOME": tc.home})
+		if code != tc.code || outs["env.PYFETCH_HOME"] != tc.want || (tc.code != 0 && len(outs) != 0) {
+			t.Errorf("home %q: exit %d %v\n%s", tc.home, code, outs, stderr)
+		}
+		if tc.code != 0 && (!strings.Contains(stderr, "home must be one line") || strings.ContainsAny(strings.TrimSuffix(stderr, "\n"), "\r\n")) {
+			t.Errorf("home %q: stderr %q", tc.home, stderr)
+		}
 	}
 }
 
