@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -173,5 +174,37 @@ func TestActionInputs(t *testing.T) {
 	}
 	if _, err := os.Stat(pwned); err == nil {
 		t.Error("an input ran as shell")
+	}
+}
+
+// TestActionsPinned: every action the workflows and action.yml use is
+// pinned to a commit, not a tag its owner (or a thief of its account) can
+// move, since the release job holds the identity that signs pyfetch. Only
+// the repository's own action (./) is exempt.
+func TestActionsPinned(t *testing.T) {
+	t.Parallel()
+	files, _ := filepath.Glob(filepath.Join("..", "..", ".github", "workflows", "*.yml"))
+	files = append(files, filepath.Join("..", "..", "action.yml"))
+	uses := regexp.MustCompile(`^\s*(?:-\s*)?uses:\s*(\S+)`)
+	pinned := regexp.MustCompile(`^[\w.-]+/[\w./-]+@[0-9a-f]{40}$`)
+	n := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(data), "\n") {
+			m := uses.FindStringSubmatch(line)
+			if m == nil || strings.HasPrefix(m[1], "./") {
+				continue
+			}
+			n++
+			if !pinned.MatchString(m[1]) {
+				t.Errorf("%s:%d: %s is not pinned to a commit", f, i+1, m[1])
+			}
+		}
+	}
+	if n < 5 {
+		t.Errorf("found %d uses: lines in %v: is the layout still the same?", n, files)
 	}
 }
