@@ -145,8 +145,17 @@ func ParseSpec(s string) (Spec, error) {
 		sp, err = parseSpec(s) // not a "t" suffix after all
 		ft = false
 	}
+	if err != nil {
+		// Quote what was given, not what is left of it once a prefix or
+		// suffix is taken off.
+		return Spec{}, badSpec(raw)
+	}
 	sp.Raw, sp.FreeThreaded = raw, ft
-	return sp, err
+	return sp, nil
+}
+
+func badSpec(s string) error {
+	return fmt.Errorf("%w: %q (expected 3.13.1, 3.15.0a1, 3.13, 3 or latest)", ErrBadSpec, s)
 }
 
 func parseSpec(s string) (Spec, error) {
@@ -158,12 +167,12 @@ func parseSpec(s string) (Spec, error) {
 	}
 	parts := strings.Split(s, ".")
 	if len(parts) > 2 {
-		return Spec{}, fmt.Errorf("%w: %q (expected 3.13.1, 3.15.0a1, 3.13, 3 or latest)", ErrBadSpec, s)
+		return Spec{}, badSpec(s)
 	}
 	nums := make([]int, len(parts))
 	for i, p := range parts {
 		if p == "" || len(p) > 4 || strings.Trim(p, "0123456789") != "" {
-			return Spec{}, fmt.Errorf("%w: %q (expected 3.13.1, 3.15.0a1, 3.13, 3 or latest)", ErrBadSpec, s)
+			return Spec{}, badSpec(s)
 		}
 		nums[i] = atoi(p)
 	}

@@ -3,6 +3,7 @@ package releases
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -82,9 +83,13 @@ func TestSpec(t *testing.T) {
 			t.Errorf("%q matches %s (pre=%v) = %v", tc.spec, tc.version, tc.pre, got)
 		}
 	}
-	for _, bad := range []string{"", "3.", ".3", "3.x", "three", "3.13.1.1", "latest2", "-1"} {
-		if _, err := ParseSpec(bad); !errors.Is(err, ErrBadSpec) {
+	for _, bad := range []string{"", "3.", ".3", "3.x", "three", "3.13.1.1", "latest2", "-1", "cpython-3.13.5-linux", "v3.x", "3.xt"} {
+		_, err := ParseSpec(bad)
+		if !errors.Is(err, ErrBadSpec) {
 			t.Errorf("ParseSpec(%q) accepted", bad)
+		} else if !strings.Contains(err.Error(), fmt.Sprintf("%q", bad)) {
+			// The error quotes what was given, not what is left of it.
+			t.Errorf("ParseSpec(%q): %v", bad, err)
 		}
 	}
 }
