@@ -2,11 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -335,5 +337,49 @@ func TestProgressInAPipe(t *testing.T) {
 	_, _, stderr = e.run("install", "--force", "--quiet", "3.13.1")
 	if strings.Contains(stderr, "verifying") || strings.Contains(stderr, "unpacking") {
 		t.Errorf("--quiet: stderr %q", stderr)
+	}
+}
+
+// TestVersionFileEncodings: a .python-version saved by a Windows editor
+// or PowerShell (a byte-order mark, UTF-16) reads as it looks.
+func TestVersionFileEncodings(t *testing.T) {
+	t.Parallel()
+	const le, be = true, false
+	utf16 := func(little bool, bom []byte, s string) []byte {
+		b := bom
+		for _, r := range s {
+			if little {
+				b = append(b, byte(r), byte(r>>8))
+			} else {
+				b = append(b, byte(r>>8), byte(r))
+			}
+		}
+		return b
+	}
+	for _, tc := range []struct {
+		name    string
+		content []byte
+		want    []string
+		err     string
+	}{
+		{"UTF-8", []byte("3.13.5\n"), []string{"3.13.5"}, ""},
+		{"UTF-8 with a BOM", []byte("\xef\xbb\xbf3.13\n3.12.8\n"), []string{"3.13", "3.12.8"}, ""},
+		{"UTF-8 with a BOM and CRLF", []byte("\xef\xbb\xbf3.13\r\n"), []string{"3.13"}, ""},
+		{"UTF-16LE (PowerShell 5)", utf16(le, []byte{0xff, 0xfe}, "3.13\r\n"), []string{"3.13"}, ""},
+		{"UTF-16BE", utf16(be, []byte{0xfe, 0xff}, "3.12.8\n"), []string{"3.12.8"}, ""},
+		{"UTF-16 cut short", append(utf16(le, []byte{0xff, 0xfe}, "3.13"), '\n'), nil, "odd number of bytes"},
+		{"UTF-16 without a BOM", utf16(le, nil, "3.13\n"), nil, "line 1 is not a version spec"},
+		{"a BOM in the middle", []byte("3.13\n\xef\xbb\xbf3.12\n"), nil, "line 2 is not a version spec"},
+	} {
+		specs, err := parseVersionFile("/p/.python-version", tc.content, func(string) {})
+		if tc.err != "" {
+			if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: %v", tc.name, err)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(specs, tc.want) {
+			t.Errorf("%s: %q %v", tc.name, specs, err)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf16"
 
 	"github.com/pyfetch/pyfetch/internal/osfs"
 	"github.com/pyfetch/pyfetch/internal/safefile"
@@ -67,9 +69,13 @@ const specChars = "0123456789.-abcehilnoprstvy"
 // pyenv's "system" line (the system's own Python, often a fallback after
 // a version) is skipped with a note: there is nothing to install for it.
 func parseVersionFile(path string, content []byte, warn func(string)) ([]string, error) {
+	text, err := versionFileText(content)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s %v", errUsage, textsafe.Escape(path), err)
+	}
 	var specs []string
 	system := false
-	for n, line := range strings.Split(string(content), "\n") {
+	for n, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(line)
 		if i := strings.IndexByte(line, '#'); i >= 0 {
 			line = strings.TrimSpace(line[:i])
@@ -102,6 +108,34 @@ func parseVersionFile(path string, content []byte, warn func(string)) ([]string,
 		return nil, fmt.Errorf("%w: %s names no version%s (expected a line such as 3.13 or 3.13.5)", errUsage, textsafe.Escape(path), only)
 	}
 	return specs, nil
+}
+
+// versionFileText is a .python-version's content as text. Windows editors
+// and PowerShell write a byte-order mark: UTF-8's is dropped, and a file
+// that starts with UTF-16's (PowerShell 5's "3.13 > .python-version") is
+// decoded, so that a version file made there reads as it looks.
+func versionFileText(content []byte) (string, error) {
+	if rest, ok := bytes.CutPrefix(content, []byte("\xef\xbb\xbf")); ok {
+		return string(rest), nil
+	}
+	var hi int // which byte of a pair is the high one
+	switch {
+	case bytes.HasPrefix(content, []byte("\xff\xfe")):
+		hi = 1
+	case bytes.HasPrefix(content, []byte("\xfe\xff")):
+		hi = 0
+	default:
+		return string(content), nil
+	}
+	content = content[2:]
+	if len(content)%2 != 0 {
+		return "", errors.New("starts with a UTF-16 byte-order mark but has an odd number of bytes (expected UTF-8 text, or UTF-16 as Windows writes it)")
+	}
+	units := make([]uint16, len(content)/2)
+	for i := range units {
+		units[i] = uint16(content[2*i+hi])<<8 | uint16(content[2*i+1-hi])
+	}
+	return string(utf16.Decode(units)), nil
 }
 
 // errForeignVersionFile: the file, or the folder it is in, belongs to
