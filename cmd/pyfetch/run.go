@@ -57,6 +57,8 @@ var errorTable = []struct {
 	show func(msg, nothing string) string
 }{
 	{[]error{errUsage, install.ErrRequest, store.ErrRequest, releases.ErrBadVersion, releases.ErrBadFormat, s3mirror.ErrRegion, prebuilt.ErrNotPublishable, provenance.ErrKey, provenance.ErrKeyExists}, exitUsage, nil},
+	// Before the full-disk row: a full disk behind stdout is not pyfetch's home.
+	{[]error{errOutput}, exitFailure, nil},
 	{[]error{s3mirror.ErrDenied}, exitDenied, nil},
 	{[]error{s3mirror.ErrNoBucket}, exitNotFound, nil},
 	{[]error{context.Canceled}, exitInterrupted, func(string, string) string {
@@ -229,7 +231,10 @@ func run(ctx context.Context, w world) (code int) {
 		err = unknownCommand(cmd)
 	}
 	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
+		err = nil
+	}
+	if err == nil && out.err != nil {
+		err = out.err
 	}
 	var rep reported
 	if err != nil && !errors.As(err, &rep) {
@@ -257,15 +262,31 @@ func wantsJSON(args []string) bool {
 	return false
 }
 
-// countingWriter counts what was written through it.
+// errOutput: stdout did not take what pyfetch printed (a redirect to a
+// full disk, a closed stdout). A script reading `pyfetch path 3.13` must
+// not get exit 0 and nothing.
+var errOutput = errors.New("cannot write the output (stdout)")
+
+// countingWriter counts what was written through it and keeps the first
+// failure, as errOutput.
 type countingWriter struct {
-	w io.Writer
-	n int64
+	mu  sync.Mutex
+	w   io.Writer
+	n   int64
+	err error
 }
 
 func (c *countingWriter) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	n, err := c.w.Write(p)
 	c.n += int64(n)
+	if err != nil {
+		err = fmt.Errorf("%w: %w", errOutput, err)
+		if c.err == nil {
+			c.err = err
+		}
+	}
 	return n, err
 }
 

@@ -498,3 +498,43 @@ func TestDiskFullSaysWhere(t *testing.T) {
 		}
 	}
 }
+
+// fullWriter is a stdout redirected to a full disk.
+type fullWriter struct{}
+
+func (fullWriter) Write([]byte) (int, error) {
+	return 0, &fs.PathError{Op: "write", Path: "/dev/stdout", Err: syscall.ENOSPC}
+}
+
+// TestOutputThatCannotBeWritten: a stdout that takes nothing (a redirect
+// to a full disk) is exit 1 saying so, not exit 0 with nothing printed
+// (`PY=$(pyfetch path 3.13)`), and the full-disk hint about pyfetch's
+// home is not given for it. A command that failed keeps its own error.
+func TestOutputThatCannotBeWritten(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, nil)
+	if code, _, stderr := e.run("install", "3.13.5"); code != 0 {
+		t.Fatal(stderr)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"path", "3.13.5"}, exitFailure, "pyfetch: cannot write the output (stdout): write /dev/stdout: no space left on device"},
+		{[]string{"list"}, exitFailure, "cannot write the output (stdout)"},
+		{[]string{"list", "--json"}, exitFailure, "cannot write the output (stdout)"},
+		{[]string{"install", "3.13.5"}, exitFailure, "cannot write the output (stdout)"},
+		{[]string{"signers"}, exitFailure, "cannot write the output (stdout)"},
+		{[]string{"help", "install"}, exitFailure, "cannot write the output (stdout)"},
+		{[]string{"path", "3.12"}, exitNotFound, "not installed"},
+	} {
+		var stderr bytes.Buffer
+		code := run(context.Background(), world{args: tc.args, stdout: fullWriter{}, stderr: &stderr, getenv: func(k string) string { return e.vars[k] }})
+		got := stderr.String()
+		if code != tc.code || !strings.Contains(got, tc.want) || strings.Contains(got, "PYFETCH_HOME") || strings.Count(got, "pyfetch:") != 1 {
+			t.Errorf("%v: exit %d, stderr %q", tc.args, code, got)
+		}
+	}
+}
