@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -170,26 +171,41 @@ func (a *app) githubOutputs(out *install.Outcome) error {
 		}
 		for _, e := range kv {
 			if err := writeOutput(&b, e[0], e[1]); err != nil {
-				return fmt.Errorf("write GITHUB_OUTPUT: %w", err)
+				return githubFileError{"GITHUB_OUTPUT", err}
 			}
 		}
 		if err := appendFile(p, b.String()); err != nil {
-			return fmt.Errorf("write GITHUB_OUTPUT: %w", err)
+			return githubFileError{"GITHUB_OUTPUT", err}
 		}
 	}
 	if p := a.getenv("GITHUB_PATH"); p != "" {
 		bin := filepath.Join(out.Dir, "bin")
 		if strings.ContainsAny(bin, "\r\n") {
-			return fmt.Errorf("write GITHUB_PATH: the folder %s holds a line break; not adding it", textsafe.Escape(bin))
+			return githubFileError{"GITHUB_PATH", fmt.Errorf("the folder %s holds a line break; not adding it", textsafe.Escape(bin))}
 		}
 		if fi, err := os.Lstat(bin); err == nil && fi.IsDir() {
 			if err := appendFile(p, bin+"\n"); err != nil {
-				return fmt.Errorf("write GITHUB_PATH: %w", err)
+				return githubFileError{"GITHUB_PATH", err}
 			}
 		}
 	}
 	return nil
 }
+
+// errGitHubFile: GITHUB_OUTPUT or GITHUB_PATH could not be written. They
+// are the runner's files, not a release: exit 1 even when one does not
+// exist (exit 3 would send a script to another mirror), and a full disk
+// there is not pyfetch's home.
+var errGitHubFile = errors.New("a GitHub Actions file")
+
+// githubFileError is a failure to write the GitHub Actions file name.
+type githubFileError struct {
+	name string
+	err  error
+}
+
+func (e githubFileError) Error() string   { return "write " + e.name + ": " + e.err.Error() }
+func (e githubFileError) Unwrap() []error { return []error{errGitHubFile, e.err} }
 
 // writeOutput writes one GITHUB_OUTPUT entry: name=value, or, when value
 // holds a line break, GitHub's documented name<<DELIMITER form with a
@@ -259,7 +275,7 @@ func (a *app) printCacheKeys(ctx context.Context, p *pipeline, bf *buildFlags) e
 			var sb strings.Builder
 			writeOutput(&sb, "cache-key", k) //nolint:errcheck // a key holds no line break
 			if err := appendFile(out, sb.String()); err != nil {
-				errs[i] = fmt.Errorf("write GITHUB_OUTPUT: %w", err)
+				errs[i] = githubFileError{"GITHUB_OUTPUT", err}
 			}
 		}
 	}

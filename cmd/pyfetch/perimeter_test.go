@@ -777,13 +777,24 @@ func TestGitHubFilesNotWrittenThrough(t *testing.T) {
 				case <-time.After(2 * time.Minute):
 					t.Fatal("pyfetch hung on the planted file")
 				}
-				if code == 0 || !strings.Contains(stderr, "write "+variable) || !strings.Contains(stderr, tc.want) {
+				if code != exitFailure || !strings.Contains(stderr, "write "+variable) || !strings.Contains(stderr, tc.want) {
 					t.Errorf("exit %d, stderr %q (want it to name %s and say %q)", code, stderr, variable, tc.want)
 				}
 				if data, _ := os.ReadFile(victim); string(data) != "keep\n" {
 					t.Errorf("written through: %q", data)
 				}
 			})
+		}
+	}
+	// A file in a folder that is not there is the runner's problem, not
+	// a missing release: exit 1, not 3 (which sends scripts to another
+	// mirror).
+	for _, variable := range []string{"GITHUB_OUTPUT", "GITHUB_PATH"} {
+		e := *e
+		e.vars = maps.Clone(e.vars)
+		e.vars[variable] = filepath.Join(t.TempDir(), "gone", "file-command")
+		if code, _, stderr := e.run("install", "3.13.1"); code != exitFailure || !strings.Contains(stderr, "write "+variable) || !strings.Contains(stderr, "no such file") {
+			t.Errorf("%s in a missing folder: exit %d, stderr %q", variable, code, stderr)
 		}
 	}
 	// A regular file of its own is appended to.

@@ -58,7 +58,7 @@ var errorTable = []struct {
 }{
 	{[]error{errUsage, install.ErrRequest, store.ErrRequest, releases.ErrBadVersion, releases.ErrBadFormat, s3mirror.ErrRegion, prebuilt.ErrNotPublishable, provenance.ErrKey, provenance.ErrKeyExists}, exitUsage, nil},
 	// Before the full-disk row: a full disk behind stdout is not pyfetch's home.
-	{[]error{errOutput}, exitFailure, nil},
+	{[]error{errOutput, errGitHubFile}, exitFailure, nil},
 	{[]error{s3mirror.ErrDenied}, exitDenied, nil},
 	{[]error{s3mirror.ErrNoBucket}, exitNotFound, nil},
 	{[]error{context.Canceled}, exitInterrupted, func(string, string) string {
