@@ -64,13 +64,16 @@ type RootOptions struct {
 	Notify func(string)
 }
 
+// ErrRootFile: the trusted root file a user named cannot be read as one.
+var ErrRootFile = errors.New("not a Sigstore trusted root")
+
 // LoadTrustedRoot returns the trusted root to verify against and where it
 // came from (one of the Source constants).
 func LoadTrustedRoot(ctx context.Context, o RootOptions) (*root.TrustedRoot, string, error) {
 	if o.File != "" {
 		tr, err := root.NewTrustedRootFromPath(o.File)
 		if err != nil {
-			return nil, "", fmt.Errorf("trusted root %s: %v", o.File, oneLine(err))
+			return nil, "", fmt.Errorf("%w: %s: %v (expected a Sigstore trusted_root.json, as cosign's --trusted-root reads)", ErrRootFile, textsafe.Escape(o.File), oneLine(err))
 		}
 		return tr, SourceFile, nil
 	}

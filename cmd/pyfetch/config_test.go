@@ -31,6 +31,7 @@ func TestConfigMistakesAreUsageErrors(t *testing.T) {
 		{nil, []string{"install", "--jobs", "-1", "3.13.1"}, `invalid value "-1" for flag -jobs: expected a whole number, 0 or more`},
 		{nil, []string{"fetch", "--jobs=two", "3.13.1"}, `invalid value "two" for flag -jobs: expected a whole number, 0 or more`},
 		{map[string]string{"PYFETCH_TRUSTED_ROOT": "/"}, []string{"install", "3.13.1"}, "--trusted-root (or PYFETCH_TRUSTED_ROOT): / is a folder, expected a trusted_root.json file"},
+		{map[string]string{"PYFETCH_TRUSTED_ROOT": aFile + ".gone"}, []string{"install", "3.13.1"}, "--trusted-root (or PYFETCH_TRUSTED_ROOT): stat " + aFile + ".gone: no such file or directory"},
 		// The target is judged before the trusted root is loaded: no
 		// TUF request, no warning, only the usage error.
 		{map[string]string{"PYFETCH_TRUSTED_ROOT": "", "PYFETCH_TUF_URL": "http://127.0.0.1:1/"}, []string{"mirror", "push", "s3://"}, `mirror push takes s3://BUCKET/PREFIX/, got "s3://"`},

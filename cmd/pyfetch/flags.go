@@ -408,7 +408,7 @@ func (a *app) session(h homeOpts, off offlineOpts, t *trustOpts, sg *signerOpts,
 			// when the root is first needed.
 			fi, err := os.Stat(t.trustedRoot)
 			if err != nil {
-				return nil, fmt.Errorf("--trusted-root (or PYFETCH_TRUSTED_ROOT): %w", err)
+				return nil, fmt.Errorf("%w: --trusted-root (or PYFETCH_TRUSTED_ROOT): %w", errUsage, err)
 			}
 			// A folder is a mistake; a pipe is not (--trusted-root <(...)).
 			if fi.IsDir() {

@@ -493,3 +493,35 @@ func forEachInterrupt(t *testing.T, f func(t *testing.T, sig syscall.Signal)) {
 		})
 	}
 }
+
+// TestNamedRootThatIsNotOne: a --trusted-root that is no trusted root (a
+// typo'd file, a bundle passed in its place) is a usage error saying what
+// was expected, before the artifact is downloaded; never exit 1 with
+// only a protobuf message.
+func TestNamedRootThatIsNotOne(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	rel := e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
+	dir := t.TempDir()
+	notJSON := filepath.Join(dir, "root.json")
+	os.WriteFile(notJSON, []byte("{not json"), 0o644)
+	aBundle := filepath.Join(dir, rel.Name+".sigstore")
+	os.WriteFile(aBundle, rel.Bundle, 0o644)
+	for _, file := range []string{notJSON, aBundle} {
+		for _, args := range [][]string{{"install", "--trusted-root", file, "3.13.1"}, {"verify", "--trusted-root", file, "--bundle", aBundle, "sha256:" + strings.Repeat("0", 64)}} {
+			code, stdout, stderr := e.run(args...)
+			if code != exitUsage || stdout != "" || !strings.Contains(stderr, "not a Sigstore trusted root: "+file) ||
+				!strings.Contains(stderr, "expected a Sigstore trusted_root.json") || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
+			}
+		}
+	}
+	for _, r := range e.mirror.Requests() {
+		if strings.HasSuffix(r.URL.Path, rel.Name) {
+			t.Errorf("downloaded %s with a root it cannot use", r.URL.Path)
+		}
+	}
+	if len(e.versions()) != 0 {
+		t.Errorf("installed %v", e.versions())
+	}
+}
