@@ -19,6 +19,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+	"github.com/minio/minio-go/v7/pkg/s3utils"
 
 	"github.com/pyfetch/pyfetch/internal/textsafe"
 	"github.com/pyfetch/pyfetch/releases"
@@ -35,7 +36,21 @@ var (
 	ErrNoBucket = fmt.Errorf("%w: no such bucket", ErrS3)
 	// ErrRegion: the bucket is in another region than AWS_REGION says.
 	ErrRegion = fmt.Errorf("%w: wrong region", ErrS3)
+	// ErrBucketName: s3://BUCKET/ names no bucket S3 can have.
+	ErrBucketName = fmt.Errorf("%w: not a bucket name", ErrS3)
 )
+
+// CheckBucket says, before any request, whether an s3:// mirror's bucket
+// name is one S3 can have (3 to 63 characters of letters, digits, dots
+// and hyphens, as minio-go checks it), so that a typo is a usage error
+// rather than a request that fails.
+func CheckBucket(m releases.Mirror) error {
+	bucket, _ := m.Bucket()
+	if err := s3utils.CheckValidBucketName(bucket); err != nil {
+		return fmt.Errorf("%w: s3://%s/: %v (expected 3 to 63 letters, digits, dots and hyphens)", ErrBucketName, textsafe.Escape(bucket), err)
+	}
+	return nil
+}
 
 // Config is how to reach the bucket, from the standard AWS variables.
 type Config struct {

@@ -36,6 +36,11 @@ func TestConfigMistakesAreUsageErrors(t *testing.T) {
 		// TUF request, no warning, only the usage error.
 		{map[string]string{"PYFETCH_TRUSTED_ROOT": "", "PYFETCH_TUF_URL": "http://127.0.0.1:1/"}, []string{"mirror", "push", "s3://"}, `mirror push takes s3://BUCKET/PREFIX/, got "s3://"`},
 		{map[string]string{"PYFETCH_TRUSTED_ROOT": "", "PYFETCH_TUF_URL": "http://127.0.0.1:1/"}, []string{"mirror", "export", aFile, "3.13.1"}, "mirror export writes into a folder, and " + aFile + " is not one"},
+		// A bucket S3 cannot have is a typo, said before any request.
+		{nil, []string{"install", "--mirror", "s3://ab/python/", "3.13.1"}, "not a bucket name: s3://ab/: Bucket name cannot be shorter than 3 characters (expected 3 to 63"},
+		{nil, []string{"releases", "--mirror", "s3://my..fleet/"}, "not a bucket name: s3://my..fleet/"},
+		{nil, []string{"mirror", "push", "s3://x/python/", "3.13.1"}, "not a bucket name: s3://x/"},
+		{nil, []string{"publish", "s3://-fleet/python/", "3.13.1"}, "not a bucket name: s3://-fleet/"},
 		{nil, []string{"list", "extra"}, `list takes no arguments, got ["extra"]`},
 		{nil, []string{"version", "extra"}, `version takes only --json`},
 		{nil, []string{"cache", "prune", "--older-than", "soon"}, "expected a duration such as 7d, 12h or 90m"},

@@ -474,6 +474,9 @@ func (a *app) useMirror(s *session.Session, m releases.Mirror, fc *fetch.Client)
 	if !m.IsS3() {
 		return nil
 	}
+	if err := s3mirror.CheckBucket(m); err != nil {
+		return err
+	}
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	base.ResponseHeaderTimeout = fc.Timeout
 	client, err := s3mirror.NewClient(s3mirror.ConfigFromEnv(a.getenv), base)

@@ -73,7 +73,7 @@ func (a *app) mirrorPush(ctx context.Context, args []string) error {
 		if dest, err = releases.ParseMirror(target); err != nil || !dest.IsS3() {
 			return fmt.Errorf("%w: mirror push takes s3://BUCKET/PREFIX/, got %q (for a folder, use mirror export)", errUsage, releases.RedactURL(target))
 		}
-		return nil
+		return s3mirror.CheckBucket(dest)
 	})
 	if err != nil {
 		return err

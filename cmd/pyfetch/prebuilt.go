@@ -138,6 +138,11 @@ func (a *app) publish(ctx context.Context, args []string) error {
 	if _, folder := dest.Folder(); err != nil || !(dest.IsS3() || folder) {
 		return fmt.Errorf("%w: publish writes to a folder or s3://BUCKET/PREFIX/, got %q", errUsage, textsafe.Escape(releases.RedactURL(pos[0])))
 	}
+	if dest.IsS3() {
+		if err := s3mirror.CheckBucket(dest); err != nil {
+			return err
+		}
+	}
 	specs, err := parseSpecs(pos[1:])
 	if err != nil {
 		return err

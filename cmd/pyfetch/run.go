@@ -56,7 +56,7 @@ var errorTable = []struct {
 	// "nothing was installed or changed" sentence; nil: "pyfetch: msg".
 	show func(msg, nothing string) string
 }{
-	{[]error{errUsage, verify.ErrRootFile, install.ErrRequest, store.ErrRequest, releases.ErrBadVersion, releases.ErrBadFormat, s3mirror.ErrRegion, prebuilt.ErrNotPublishable, provenance.ErrKey, provenance.ErrKeyExists}, exitUsage, nil},
+	{[]error{errUsage, verify.ErrRootFile, install.ErrRequest, store.ErrRequest, releases.ErrBadVersion, releases.ErrBadFormat, s3mirror.ErrRegion, s3mirror.ErrBucketName, prebuilt.ErrNotPublishable, provenance.ErrKey, provenance.ErrKeyExists}, exitUsage, nil},
 	// Before the full-disk row: a full disk behind stdout is not pyfetch's home.
 	{[]error{errOutput, errGitHubFile}, exitFailure, nil},
 	{[]error{s3mirror.ErrDenied}, exitDenied, nil},
