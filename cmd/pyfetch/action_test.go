@@ -6,8 +6,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/pyfetch/pyfetch/install"
 	"github.com/pyfetch/pyfetch/internal/pyfetchtest"
@@ -206,5 +209,53 @@ func TestActionsPinned(t *testing.T) {
 	}
 	if n < 5 {
 		t.Errorf("found %d uses: lines in %v: is the layout still the same?", n, files)
+	}
+}
+
+// TestVerifyOwnRelease: a release of pyfetch checks the way
+// docs/install-pyfetch.md says: checksums.txt, signed by the release
+// workflow's identity for that tag, its bundle named as GoReleaser names
+// it, verified by an existing pyfetch; another tag's run is refused. And
+// .goreleaser.yaml has cosign write that bundle in the Sigstore format
+// (cosign 2's default is an older one that sigstore-go does not read).
+func TestVerifyOwnRelease(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	const workflow = "https://github.com/pyfetch/pyfetch/.github/workflows/release.yml@refs/tags/v"
+	const actions = "https://token.actions.githubusercontent.com"
+	sums := filepath.Join(t.TempDir(), "checksums.txt")
+	body := []byte("2f1c…  pyfetch_1.2.3_linux_amd64.tar.gz\n")
+	os.WriteFile(sums, body, 0o644)
+	os.WriteFile(sums+".sigstore.json", e.ss.Sign(t, workflow+"1.2.3", actions, body), 0o644)
+	for _, tc := range []struct {
+		tag  string
+		code int
+	}{{"1.2.3", 0}, {"1.2.4", exitVerify}} {
+		code, stdout, stderr := e.run("verify", "--bundle", sums+".sigstore.json", "--cert-identity", workflow+tc.tag, "--cert-oidc-issuer", actions, sums)
+		if code != tc.code || (code == 0) != (stdout == "OK: checksums.txt\n") {
+			t.Errorf("expecting v%s: exit %d, stdout %q, stderr %q", tc.tag, code, stdout, stderr)
+		}
+	}
+
+	data, err := os.ReadFile(filepath.Join("..", "..", ".goreleaser.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		Signs []struct {
+			Cmd, Signature, Artifacts string
+			Args                      []string
+		}
+	}
+	if err := yaml.Unmarshal(data, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Signs) != 1 {
+		t.Fatalf("signs: %+v", cfg.Signs)
+	}
+	s := cfg.Signs[0]
+	if s.Cmd != "cosign" || s.Artifacts != "checksum" || s.Signature != "${artifact}.sigstore.json" ||
+		!slices.Contains(s.Args, "--new-bundle-format") || !slices.Contains(s.Args, "--bundle=${signature}") {
+		t.Errorf("the release does not sign checksums.txt into a Sigstore bundle beside it: %+v", s)
 	}
 }

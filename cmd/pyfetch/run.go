@@ -180,6 +180,7 @@ func run(ctx context.Context, w world) (code int) {
 		return exitUsage
 	}
 	var err error
+commands:
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "install":
 		err = a.install(ctx, rest)
@@ -219,7 +220,7 @@ func run(ctx context.Context, w world) (code int) {
 				switch rest[0] {
 				case "cache", "mirror", "version": // their flags hang off a subcommand
 					printHelp(stdout, rest[0], nil)
-					return exitOK
+					break commands
 				}
 				// The command's own -h lists its flags too.
 				w.args = []string{rest[0], "-h"}

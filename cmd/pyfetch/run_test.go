@@ -528,6 +528,7 @@ func TestOutputThatCannotBeWritten(t *testing.T) {
 		{[]string{"install", "3.13.5"}, exitFailure, "cannot write the output (stdout)"},
 		{[]string{"signers"}, exitFailure, "cannot write the output (stdout)"},
 		{[]string{"help", "install"}, exitFailure, "cannot write the output (stdout)"},
+		{[]string{"help", "cache"}, exitFailure, "cannot write the output (stdout)"},
 		{[]string{"path", "3.12"}, exitNotFound, "not installed"},
 	} {
 		var stderr bytes.Buffer
