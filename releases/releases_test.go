@@ -282,3 +282,32 @@ func FuzzSignersFile(f *testing.F) {
 		}
 	})
 }
+
+// TestSignersFileShapes: a byte-order mark (a Windows editor's) is not
+// content; anything after the one object is refused, not ignored.
+func TestSignersFileShapes(t *testing.T) {
+	const obj = `{"lines": {"3.16": {"identity": "rm@python.org", "issuer": "https://github.com/login/oauth"}}}`
+	for _, tc := range []struct {
+		name, data string
+		ok         bool
+	}{
+		{"plain", obj + "\n", true},
+		{"with a UTF-8 BOM", "\xef\xbb\xbf" + obj, true},
+		{"a second object after it", obj + "\n" + `{"lines": {"3.13": {"identity": "x@evil.example", "issuer": "https://evil.example"}}}`, false},
+		{"text after it", obj + " trailing", false},
+		{"a BOM inside", `{"lines": {}}` + "\xef\xbb\xbf", false},
+	} {
+		tb := DefaultTable()
+		_, err := tb.LoadOverrides(strings.NewReader(tc.data))
+		if tc.ok != (err == nil) || (err != nil && !errors.Is(err, ErrSignersFile)) {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if tc.ok {
+			v, _ := ParseVersion("3.16.0")
+			if s, err := tb.SignerFor(v, "Python-3.16.0.tgz"); err != nil || s.Identity != "rm@python.org" {
+				t.Errorf("%s: 3.16 is %+v %v", tc.name, s, err)
+			}
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package releases
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -148,10 +149,23 @@ type signerEntry struct {
 // entry that replaced a built-in one or added a new one, for the caller to
 // show: built-in entries are never replaced silently.
 func (t *Table) LoadOverrides(r io.Reader) (notes []string, err error) {
-	dec := json.NewDecoder(io.LimitReader(r, 1<<20))
+	// A UTF-8 byte-order mark (a Windows editor's) is not content.
+	br := bufio.NewReader(io.LimitReader(r, 1<<20))
+	if b, err := br.Peek(3); err == nil && string(b) == "\xef\xbb\xbf" {
+		br.Discard(3) //nolint:errcheck // peeked: the bytes are there
+	}
+	dec := json.NewDecoder(br)
 	dec.DisallowUnknownFields()
 	var f signersFile
-	if err := dec.Decode(&f); err != nil {
+	err = dec.Decode(&f)
+	if err == nil {
+		// One object, nothing after it (a second one pasted below would
+		// otherwise be ignored without a word).
+		if _, terr := dec.Token(); terr != io.EOF {
+			err = errors.New("content after the JSON object")
+		}
+	}
+	if err != nil {
 		return nil, fmt.Errorf("%w: %v (expected {\"lines\": {\"3.16\": {\"identity\": ..., \"issuer\": ...}}})", ErrSignersFile, err)
 	}
 	check := func(what string, e signerEntry) error {
