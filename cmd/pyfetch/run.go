@@ -80,6 +80,10 @@ var errorTable = []struct {
 	{[]error{syscall.ENOSPC, syscall.EDQUOT}, exitFailure, func(msg, _ string) string {
 		return "pyfetch: " + msg + "\n  the disk (or your quota) is full where pyfetch writes: its home (--home, PYFETCH_HOME) and download cache (--cache, PYFETCH_CACHE); free space there or point them at a larger disk (an install or download is never left half-written)"
 	}},
+	// EROFS comes only from writing, so the hint cannot mislead a read.
+	{[]error{syscall.EROFS}, exitFailure, func(msg, _ string) string {
+		return "pyfetch: " + msg + "\n  that file system is read-only; pyfetch writes into its home (--home, PYFETCH_HOME) and download cache (--cache, PYFETCH_CACHE), and into the folders you name (export, publish, keygen): point them at a writable folder"
+	}},
 }
 
 // classify returns err's row of errorTable (code exitFailure, show nil

@@ -499,6 +499,20 @@ func TestDiskFullSaysWhere(t *testing.T) {
 	}
 }
 
+// TestReadOnlySaysWhere: a read-only file system names pyfetch's home
+// and cache and their flags, as a full disk does.
+func TestReadOnlySaysWhere(t *testing.T) {
+	t.Parallel()
+	err := fmt.Errorf("fetch 3.13.5: %w", &fs.PathError{Op: "mkdir", Path: "/ro/pyfetch/cache", Err: syscall.EROFS})
+	var stderr bytes.Buffer
+	(&app{stderr: &stderr}).report(err)
+	got := stderr.String()
+	if exitCode(err) != exitFailure || !strings.HasPrefix(got, "pyfetch: fetch 3.13.5: mkdir /ro/pyfetch/cache: read-only file system\n") ||
+		!strings.Contains(got, "PYFETCH_HOME") || !strings.Contains(got, "PYFETCH_CACHE") || !strings.Contains(got, "writable folder") {
+		t.Errorf("exit %d, stderr %q", exitCode(err), got)
+	}
+}
+
 // fullWriter is a stdout redirected to a full disk.
 type fullWriter struct{}
 
