@@ -16,8 +16,16 @@ die() { echo "pyfetch action: $*" >&2; exit 2; }
 
 # abs PATH: PATH made absolute against the step's starting folder (the
 # workspace), so that a relative home, key or folder mirror names the same
-# file after the install step moves into the .python-version's folder.
-abs() { if [[ "$1" == /* ]]; then printf '%s' "$1"; else printf '%s/%s' "$PWD" "$1"; fi; }
+# file after the install step moves into the .python-version's folder; a
+# leading ~/ is the runner's home, as actions/cache reads it.
+abs() {
+  case "$1" in
+    /*) printf '%s' "$1" ;;
+    "~") printf '%s' "${HOME:?}" ;;
+    "~/"*) printf '%s/%s' "${HOME:?}" "${1#"~/"}" ;;
+    *) printf '%s/%s' "$PWD" "$1" ;;
+  esac
+}
 
 bin="${PYFETCH_BIN:-${RUNNER_TEMP:-/tmp}/pyfetch-action/pyfetch}"
 

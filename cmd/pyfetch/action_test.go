@@ -123,7 +123,7 @@ func TestActionPrebuiltKeyContent(t *testing.T) {
 
 func TestActionSetupHome(t *testing.T) {
 	t.Parallel()
-	e := &env{t: t, vars: map[string]string{}}
+	e := &env{t: t, vars: map[string]string{"HOME": "/home/runner"}}
 	ws := t.TempDir()
 	for _, tc := range []struct {
 		home, want string
@@ -132,6 +132,9 @@ func TestActionSetupHome(t *testing.T) {
 		// Relative to the workspace, where actions/cache looks too.
 		{".pyfetch", filepath.Join(ws, ".pyfetch"), 0},
 		{"/opt/pyfetch", "/opt/pyfetch", 0},
+		// ~/ is the runner's home, as actions/cache reads its paths.
+		{"~/.pyfetch", "/home/runner/.pyfetch", 0},
+		{"~other/x", filepath.Join(ws, "~other/x"), 0},
 		// A newline would write a second variable into GITHUB_ENV.
 		{"/opt/pf\nNODE_OPTIONS=--require=/tmp/evil.js", "", exitUsage},
 		{"/opt/pf\rX=1", "", exitUsage},
