@@ -188,5 +188,9 @@ func describe(err error, bucket string) error {
 		}
 		return fmt.Errorf("%w: %s: %s", ErrS3, textsafe.Escape(er.Code), textsafe.Short(er.Message, 120))
 	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		// Kept as such: an interrupted push is exit 130, not a bucket fault.
+		return fmt.Errorf("%w: %w", ErrS3, err)
+	}
 	return fmt.Errorf("%w: %s", ErrS3, textsafe.Short(err.Error(), 200))
 }
