@@ -172,7 +172,7 @@ func TestKillDuringDownload(t *testing.T) {
 			err := cmd.Wait()
 			if sig == syscall.SIGINT {
 				ee, ok := err.(*exec.ExitError)
-				if !ok || ee.ExitCode() != exitInterrupted || !strings.Contains(errb.String(), "interrupted; nothing was installed") {
+				if !ok || ee.ExitCode() != exitInterrupted || !strings.Contains(errb.String(), "interrupted; what was not finished was not installed, cached or uploaded") {
 					t.Errorf("Ctrl-C: %v, stderr %q", err, errb.String())
 				}
 			}

@@ -62,7 +62,7 @@ var errorTable = []struct {
 	{[]error{s3mirror.ErrDenied}, exitDenied, nil},
 	{[]error{s3mirror.ErrNoBucket}, exitNotFound, nil},
 	{[]error{context.Canceled}, exitInterrupted, func(string, string) string {
-		return "pyfetch: interrupted; nothing was installed or changed"
+		return "pyfetch: interrupted; what was not finished was not installed, cached or uploaded"
 	}},
 	{[]error{lock.ErrTimeout}, exitBusy, nil},
 	{[]error{verify.ErrVerification}, exitVerify, func(msg, nothing string) string {
