@@ -67,7 +67,7 @@ func (a *app) buildOptions(bf *buildFlags, versions int) (*install.BuildOptions,
 			})
 		}
 		if len(typed) > 0 {
-			return nil, func() {}, fmt.Errorf("%w: %s go with --build", errUsage, strings.Join(typed, ", "))
+			return nil, func() {}, fmt.Errorf("%w: %s %s with --build", errUsage, strings.Join(typed, ", "), goes(len(typed)))
 		}
 		return nil, func() {}, nil
 	}
@@ -224,4 +224,12 @@ func (a *app) ccache() (string, error) {
 		return "", fmt.Errorf("%w: PYFETCH_CCACHE=%q: expected the ccache program (or 0 to build without): %v", errUsage, textsafe.Escape(v), err)
 	}
 	return p, nil
+}
+
+// goes is "goes" for one flag and "go" for several.
+func goes(n int) string {
+	if n == 1 {
+		return "goes"
+	}
+	return "go"
 }

@@ -111,7 +111,8 @@ func TestPrintCacheKeyBeforeBuilding(t *testing.T) {
 
 // Build-only settings from the environment do not break a plain install
 // (a job-wide PYFETCH_CONFIGURE_OPTS); typed build flags without --build
-// are a usage error naming them; 3.13t says it will build.
+// are a usage error naming them, and so is a typed prebuilt policy
+// without --prebuilt; 3.13t says it will build.
 func TestBuildSettingsWithoutBuild(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -123,6 +124,25 @@ func TestBuildSettingsWithoutBuild(t *testing.T) {
 	}
 	if code, _, stderr := e.run("install", "--optimize", "--make-jobs", "2", "3.13.1"); code != exitUsage || !strings.Contains(stderr, "--make-jobs, --optimize go with --build") {
 		t.Errorf("typed build flags: exit %d %q", code, stderr)
+	}
+	if code, _, stderr := e.run("install", "--freethreaded", "3.13.1"); code != exitUsage || !strings.Contains(stderr, "--freethreaded goes with --build") {
+		t.Errorf("one typed build flag: exit %d %q", code, stderr)
+	}
+	// The same for the fleet's policy: a typed --prebuilt-key without
+	// --prebuilt is a forgotten --prebuilt, not a wish for the source (even
+	// with the version installed); a job-wide variable is not a mistake.
+	e.vars["PYFETCH_PREBUILT_KEY"] = "/nonexistent/fleet.pub"
+	if code, _, stderr := e.run("install", "3.13.1"); code != 0 {
+		t.Errorf("plain install with PYFETCH_PREBUILT_KEY set: exit %d %q", code, stderr)
+	}
+	for _, args := range [][]string{
+		{"--prebuilt-key", "fleet.pub"},
+		{"--prebuilt-identity", "https://github.com/o/r/.github/workflows/b.yml@refs/heads/main", "--prebuilt-issuer", "https://token.actions.githubusercontent.com"},
+	} {
+		code, _, stderr := e.run(append(append([]string{"install"}, args...), "3.13.1")...)
+		if code != exitUsage || !strings.Contains(stderr, " with --prebuilt (install --prebuilt "+args[0]) {
+			t.Errorf("%v without --prebuilt: exit %d %q", args, code, stderr)
+		}
 	}
 	_, _, stderr := e.run("install", "--offline", "3.13t")
 	if !strings.Contains(stderr, "note: 3.13t is a free-threaded build: pyfetch builds it") {

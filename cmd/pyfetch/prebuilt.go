@@ -28,9 +28,11 @@ import (
 type prebuiltFlags struct {
 	on                    bool
 	key, identity, issuer string
+	fs                    *flag.FlagSet // to tell typed flags from the environment
 }
 
 func (a *app) prebuiltFlagSet(fs *flag.FlagSet, pf *prebuiltFlags) {
+	pf.fs = fs
 	fs.BoolVar(&pf.on, "prebuilt", a.envBool("PYFETCH_PREBUILT"), "install the fleet's prebuilt interpreter from the mirror, checked against --prebuilt-key or --prebuilt-identity (env PYFETCH_PREBUILT=1); with --build, build when there is none")
 	fs.StringVar(&pf.key, "prebuilt-key", a.env("PYFETCH_PREBUILT_KEY", ""), "the fleet's public key (PEM) that must have signed a prebuilt (env PYFETCH_PREBUILT_KEY)")
 	fs.StringVar(&pf.identity, "prebuilt-identity", a.env("PYFETCH_PREBUILT_IDENTITY", ""), "the certificate identity that must have signed a prebuilt, e.g. a workflow URI (env PYFETCH_PREBUILT_IDENTITY)")
@@ -42,6 +44,21 @@ func (a *app) prebuiltFlagSet(fs *flag.FlagSet, pf *prebuiltFlags) {
 // installed on the mirror's word.
 func (a *app) prebuiltOptions(pf *prebuiltFlags, bf *buildFlags) (*install.PrebuiltOptions, error) {
 	if !pf.on {
+		// A typed policy without --prebuilt is a forgotten --prebuilt, not
+		// a wish for a source install; a job-wide PYFETCH_PREBUILT_KEY is
+		// not a mistake.
+		var typed []string
+		if pf.fs != nil {
+			pf.fs.Visit(func(f *flag.Flag) {
+				switch f.Name {
+				case "prebuilt-key", "prebuilt-identity", "prebuilt-issuer":
+					typed = append(typed, "--"+f.Name)
+				}
+			})
+		}
+		if len(typed) > 0 {
+			return nil, fmt.Errorf("%w: %s %s with --prebuilt (install --prebuilt %s ... installs the fleet's prebuilt)", errUsage, strings.Join(typed, ", "), goes(len(typed)), typed[0])
+		}
 		return nil, nil
 	}
 	o := &install.PrebuiltOptions{Build: provenance.Options{
