@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/pyfetch/pyfetch/internal/atomicfile"
 	"github.com/pyfetch/pyfetch/internal/parallel"
@@ -242,6 +243,29 @@ func findLockFile(dir string) string {
 // pinsFor reads the nearest lock file and returns the pins for the specs
 // asked, or an error naming what is missing: a version the lock file does
 // not pin is never installed unpinned under --locked.
+// lockedVersions is the nearest lock file and every version it pins, for
+// install --locked without a SPEC or a .python-version.
+func (a *app) lockedVersions() (string, []string, error) {
+	path := findLockFile(a.wd)
+	if path == "" {
+		return "", nil, fmt.Errorf("%w: --locked, but no %s here or in a parent folder (run pyfetch lock first)", errUsage, lockfile.Name)
+	}
+	lf, err := readLockFile(path)
+	if err != nil {
+		return "", nil, err
+	}
+	var versions []string
+	for _, e := range lf.Pythons {
+		if !slices.Contains(versions, e.Version) {
+			versions = append(versions, e.Version)
+		}
+	}
+	if len(versions) == 0 {
+		return "", nil, fmt.Errorf("%w: %s pins no version (run pyfetch lock 3.13 first)", errUsage, path)
+	}
+	return path, versions, nil
+}
+
 func (a *app) pinsFor(specs []releases.Spec) (map[string]verify.Expect, []releases.Spec, error) {
 	path := findLockFile(a.wd)
 	if path == "" {

@@ -226,3 +226,28 @@ func TestLockSpecsNamingOneVersion(t *testing.T) {
 		t.Errorf("%d requests for the artifact, want 1", gets)
 	}
 }
+
+// TestInstallLockedAlone: install --locked with no SPEC and no
+// .python-version installs every version the nearest lock file pins (a
+// lock made with `pyfetch lock 3.13 3.12`), saying where they came from.
+func TestInstallLockedAlone(t *testing.T) {
+	t.Parallel()
+	e := releaseMirror(t)
+	project := t.TempDir()
+	if code, _, stderr := e.runIn(project, "lock", "3.13", "3.12"); code != 0 {
+		t.Fatal(stderr)
+	}
+	sub := filepath.Join(project, "src")
+	os.Mkdir(sub, 0o755)
+	code, stdout, stderr := e.runIn(sub, "install", "--locked")
+	if code != 0 || !strings.Contains(stdout, "installed 3.13.10") || !strings.Contains(stdout, "installed 3.12.8") ||
+		!strings.Contains(stderr, "using 3.13.10 3.12.8 from "+filepath.Join(project, lockfile.Name)) {
+		t.Errorf("install --locked: exit %d\nstdout %q\nstderr %q", code, stdout, stderr)
+	}
+	// A lock file that pins nothing says so.
+	empty := t.TempDir()
+	os.WriteFile(filepath.Join(empty, lockfile.Name), []byte("format = 1\n"), 0o644)
+	if code, _, stderr := e.runIn(empty, "install", "--locked"); code != exitUsage || !strings.Contains(stderr, "pins no version") {
+		t.Errorf("empty lock file: exit %d %q", code, stderr)
+	}
+}

@@ -111,12 +111,19 @@ func (a *app) prepare(ctx context.Context, name string, args []string, c *pipeli
 		if err != nil {
 			return nil, err
 		}
-		if file == "" {
+		switch {
+		case file != "":
+			p.versionFile = file
+		case c.locked:
+			// install --locked alone: everything the lock file pins.
+			if file, specs, err = a.lockedVersions(); err != nil {
+				return nil, err
+			}
+		default:
 			return nil, fmt.Errorf("%w: %s needs a version, e.g. pyfetch %s 3.13.1 or 3.13 (or a .python-version file here or in a parent folder)", errUsage, name, name)
 		}
 		a.warn(fmt.Sprintf("using %s from %s", strings.Join(specs, " "), file))
 		pos = specs
-		p.versionFile = file
 	}
 
 	format, err := releases.ParseFormat(c.format)
