@@ -57,19 +57,7 @@ func (a *app) buildOptions(bf *buildFlags, versions int) (*install.BuildOptions,
 		// Typed build flags without --build are a mistake; a job-wide
 		// PYFETCH_CONFIGURE_OPTS or PYFETCH_MAKE_JOBS is not: it only
 		// matters to the builds of the job.
-		var typed []string
-		if bf.fs != nil {
-			bf.fs.Visit(func(f *flag.Flag) {
-				switch f.Name {
-				case "keep-source", "optimize", "freethreaded", "configure-opts", "make-jobs":
-					typed = append(typed, "--"+f.Name)
-				}
-			})
-		}
-		if len(typed) > 0 {
-			return nil, func() {}, fmt.Errorf("%w: %s %s with --build", errUsage, strings.Join(typed, ", "), goes(len(typed)))
-		}
-		return nil, func() {}, nil
+		return nil, func() {}, typedWithout(bf.fs, "--build", "", "keep-source", "optimize", "freethreaded", "configure-opts", "make-jobs")
 	}
 	if bf.makeJobs < 1 {
 		return nil, func() {}, fmt.Errorf("%w: --make-jobs must be at least 1, got %d", errUsage, bf.makeJobs)
@@ -226,10 +214,24 @@ func (a *app) ccache() (string, error) {
 	return p, nil
 }
 
-// goes is "goes" for one flag and "go" for several.
-func goes(n int) string {
-	if n == 1 {
-		return "goes"
+// typedWithout is the usage error for flags of names typed on the command
+// line (not set from the environment) without the flag they go with
+// (want), or nil; hint follows the message.
+func typedWithout(fs *flag.FlagSet, want, hint string, names ...string) error {
+	var typed []string
+	if fs != nil {
+		fs.Visit(func(f *flag.Flag) {
+			if slices.Contains(names, f.Name) {
+				typed = append(typed, "--"+f.Name)
+			}
+		})
 	}
-	return "go"
+	if len(typed) == 0 {
+		return nil
+	}
+	verb := "go"
+	if len(typed) == 1 {
+		verb = "goes"
+	}
+	return fmt.Errorf("%w: %s %s with %s%s", errUsage, strings.Join(typed, ", "), verb, want, hint)
 }

@@ -125,8 +125,13 @@ func TestBuildSettingsWithoutBuild(t *testing.T) {
 	if code, _, stderr := e.run("install", "--optimize", "--make-jobs", "2", "3.13.1"); code != exitUsage || !strings.Contains(stderr, "--make-jobs, --optimize go with --build") {
 		t.Errorf("typed build flags: exit %d %q", code, stderr)
 	}
-	if code, _, stderr := e.run("install", "--freethreaded", "3.13.1"); code != exitUsage || !strings.Contains(stderr, "--freethreaded goes with --build") {
+	// Said before any request (a fresh home: no index cached).
+	fresh := newEnv(t)
+	if code, _, stderr := fresh.run("install", "--freethreaded", "3.13"); code != exitUsage || !strings.Contains(stderr, "--freethreaded goes with --build") {
 		t.Errorf("one typed build flag: exit %d %q", code, stderr)
+	}
+	if n := len(fresh.mirror.Requests()); n != 0 {
+		t.Errorf("a typed build flag without --build made %d requests first", n)
 	}
 	// The same for the fleet's policy: a typed --prebuilt-key without
 	// --prebuilt is a forgotten --prebuilt, not a wish for the source (even
@@ -139,9 +144,12 @@ func TestBuildSettingsWithoutBuild(t *testing.T) {
 		{"--prebuilt-key", "fleet.pub"},
 		{"--prebuilt-identity", "https://github.com/o/r/.github/workflows/b.yml@refs/heads/main", "--prebuilt-issuer", "https://token.actions.githubusercontent.com"},
 	} {
-		code, _, stderr := e.run(append(append([]string{"install"}, args...), "3.13.1")...)
-		if code != exitUsage || !strings.Contains(stderr, " with --prebuilt (install --prebuilt "+args[0]) {
+		code, _, stderr := fresh.run(append(append([]string{"install"}, args...), "3.13")...)
+		if code != exitUsage || !strings.Contains(stderr, " with --prebuilt (add --prebuilt to install the fleet's prebuilt)") {
 			t.Errorf("%v without --prebuilt: exit %d %q", args, code, stderr)
+		}
+		if n := len(fresh.mirror.Requests()); n != 0 {
+			t.Errorf("%v without --prebuilt made %d requests first", args, n)
 		}
 	}
 	_, _, stderr := e.run("install", "--offline", "3.13t")

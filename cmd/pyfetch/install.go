@@ -60,6 +60,18 @@ func (a *app) install(ctx context.Context, args []string) error {
 				return err
 			}
 		}
+		// Flags typed without the one they go with are said before any
+		// request (with --prebuilt, build flags say which prebuilt).
+		if !bf.build && !pf.on {
+			if err := typedWithout(bf.fs, "--build", "", "keep-source", "optimize", "freethreaded", "configure-opts", "make-jobs"); err != nil {
+				return err
+			}
+		}
+		if !pf.on {
+			if err := pf.typedWithoutPrebuilt(); err != nil {
+				return err
+			}
+		}
 		if printKey {
 			if !bf.build {
 				return fmt.Errorf("%w: --print-cache-key goes with --build (a source install has no build to cache)", errUsage)

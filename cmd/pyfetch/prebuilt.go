@@ -39,27 +39,19 @@ func (a *app) prebuiltFlagSet(fs *flag.FlagSet, pf *prebuiltFlags) {
 	fs.StringVar(&pf.issuer, "prebuilt-issuer", a.env("PYFETCH_PREBUILT_ISSUER", ""), "the OIDC issuer of --prebuilt-identity (env PYFETCH_PREBUILT_ISSUER)")
 }
 
+// typedWithoutPrebuilt: a typed policy without --prebuilt is a forgotten
+// --prebuilt, not a wish for a source install; a job-wide
+// PYFETCH_PREBUILT_KEY is not a mistake.
+func (pf *prebuiltFlags) typedWithoutPrebuilt() error {
+	return typedWithout(pf.fs, "--prebuilt", " (add --prebuilt to install the fleet's prebuilt)", "prebuilt-key", "prebuilt-identity", "prebuilt-issuer")
+}
+
 // prebuiltOptions turns the flags into install's PrebuiltOptions (nil
 // without --prebuilt). No policy, no prebuilt: a prebuilt is never
 // installed on the mirror's word.
 func (a *app) prebuiltOptions(pf *prebuiltFlags, bf *buildFlags) (*install.PrebuiltOptions, error) {
 	if !pf.on {
-		// A typed policy without --prebuilt is a forgotten --prebuilt, not
-		// a wish for a source install; a job-wide PYFETCH_PREBUILT_KEY is
-		// not a mistake.
-		var typed []string
-		if pf.fs != nil {
-			pf.fs.Visit(func(f *flag.Flag) {
-				switch f.Name {
-				case "prebuilt-key", "prebuilt-identity", "prebuilt-issuer":
-					typed = append(typed, "--"+f.Name)
-				}
-			})
-		}
-		if len(typed) > 0 {
-			return nil, fmt.Errorf("%w: %s %s with --prebuilt (install --prebuilt %s ... installs the fleet's prebuilt)", errUsage, strings.Join(typed, ", "), goes(len(typed)), typed[0])
-		}
-		return nil, nil
+		return nil, pf.typedWithoutPrebuilt()
 	}
 	o := &install.PrebuiltOptions{Build: provenance.Options{
 		ConfigureArgs: strings.Fields(bf.configureOpts), Optimize: bf.optimize, FreeThreaded: bf.freethreaded,
