@@ -54,10 +54,7 @@ func (bf *buildFlags) configureArgs() ([]string, error) {
 // every second.
 func (a *app) buildOptions(bf *buildFlags, versions int) (*install.BuildOptions, func(), error) {
 	if !bf.build {
-		// Typed build flags without --build are a mistake; a job-wide
-		// PYFETCH_CONFIGURE_OPTS or PYFETCH_MAKE_JOBS is not: it only
-		// matters to the builds of the job.
-		return nil, func() {}, typedWithout(bf.fs, "--build", "", "keep-source", "optimize", "freethreaded", "configure-opts", "make-jobs")
+		return nil, func() {}, nil
 	}
 	if bf.makeJobs < 1 {
 		return nil, func() {}, fmt.Errorf("%w: --make-jobs must be at least 1, got %d", errUsage, bf.makeJobs)
@@ -212,6 +209,13 @@ func (a *app) ccache() (string, error) {
 		return "", fmt.Errorf("%w: PYFETCH_CCACHE=%q: expected the ccache program (or 0 to build without): %v", errUsage, textsafe.Escape(v), err)
 	}
 	return p, nil
+}
+
+// typedWithoutBuild: typed build flags without --build are a mistake; a
+// job-wide PYFETCH_CONFIGURE_OPTS or PYFETCH_MAKE_JOBS is not: it only
+// matters to the builds of the job.
+func (bf *buildFlags) typedWithoutBuild() error {
+	return typedWithout(bf.fs, "--build", "", "keep-source", "optimize", "freethreaded", "configure-opts", "make-jobs")
 }
 
 // typedWithout is the usage error for flags of names typed on the command

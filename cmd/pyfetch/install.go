@@ -63,7 +63,7 @@ func (a *app) install(ctx context.Context, args []string) error {
 		// Flags typed without the one they go with are said before any
 		// request (with --prebuilt, build flags say which prebuilt).
 		if !bf.build && !pf.on {
-			if err := typedWithout(bf.fs, "--build", "", "keep-source", "optimize", "freethreaded", "configure-opts", "make-jobs"); err != nil {
+			if err := bf.typedWithoutBuild(); err != nil {
 				return err
 			}
 		}
@@ -101,10 +101,6 @@ func (a *app) install(ctx context.Context, args []string) error {
 	if bf.build {
 		if p.opts.Build, stopDisplay, err = a.buildOptions(&bf, len(p.versions)); err != nil {
 			return err
-		}
-	} else if p.opts.Prebuilt == nil {
-		if _, _, err = a.buildOptions(&bf, len(p.versions)); err != nil {
-			return err // build flags without --build
 		}
 	}
 	outs := make([]*install.Outcome, len(p.versions))

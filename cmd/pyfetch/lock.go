@@ -240,12 +240,8 @@ func findLockFile(dir string) string {
 	return ""
 }
 
-// pinsFor reads the nearest lock file and returns the pins for the specs
-// asked, or an error naming what is missing: a version the lock file does
-// not pin is never installed unpinned under --locked.
-// lockedVersions is the nearest lock file and every version it pins, for
-// install --locked without a SPEC or a .python-version.
-func (a *app) lockedVersions() (string, []string, error) {
+// nearestLockFile finds and reads the lock file --locked installs from.
+func (a *app) nearestLockFile() (string, *lockfile.File, error) {
 	path := findLockFile(a.wd)
 	if path == "" {
 		return "", nil, fmt.Errorf("%w: --locked, but no %s here or in a parent folder (run pyfetch lock first)", errUsage, lockfile.Name)
@@ -254,6 +250,12 @@ func (a *app) lockedVersions() (string, []string, error) {
 	if err != nil {
 		return "", nil, err
 	}
+	return path, lf, nil
+}
+
+// lockedVersions is every version the lock file lf (at path) pins, for
+// install --locked without a SPEC or a .python-version.
+func lockedVersions(path string, lf *lockfile.File) ([]string, error) {
 	var versions []string
 	for _, e := range lf.Pythons {
 		if !slices.Contains(versions, e.Version) {
@@ -261,20 +263,15 @@ func (a *app) lockedVersions() (string, []string, error) {
 		}
 	}
 	if len(versions) == 0 {
-		return "", nil, fmt.Errorf("%w: %s pins no version (run pyfetch lock 3.13 first)", errUsage, path)
+		return nil, fmt.Errorf("%w: %s pins no version (run pyfetch lock 3.13 first)", errUsage, path)
 	}
-	return path, versions, nil
+	return versions, nil
 }
 
-func (a *app) pinsFor(specs []releases.Spec) (map[string]verify.Expect, []releases.Spec, error) {
-	path := findLockFile(a.wd)
-	if path == "" {
-		return nil, nil, fmt.Errorf("%w: --locked, but no %s here or in a parent folder (run pyfetch lock first)", errUsage, lockfile.Name)
-	}
-	lf, err := readLockFile(path)
-	if err != nil {
-		return nil, nil, err
-	}
+// pinsFor returns the pins of the lock file lf (at path) for the specs
+// asked, or an error naming what is missing: a version the lock file does
+// not pin is never installed unpinned under --locked.
+func pinsFor(path string, lf *lockfile.File, specs []releases.Spec) (map[string]verify.Expect, []releases.Spec, error) {
 	pins := map[string]verify.Expect{}
 	exact := make([]releases.Spec, len(specs))
 	for i, sp := range specs {

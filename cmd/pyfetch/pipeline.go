@@ -10,6 +10,7 @@ import (
 
 	"github.com/pyfetch/pyfetch/fetch"
 	"github.com/pyfetch/pyfetch/install"
+	"github.com/pyfetch/pyfetch/lockfile"
 	"github.com/pyfetch/pyfetch/releases"
 	"github.com/pyfetch/pyfetch/resolve"
 	"github.com/pyfetch/pyfetch/session"
@@ -106,6 +107,9 @@ func (a *app) prepare(ctx context.Context, name string, args []string, c *pipeli
 	if err != nil {
 		return nil, err
 	}
+	// The lock file --locked installs from, read once.
+	var lockPath string
+	var lock *lockfile.File
 	if len(pos) == 0 {
 		file, specs, err := findVersionFile(a.wd, a.warn)
 		if err != nil {
@@ -116,9 +120,13 @@ func (a *app) prepare(ctx context.Context, name string, args []string, c *pipeli
 			p.versionFile = file
 		case c.locked:
 			// install --locked alone: everything the lock file pins.
-			if file, specs, err = a.lockedVersions(); err != nil {
+			if lockPath, lock, err = a.nearestLockFile(); err != nil {
 				return nil, err
 			}
+			if specs, err = lockedVersions(lockPath, lock); err != nil {
+				return nil, err
+			}
+			file = lockPath
 		default:
 			return nil, fmt.Errorf("%w: %s needs a version, e.g. pyfetch %s 3.13.1 or 3.13 (or a .python-version file here or in a parent folder)", errUsage, name, name)
 		}
@@ -168,7 +176,12 @@ func (a *app) prepare(ctx context.Context, name string, args []string, c *pipeli
 	if c.locked {
 		// Exactly what the lock file pins: each spec becomes its pinned
 		// version, and that artifact's digest and log entry are required.
-		if pins, specs, err = a.pinsFor(specs); err != nil {
+		if lock == nil {
+			if lockPath, lock, err = a.nearestLockFile(); err != nil {
+				return nil, err
+			}
+		}
+		if pins, specs, err = pinsFor(lockPath, lock, specs); err != nil {
 			return nil, err
 		}
 	}

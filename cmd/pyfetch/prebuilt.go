@@ -51,7 +51,7 @@ func (pf *prebuiltFlags) typedWithoutPrebuilt() error {
 // installed on the mirror's word.
 func (a *app) prebuiltOptions(pf *prebuiltFlags, bf *buildFlags) (*install.PrebuiltOptions, error) {
 	if !pf.on {
-		return nil, pf.typedWithoutPrebuilt()
+		return nil, nil // a typed policy without --prebuilt: install's preflight
 	}
 	o := &install.PrebuiltOptions{Build: provenance.Options{
 		ConfigureArgs: strings.Fields(bf.configureOpts), Optimize: bf.optimize, FreeThreaded: bf.freethreaded,
