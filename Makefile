@@ -46,6 +46,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzEscape -fuzztime $(FUZZTIME) ./internal/textsafe
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./lockfile
 	$(GO) test -run '^$$' -fuzz FuzzParseOpenPGP -fuzztime $(FUZZTIME) ./verify
+	$(GO) test -run '^$$' -fuzz FuzzAddKeyring -fuzztime $(FUZZTIME) ./verify
 	$(GO) test -run '^$$' -fuzz FuzzParseStatement -fuzztime $(FUZZTIME) ./provenance
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2

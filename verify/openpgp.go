@@ -20,10 +20,14 @@ import (
 )
 
 // Release managers' OpenPGP keys embedded in pyfetch, each checked
-// against its pinned fingerprint when loaded. Thomas Wouters' key (3.12,
+// against its pinned fingerprint when loaded (a file's source is never
+// what makes it trusted: the fingerprint is). Thomas Wouters' key (3.12,
 // 3.13) comes from Debian's python3.13 source package
-// (debian/upstream/signing-key.asc); the other release managers' keys are
-// not embedded: pass a keyring holding exactly the pinned fingerprint
+// (debian/upstream/signing-key.asc); Pablo Galindo Salgado's (3.10, 3.11)
+// and Łukasz Langa's (3.8, 3.9) from the public repository
+// github.com/joshjhall/containers (lib/gpg-keys/python/keys, commit
+// 979eba23), byte for byte. Ned Deily's key (3.6, 3.7) is not embedded:
+// pass a keyring holding exactly its pinned fingerprint
 // (OpenPGP.AddKeyring).
 //
 //go:embed embedded/openpgp/*.asc
@@ -47,24 +51,24 @@ const MaxSignatureBytes = 64 << 10
 // refused. Signing subkeys count only through their primary key's binding
 // signature.
 type OpenPGP struct {
-	keys map[string]*openpgp.Entity // by primary fingerprint, upper-case hex
+	keys map[string]*pgpKey // by primary fingerprint, upper-case hex
 
 	// The embedded keys are parsed on first use (Has, Verify): every
 	// command that can verify makes an OpenPGP, few releases need it.
 	once     sync.Once
 	embedErr error
-	embedded map[string]*openpgp.Entity
+	embedded map[string]*pgpKey
 }
 
 // NewOpenPGP returns the scheme with the embedded keys, each of which
 // must be the key its file name pins; they are parsed and checked on
 // first use, and a broken one fails that use.
 func NewOpenPGP() (*OpenPGP, error) {
-	return &OpenPGP{keys: map[string]*openpgp.Entity{}}, nil
+	return &OpenPGP{keys: map[string]*pgpKey{}}, nil
 }
 
 // key is the loaded key with fingerprint: one added, else an embedded one.
-func (o *OpenPGP) key(fingerprint string) (*openpgp.Entity, bool, error) {
+func (o *OpenPGP) key(fingerprint string) (*pgpKey, bool, error) {
 	if ent, ok := o.keys[fingerprint]; ok {
 		return ent, true, nil
 	}
@@ -75,8 +79,8 @@ func (o *OpenPGP) key(fingerprint string) (*openpgp.Entity, bool, error) {
 
 // loadEmbedded parses the embedded keys, each checked against the
 // fingerprint its file name ends with.
-func loadEmbedded() (map[string]*openpgp.Entity, error) {
-	e := &OpenPGP{keys: map[string]*openpgp.Entity{}}
+func loadEmbedded() (map[string]*pgpKey, error) {
+	e := &OpenPGP{keys: map[string]*pgpKey{}}
 	ents, err := embeddedKeys.ReadDir("embedded/openpgp")
 	if err != nil {
 		return nil, err
@@ -100,7 +104,11 @@ func loadEmbedded() (map[string]*openpgp.Entity, error) {
 // is refused, whatever its user IDs say.
 func (o *OpenPGP) AddKeyring(r io.Reader, fingerprint string) error {
 	fingerprint = strings.ToUpper(strings.ReplaceAll(fingerprint, " ", ""))
-	list, err := openpgp.ReadArmoredKeyRing(io.LimitReader(r, 1<<20))
+	data, err := io.ReadAll(io.LimitReader(r, 1<<20))
+	if err != nil {
+		return fmt.Errorf("%w: cannot read it: %v", ErrKeyring, oneLine(err))
+	}
+	list, err := openpgp.ReadArmoredKeyRing(bytes.NewReader(data))
 	if err != nil {
 		return fmt.Errorf("%w: cannot read it: %v", ErrKeyring, oneLine(err))
 	}
@@ -111,7 +119,11 @@ func (o *OpenPGP) AddKeyring(r io.Reader, fingerprint string) error {
 	if got != fingerprint {
 		return fmt.Errorf("%w:\n  expected fingerprint: %s (pinned)\n  found fingerprint:    %s", ErrKeyring, fingerprint, got)
 	}
-	o.keys[got] = list[0]
+	bindings, err := subkeyBindings(data, list[0].PrimaryKey)
+	if err != nil {
+		return fmt.Errorf("%w: cannot read its subkey bindings: %v", ErrKeyring, oneLine(err))
+	}
+	o.keys[got] = &pgpKey{list[0], bindings}
 	return nil
 }
 
@@ -211,7 +223,7 @@ func (o *OpenPGP) Verify(sig Signature, hashes *digest.Set, want Expectation) (*
 		return nil, fmt.Errorf("%w: the signature names no issuer key", ErrBundle)
 	}
 	when := s.CreationTime
-	key, ok := ent.SigningKeyById(when, *s.IssuerKeyId)
+	key, ok := ent.at(when).SigningKeyById(when, *s.IssuerKeyId)
 	if !ok {
 		return nil, fmt.Errorf("%w:\n  expected: a signature by key %s, valid when it was made\n  found:    a signature by key ID %016X made %s (another key, or after the key expired or was revoked)",
 			ErrIdentity, exp.KeyFingerprint, *s.IssuerKeyId, when.UTC().Format(time.RFC3339))

@@ -101,3 +101,34 @@ func TestReleasesSayTheMethod(t *testing.T) {
 		t.Errorf("exit %d\n%s%s", code, stdout, stderr)
 	}
 }
+
+// The release managers' keys are embedded but Ned Deily's: python.org's
+// genuine .asc of 3.9 (Łukasz Langa), 3.10 and 3.11 (Pablo Galindo
+// Salgado, through his signing subkey) reaches the signature's own check
+// with no keyring named; over bytes that are not the release that check
+// fails. 3.6 asks for a keyring.
+func TestEmbeddedOpenPGPKeys(t *testing.T) {
+	real, _ := realMirror(t)
+	e := newEnv(t)
+	dir := t.TempDir()
+	tarball, _ := filepath.Abs(filepath.Join(real, "artifacts", "Python-3.13.5.tar.xz"))
+	for _, c := range []struct{ version, want string }{
+		{"3.9.20", "digest mismatch: the OpenPGP signature does not match the artifact"},
+		{"3.10.11", "digest mismatch: the OpenPGP signature does not match the artifact"},
+		{"3.11.2", "digest mismatch: the OpenPGP signature does not match the artifact"},
+		{"3.6.15", "key 0D96DF4D4110E5C43FBFB17F2D347EA6AA65421D is not embedded in pyfetch; pass a keyring holding it (--openpgp-keyring FILE)"},
+	} {
+		art := filepath.Join(dir, "Python-"+c.version+".tar.xz")
+		if err := os.Symlink(tarball, art); err != nil {
+			t.Fatal(err)
+		}
+		asc, err := os.ReadFile(filepath.Join(real, "openpgp", "Python-"+c.version+".tar.xz.asc"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(art+".asc", asc, 0o644)
+		if code, _, stderr := e.run("verify", "--offline", art); code != exitVerify || !strings.Contains(stderr, c.want) {
+			t.Errorf("%s: exit %d %q", c.version, code, stderr)
+		}
+	}
+}
