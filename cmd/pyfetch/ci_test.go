@@ -179,6 +179,17 @@ func TestPapercuts(t *testing.T) {
 	e.vars["PYFETCH_HOME"] = "relative/home"
 	code, stdout, stderr = e.run("list")
 	check("a relative home", code == exitUsage && strings.Contains(stderr, `relative path "relative/home"`), code, stdout, stderr)
+	// A relative HOME is named as the home's source, not --home; a
+	// relative XDG_DATA_HOME is ignored, as the XDG specification says.
+	delete(e.vars, "PYFETCH_HOME")
+	e.vars["HOME"] = "relative"
+	code, stdout, stderr = e.run("list")
+	check("a relative HOME", code == exitUsage && strings.Contains(stderr, `the data folder under HOME is the relative path "relative/.local/share/pyfetch"`), code, stdout, stderr)
+	e.vars["HOME"] = userHome
+	e.vars["XDG_DATA_HOME"] = "relative/xdg"
+	code, stdout, stderr = e.run("list")
+	check("a relative XDG_DATA_HOME", code == 0 && strings.Contains(stderr, filepath.Join(userHome, ".local", "share", "pyfetch")), code, stdout, stderr)
+	delete(e.vars, "XDG_DATA_HOME")
 	e.vars["PYFETCH_HOME"] = e.home
 	if code, _, stderr = e.run("install", "3.13.1"); code != 0 {
 		t.Fatal(stderr)

@@ -33,20 +33,23 @@ func (a *app) env(name, def string) string {
 	return def
 }
 
-func (a *app) defaultHome() string {
+// defaultHome is the home when --home is not given, and what it came
+// from, for an error about it. A relative XDG_DATA_HOME is ignored, as
+// the XDG Base Directory specification says.
+func (a *app) defaultHome() (dir, from string) {
 	if h := a.getenv("PYFETCH_HOME"); h != "" {
-		return h
+		return h, "--home (or PYFETCH_HOME)"
 	}
-	if x := a.getenv("XDG_DATA_HOME"); x != "" {
-		return filepath.Join(x, "pyfetch")
+	if x := a.getenv("XDG_DATA_HOME"); filepath.IsAbs(x) {
+		return filepath.Join(x, "pyfetch"), "XDG_DATA_HOME"
 	}
 	if h := a.getenv("HOME"); h != "" {
-		return filepath.Join(h, ".local", "share", "pyfetch")
+		return filepath.Join(h, ".local", "share", "pyfetch"), "the data folder under HOME"
 	}
 	if h, err := os.UserHomeDir(); err == nil {
-		return filepath.Join(h, ".local", "share", "pyfetch")
+		return filepath.Join(h, ".local", "share", "pyfetch"), "the data folder under your home"
 	}
-	return ""
+	return "", ""
 }
 
 // Option groups. Each command's options struct embeds the groups it
@@ -85,12 +88,15 @@ func (o *outputOpts) register(a *app, fs *flag.FlagSet) {
 // PYFETCH_CACHE unless the command also takes cacheOpts.
 type homeOpts struct {
 	home, cache string
-	lockTimeout time.Duration
-	userHome    string // $HOME, to expand ~
+	// defHome is the home without --home, from defHomeFrom.
+	defHome, defHomeFrom string
+	lockTimeout          time.Duration
+	userHome             string // $HOME, to expand ~
 }
 
 func (o *homeOpts) register(a *app, fs *flag.FlagSet) {
-	o.home = a.defaultHome()
+	o.defHome, o.defHomeFrom = a.defaultHome()
+	o.home = o.defHome
 	o.cache = a.env("PYFETCH_CACHE", "")
 	o.userHome = a.getenv("HOME")
 	fs.StringVar(&o.home, "home", o.home, "pyfetch's data folder (env PYFETCH_HOME)")
@@ -113,7 +119,11 @@ func (o *homeOpts) dirs() (home.Home, error) {
 	if o.home == "" {
 		return home.Home{}, fmt.Errorf("%w: cannot tell where pyfetch's data goes: set PYFETCH_HOME or HOME", errUsage)
 	}
-	root, err := o.absolute("--home (or PYFETCH_HOME)", o.home)
+	what := "--home (or PYFETCH_HOME)"
+	if o.home == o.defHome {
+		what = o.defHomeFrom
+	}
+	root, err := o.absolute(what, o.home)
 	if err != nil {
 		return home.Home{}, err
 	}
