@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/pyfetch/pyfetch/fetch"
 	"github.com/pyfetch/pyfetch/internal/textsafe"
 	"github.com/pyfetch/pyfetch/releases"
 	"github.com/pyfetch/pyfetch/resolve"
@@ -105,11 +106,23 @@ func (a *app) releases(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Nothing offered is "not found" (exit 3), as install says it, so a
+	// script can branch on it; --json still prints its document first.
+	var none error
+	if len(offers) == 0 {
+		none = fmt.Errorf("%w: no releases on %s", fetch.ErrNotFound, r.Where())
+		if spec != nil {
+			none = fmt.Errorf("%w: no release matches %q on %s", fetch.ErrNotFound, pos[0], r.Where())
+		}
+	}
 	if c.jsonOut {
 		if offers == nil {
 			offers = []resolve.Offer{}
 		}
-		return a.printJSON(map[string]any{"mirror": c.mirror, "releases": offers})
+		if err := a.printJSON(map[string]any{"mirror": c.mirror, "releases": offers}); err != nil {
+			return err
+		}
+		return none
 	}
 	for _, o := range offers {
 		signed := "no bundle"
@@ -130,8 +143,5 @@ func (a *app) releases(ctx context.Context, args []string) error {
 		}
 		fmt.Fprintf(a.stdout, "%-10s %-14s %s%s\n", o.Version, strings.Join(o.Formats, ","), signed, inst)
 	}
-	if len(offers) == 0 {
-		a.warn("no releases match on " + r.Where())
-	}
-	return nil
+	return none
 }

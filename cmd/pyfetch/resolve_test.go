@@ -171,7 +171,7 @@ func TestOfflineWithoutIndexSaysSo(t *testing.T) {
 	t.Parallel()
 	e := releaseMirror(t)
 	code, stdout, stderr := e.run("releases", "--offline", "3.13")
-	if code != 0 || stdout != "" || !strings.Contains(stderr, "no releases match on the download cache") || !strings.Contains(stderr, "no listing of "+e.mirror.URL()) {
+	if code != exitNotFound || stdout != "" || !strings.Contains(stderr, `no release matches "3.13" on the download cache`) || !strings.Contains(stderr, "no listing of "+e.mirror.URL()) {
 		t.Errorf("offline releases without an index: exit %d %q %q", code, stdout, stderr)
 	}
 	code, _, stderr = e.run("install", "--offline", "3.13")
@@ -231,5 +231,28 @@ func TestGitHubPath(t *testing.T) {
 	got, _ := os.ReadFile(ghPath)
 	if want := filepath.Join(e.home, "versions", "3.13.1", "bin") + "\n"; string(got) != want {
 		t.Errorf("GITHUB_PATH = %q, want %q", got, want)
+	}
+}
+
+// releases with nothing to offer is "not found" (exit 3), as install
+// says it, so a script can branch on it; --json still prints its one
+// document.
+func TestReleasesNoneIsNotFound(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
+	if code, stdout, stderr := e.run("releases", "3.99"); code != exitNotFound || stdout != "" || !strings.Contains(stderr, `no release matches "3.99" on `+e.mirror.URL()) {
+		t.Errorf("releases 3.99: exit %d %q %q", code, stdout, stderr)
+	}
+	code, stdout, stderr := e.run("releases", "--json", "3.99")
+	var doc struct {
+		Mirror   string
+		Releases []any
+	}
+	if err := json.Unmarshal([]byte(stdout), &doc); code != exitNotFound || err != nil || doc.Releases == nil || len(doc.Releases) != 0 || strings.Count(stdout, "{") != 1 {
+		t.Errorf("releases --json 3.99: exit %d %v %q %q", code, err, stdout, stderr)
+	}
+	if code, stdout, _ := e.run("releases", "3.13"); code != 0 || !strings.Contains(stdout, "3.13.1") {
+		t.Errorf("releases 3.13: exit %d %q", code, stdout)
 	}
 }
