@@ -4,11 +4,14 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/pyfetch/pyfetch/internal/pyfetchtest"
 )
@@ -297,5 +300,53 @@ func TestVersionSaysWhatItIs(t *testing.T) {
 	doc := oneJSONDocument(t, "version --json", stdout)
 	if code != 0 || doc["version"] == "" || doc["commit"] == nil || !strings.HasPrefix(doc["go"].(string), "go1.") {
 		t.Errorf("version --json: %v", doc)
+	}
+}
+
+// --jobs 0 is "all at once", as xargs -P 0 reads it (it was one at a
+// time): four versions' downloads are all in flight together. Each
+// download waits until the four are there, or gives up after a while so
+// that a failing run ends.
+func TestJobsZeroIsAllAtOnce(t *testing.T) {
+	t.Parallel()
+	for _, command := range []string{"fetch", "install"} {
+		t.Run(command, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			versions := []string{"3.12.1", "3.12.2", "3.13.1", "3.13.2"}
+			for _, v := range versions {
+				e.mirror.Publish(t, e.ss, v, "tar.xz", thomas, google, nil)
+			}
+			var mu sync.Mutex
+			inFlight, most := map[string]bool{}, 0 // artifacts, retries counted once
+			all := make(chan struct{})
+			opened := sync.OnceFunc(func() { close(all) })
+			e.mirror.Fault(func(w http.ResponseWriter, r *http.Request, n int) bool {
+				if !strings.HasSuffix(r.URL.Path, ".tar.xz") {
+					return false
+				}
+				mu.Lock()
+				inFlight[r.URL.Path] = true
+				most = max(most, len(inFlight))
+				if len(inFlight) == len(versions) {
+					opened()
+				}
+				mu.Unlock()
+				select {
+				case <-all:
+				case <-time.After(20 * time.Second):
+				}
+				mu.Lock()
+				delete(inFlight, r.URL.Path)
+				mu.Unlock()
+				return false
+			})
+			code, stdout, stderr := e.run(append([]string{command, "--jobs", "0"}, versions...)...)
+			mu.Lock()
+			defer mu.Unlock()
+			if code != 0 || most != len(versions) {
+				t.Errorf("%s --jobs 0: exit %d, at most %d downloads at once (want %d)\n%s%s", command, code, most, len(versions), stdout, stderr)
+			}
+		})
 	}
 }

@@ -13,7 +13,7 @@ func (a *app) fetch(ctx context.Context, args []string) error {
 	var c pipelineOptions
 	p, err := a.prepare(ctx, "fetch", args, &c, func(fs *flag.FlagSet) {
 		jobs = a.envInt("PYFETCH_JOBS", 3)
-		fs.Var(countFlag{&jobs}, "jobs", "`N` downloads in parallel (env PYFETCH_JOBS)")
+		fs.Var(countFlag{&jobs}, "jobs", "`N` downloads in parallel, 0 for all at once (env PYFETCH_JOBS)")
 	}, nil)
 	if err != nil {
 		return err
@@ -25,7 +25,7 @@ func (a *app) fetch(ctx context.Context, args []string) error {
 		Downloaded bool   `json:"downloaded"`
 	}
 	rows := make([]*row, len(p.versions))
-	errs := parallel.Each(len(p.versions), jobs, func(i int) error {
+	errs := parallel.Each(len(p.versions), allIfZero(jobs, len(p.versions)), func(i int) error {
 		v := p.versions[i]
 		res, fetched, err := p.opts.Prime(ctx, v, p.opts.Format, p.opts.AnyFormat)
 		err = p.explain(ctx, v, err)

@@ -382,6 +382,15 @@ func (f durationFlag) Set(s string) error {
 	return nil
 }
 
+// allIfZero is --jobs as xargs -P and GNU parallel read it: 0 means no
+// limit, every one of n at once.
+func allIfZero(jobs, n int) int {
+	if jobs == 0 {
+		return n
+	}
+	return jobs
+}
+
 // countFlag is a flag.Value for a whole number, 0 or more (PYFETCH_JOBS's
 // rule), so that --jobs -1 is a usage error rather than a silent 1.
 type countFlag struct{ n *int }

@@ -29,7 +29,7 @@ func (a *app) install(ctx context.Context, args []string) error {
 	p, err := a.prepare(ctx, "install", args, &c, func(fs *flag.FlagSet) {
 		fs.BoolVar(&force, "force", false, "reinstall atomically even if installed")
 		jobs = a.envInt("PYFETCH_JOBS", 3)
-		fs.Var(countFlag{&jobs}, "jobs", "`N` versions installed in parallel (env PYFETCH_JOBS)")
+		fs.Var(countFlag{&jobs}, "jobs", "`N` versions installed in parallel, 0 for all at once (env PYFETCH_JOBS)")
 		fs.BoolVar(&printKey, "print-cache-key", false, "with --build: print the build's cache key (for actions/cache) and build nothing")
 		fs.BoolVar(&c.locked, "locked", a.envBool("PYFETCH_LOCKED"), "install exactly what the nearest pyfetch.lock pins, or nothing (env PYFETCH_LOCKED=1)")
 		a.buildFlagSet(fs, &bf)
@@ -104,7 +104,7 @@ func (a *app) install(ctx context.Context, args []string) error {
 		}
 	}
 	outs := make([]*install.Outcome, len(p.versions))
-	errs := parallel.Each(len(p.versions), jobs, func(i int) error {
+	errs := parallel.Each(len(p.versions), allIfZero(jobs, len(p.versions)), func(i int) error {
 		out, err := install.Install(ctx, p.versions[i], p.opts)
 		err = p.explain(ctx, p.versions[i], err)
 		if err != nil {
