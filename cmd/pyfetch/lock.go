@@ -25,13 +25,13 @@ import (
 // working folder). Existing pins stay unless --upgrade.
 func (a *app) lock(ctx context.Context, args []string) error {
 	var c pipelineOptions
-	var upgrade bool
 	p, err := a.prepare(ctx, "lock", args, &c, func(fs *flag.FlagSet) {
-		fs.BoolVar(&upgrade, "upgrade", false, "move pins forward to the newest release matching each spec, and say what changed")
+		fs.BoolVar(&c.upgrade, "upgrade", false, "move pins forward to the newest release matching each spec (no spec and no .python-version: each line the lock file pins), and say what changed")
 	}, nil)
 	if err != nil {
 		return err
 	}
+	upgrade := c.upgrade
 	// The nearest lock file; else one next to the .python-version read;
 	// else one in the working folder.
 	path := findLockFile(a.wd)
@@ -266,6 +266,27 @@ func lockedVersions(path string, lf *lockfile.File) ([]string, error) {
 		return nil, fmt.Errorf("%w: %s pins no version (run pyfetch lock 3.13 first)", errUsage, path)
 	}
 	return versions, nil
+}
+
+// pinnedLines is each release line the lock file lf (at path) pins
+// ("3.13" for 3.13.5), for lock --upgrade without a SPEC or a
+// .python-version: each line's newest pin moves to the line's newest
+// release (a prerelease only with --pre).
+func pinnedLines(path string, lf *lockfile.File) ([]string, error) {
+	var lines []string
+	for _, e := range lf.Pythons {
+		v, err := releases.ParseVersion(e.Version)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", errUsage, textsafe.Escape(path), err)
+		}
+		if !slices.Contains(lines, v.Line()) {
+			lines = append(lines, v.Line())
+		}
+	}
+	if len(lines) == 0 {
+		return nil, fmt.Errorf("%w: %s pins no version (run pyfetch lock 3.13 first)", errUsage, textsafe.Escape(path))
+	}
+	return lines, nil
 }
 
 // pinsFor returns the pins of the lock file lf (at path) for the specs

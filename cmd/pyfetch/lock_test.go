@@ -251,3 +251,30 @@ func TestInstallLockedAlone(t *testing.T) {
 		t.Errorf("empty lock file: exit %d %q", code, stderr)
 	}
 }
+
+// lock --upgrade with no SPEC and no .python-version moves each line the
+// lock file pins forward (it said "lock needs a version"); without a
+// lock file it says what it needs.
+func TestLockUpgradeAlone(t *testing.T) {
+	t.Parallel()
+	e := releaseMirror(t)
+	project := t.TempDir()
+	if code, stdout, stderr := e.runIn(project, "lock", "3.13.9", "3.12"); code != 0 || !strings.Contains(stdout, "pinned 3.13.9") {
+		t.Fatalf("lock 3.13.9 3.12: exit %d %q %q", code, stdout, stderr)
+	}
+	e.mirror.Publish(t, e.ss, "3.12.9", "tar.xz", thomas, google, nil)
+	os.Remove(filepath.Join(e.home, "cache", "index.json")) // a fresh listing
+	code, stdout, stderr := e.runIn(project, "lock", "--upgrade")
+	data, _ := os.ReadFile(filepath.Join(project, lockfile.Name))
+	if code != 0 || !strings.Contains(stdout, "3.13.9 → 3.13.10") || !strings.Contains(stdout, "3.12.8 → 3.12.9") ||
+		!strings.Contains(stderr, "using 3.13 3.12 from "+filepath.Join(project, lockfile.Name)) ||
+		!strings.Contains(string(data), `version = "3.13.10"`) || strings.Contains(string(data), `version = "3.13.9"`) {
+		t.Errorf("lock --upgrade alone: exit %d %q %q\n%s", code, stdout, stderr, data)
+	}
+	if code, stdout, stderr := e.runIn(project, "lock", "--upgrade"); code != 0 || stdout != "" || !strings.Contains(stderr, "is up to date") {
+		t.Errorf("lock --upgrade again: exit %d %q %q", code, stdout, stderr)
+	}
+	if code, _, stderr := e.runIn(t.TempDir(), "lock", "--upgrade"); code != exitUsage || !strings.Contains(stderr, "lock --upgrade needs a version") {
+		t.Errorf("lock --upgrade with nothing to move: exit %d %q", code, stderr)
+	}
+}

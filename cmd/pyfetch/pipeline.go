@@ -55,6 +55,8 @@ type pipelineOptions struct {
 	// locked: install exactly what the nearest pyfetch.lock pins (install
 	// registers --locked).
 	locked bool
+	// upgrade: move pins forward (lock registers --upgrade).
+	upgrade bool
 }
 
 func (o *pipelineOptions) register(a *app, fs *flag.FlagSet) {
@@ -127,6 +129,20 @@ func (a *app) prepare(ctx context.Context, name string, args []string, c *pipeli
 				return nil, err
 			}
 			file = lockPath
+		case c.upgrade:
+			// lock --upgrade alone: each line the nearest lock file pins.
+			path := findLockFile(a.wd)
+			if path == "" {
+				return nil, fmt.Errorf("%w: lock --upgrade needs a version, e.g. pyfetch lock --upgrade 3.13 (or a .python-version, or a %s to move forward, here or in a parent folder)", errUsage, lockfile.Name)
+			}
+			lf, err := readLockFile(path)
+			if err != nil {
+				return nil, err
+			}
+			if specs, err = pinnedLines(path, lf); err != nil {
+				return nil, err
+			}
+			file = path
 		default:
 			return nil, fmt.Errorf("%w: %s needs a version, e.g. pyfetch %s 3.13.1 or 3.13 (or a .python-version file here or in a parent folder)", errUsage, name, name)
 		}
