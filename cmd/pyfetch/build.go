@@ -52,12 +52,16 @@ func (bf *buildFlags) configureArgs() ([]string, error) {
 // silent long enough for a CI's no-output timeout; on a terminal, for one
 // version, the current phase's line also shows its elapsed time, updated
 // every second.
+// maxMakeJobs bounds make -j: a typo (--make-jobs 100000) would fork
+// that many compilers at once.
+const maxMakeJobs = 1024
+
 func (a *app) buildOptions(bf *buildFlags, versions int) (*install.BuildOptions, func(), error) {
 	if !bf.build {
 		return nil, func() {}, nil
 	}
-	if bf.makeJobs < 1 {
-		return nil, func() {}, fmt.Errorf("%w: --make-jobs must be at least 1, got %d", errUsage, bf.makeJobs)
+	if bf.makeJobs < 1 || bf.makeJobs > maxMakeJobs {
+		return nil, func() {}, fmt.Errorf("%w: --make-jobs (or PYFETCH_MAKE_JOBS) must be 1 to %d, got %d", errUsage, maxMakeJobs, bf.makeJobs)
 	}
 	configureArgs, err := bf.configureArgs()
 	if err != nil {

@@ -41,6 +41,8 @@ func TestConfigMistakesAreUsageErrors(t *testing.T) {
 		{nil, []string{"releases", "--mirror", "s3://my..fleet/"}, "not a bucket name: s3://my..fleet/"},
 		{nil, []string{"mirror", "push", "s3://x/python/", "3.13.1"}, "not a bucket name: s3://x/"},
 		{nil, []string{"publish", "s3://-fleet/python/", "3.13.1"}, "not a bucket name: s3://-fleet/"},
+		{nil, []string{"install", "--build", "--make-jobs", "0", "3.13.1"}, "--make-jobs (or PYFETCH_MAKE_JOBS) must be 1 to 1024, got 0"},
+		{map[string]string{"PYFETCH_MAKE_JOBS": "100000"}, []string{"install", "--build", "3.13.1"}, "--make-jobs (or PYFETCH_MAKE_JOBS) must be 1 to 1024, got 100000"},
 		{nil, []string{"list", "extra"}, `list takes no arguments, got ["extra"]`},
 		{nil, []string{"version", "extra"}, `version takes only --json`},
 		{nil, []string{"cache", "prune", "--older-than", "soon"}, "expected a duration such as 7d, 12h or 90m"},
