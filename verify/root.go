@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -46,6 +47,9 @@ const (
 type RootOptions struct {
 	// File, if set, is used exactly (--trusted-root): no TUF, no fallback.
 	File string
+	// PipeWait bounds the wait for a pipe's writer when File is a FIFO
+	// (0: safefile.PipeWait).
+	PipeWait time.Duration
 	// CacheDir holds the TUF metadata (CacheDir/tuf).
 	CacheDir string
 	// Offline forbids network access: the cached TUF metadata is checked
@@ -67,11 +71,37 @@ type RootOptions struct {
 // ErrRootFile: the trusted root file a user named cannot be read as one.
 var ErrRootFile = errors.New("not a Sigstore trusted root")
 
+// maxRootBytes caps a trusted root file the user names (the public-good
+// one is under 10 KB).
+const maxRootBytes = 4 << 20
+
+// readRootFile reads the trusted root the user named: a file, or a pipe
+// (--trusted-root <(...)); a FIFO nobody writes to is not waited on
+// forever.
+func readRootFile(path string, wait time.Duration) (*root.TrustedRoot, error) {
+	f, err := safefile.OpenNamedOrPipe(path, wait)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxRootBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxRootBytes {
+		return nil, fmt.Errorf("larger than %d bytes", maxRootBytes)
+	}
+	if len(data) == 0 {
+		return nil, errors.New("it is empty")
+	}
+	return root.NewTrustedRootFromJSON(data)
+}
+
 // LoadTrustedRoot returns the trusted root to verify against and where it
 // came from (one of the Source constants).
 func LoadTrustedRoot(ctx context.Context, o RootOptions) (*root.TrustedRoot, string, error) {
 	if o.File != "" {
-		tr, err := root.NewTrustedRootFromPath(o.File)
+		tr, err := readRootFile(o.File, o.PipeWait)
 		if err != nil {
 			return nil, "", fmt.Errorf("%w: %s: %v (expected a Sigstore trusted_root.json, as cosign's --trusted-root reads)", ErrRootFile, textsafe.Escape(o.File), oneLine(err))
 		}

@@ -434,7 +434,7 @@ func (a *app) session(h homeOpts, off offlineOpts, t *trustOpts, sg *signerOpts,
 				return nil, fmt.Errorf("%w: --trusted-root (or PYFETCH_TRUSTED_ROOT): %s is a folder, expected a trusted_root.json file", errUsage, t.trustedRoot)
 			}
 		}
-		s.Root = verify.RootOptions{File: t.trustedRoot, TUFURL: a.getenv("PYFETCH_TUF_URL")}
+		s.Root = verify.RootOptions{File: t.trustedRoot, TUFURL: a.getenv("PYFETCH_TUF_URL"), PipeWait: a.pipeWait}
 		if s.OpenPGP, err = verify.NewOpenPGP(); err != nil {
 			return nil, err
 		}
@@ -467,7 +467,9 @@ func (a *app) signerTable(file string) (*releases.Table, error) {
 	if file == "" {
 		return t, nil
 	}
-	f, err := os.Open(file)
+	// A file or a pipe (<(...)); a FIFO nobody writes to is not waited on
+	// forever.
+	f, err := safefile.OpenNamedOrPipe(file, a.pipeWait)
 	if err != nil {
 		return nil, fmt.Errorf("%w: --signers (or PYFETCH_SIGNERS): %w", errUsage, err)
 	}

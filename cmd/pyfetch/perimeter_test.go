@@ -843,3 +843,51 @@ func TestVerifyNamedBundle(t *testing.T) {
 		t.Errorf("a folder beside the artifact: exit %d %q", code, stderr)
 	}
 }
+
+// A FIFO nobody writes to, named as --bundle, --trusted-root or
+// --signers, is a usage error once the wait for its writer is over
+// (safefile.PipeWait, shortened here); it hung the command (and a CI
+// job) until it was killed.
+func TestNamedPipesNeverHang(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name string
+		args func(fifo, art string) []string
+	}{
+		{"--bundle", func(fifo, art string) []string { return []string{"verify", "--bundle", fifo, art} }},
+		{"--trusted-root", func(fifo, art string) []string { return []string{"verify", "--trusted-root", fifo, art} }},
+		{"--signers", func(fifo, art string) []string { return []string{"verify", "--signers", fifo, art} }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.pipeWait = 100 * time.Millisecond
+			rel := e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, nil)
+			dir := t.TempDir()
+			art := filepath.Join(dir, rel.Name)
+			os.WriteFile(art, rel.Artifact, 0o644)
+			os.WriteFile(art+".sigstore", rel.Bundle, 0o644)
+			fifo := filepath.Join(dir, "pipe")
+			if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			type result struct {
+				code           int
+				stdout, stderr string
+			}
+			done := make(chan result, 1)
+			go func() {
+				code, stdout, stderr := e.run(c.args(fifo, art)...)
+				done <- result{code, stdout, stderr}
+			}()
+			select {
+			case r := <-done:
+				if r.code != exitUsage || !strings.Contains(r.stderr, "nothing is writing to the pipe") {
+					t.Errorf("exit %d %q %q", r.code, r.stdout, r.stderr)
+				}
+			case <-time.After(2 * time.Minute):
+				t.Fatal("still waiting on the FIFO")
+			}
+		})
+	}
+}

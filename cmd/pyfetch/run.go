@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/pyfetch/pyfetch/compile"
 	"github.com/pyfetch/pyfetch/extract"
@@ -145,6 +146,8 @@ type app struct {
 	// terminal is stderr when it is a terminal (progress bars), else nil.
 	wd       string
 	terminal *os.File
+	// pipeWait bounds the wait for a named pipe's writer (0: the default).
+	pipeWait time.Duration
 }
 
 // warn prints a diagnostic. Messages quote outside text (a mirror's
@@ -162,6 +165,7 @@ type world struct {
 	getenv         func(string) string
 	wd             string
 	terminal       *os.File // stderr when it is a terminal, else nil
+	pipeWait       time.Duration
 }
 
 func run(ctx context.Context, w world) (code int) {
@@ -171,7 +175,7 @@ func run(ctx context.Context, w world) (code int) {
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
-	a := &app{stdout: stdout, stderr: &lockedWriter{w: stderr}, getenv: getenv, wd: w.wd, terminal: w.terminal}
+	a := &app{stdout: stdout, stderr: &lockedWriter{w: stderr}, getenv: getenv, wd: w.wd, terminal: w.terminal, pipeWait: w.pipeWait}
 	// A bug must still end in one line and an exit code, not a stack trace.
 	defer func() {
 		if r := recover(); r != nil {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/pyfetch/pyfetch/install"
 	"github.com/pyfetch/pyfetch/internal/pyfetchtest"
@@ -27,6 +28,8 @@ type env struct {
 	ss     *pyfetchtest.Sigstore
 	mirror *pyfetchtest.Mirror
 	vars   map[string]string
+	// pipeWait bounds the wait for a named pipe's writer (0: the default).
+	pipeWait time.Duration
 }
 
 func newEnv(t *testing.T) *env {
@@ -54,7 +57,7 @@ func (e *env) run(args ...string) (code int, stdout, stderr string) {
 func (e *env) runIn(wd string, args ...string) (code int, stdout, stderr string) {
 	e.t.Helper()
 	var out, errb bytes.Buffer
-	code = run(context.Background(), world{args: args, stdout: &out, stderr: &errb, getenv: func(k string) string { return e.vars[k] }, wd: wd})
+	code = run(context.Background(), world{args: args, stdout: &out, stderr: &errb, getenv: func(k string) string { return e.vars[k] }, wd: wd, pipeWait: e.pipeWait})
 	return code, out.String(), errb.String()
 }
 

@@ -64,7 +64,7 @@ func (a *app) verify(ctx context.Context, args []string) error {
 	// folder or a device is a mistake. One that is not there is said by
 	// VerifyFile, as for a bundle beside the artifact.
 	if *bundlePath != "" {
-		if req.BundleData, err = readNamedBundle(*bundlePath); err != nil {
+		if req.BundleData, err = readNamedBundle(*bundlePath, a.pipeWait); err != nil {
 			return err
 		}
 	}
@@ -117,7 +117,7 @@ func (a *app) verify(ctx context.Context, args []string) error {
 // readNamedBundle reads the --bundle file or pipe, at most one byte past
 // the largest signature pyfetch reads (so its parser refuses it); nil
 // when there is nothing at path.
-func readNamedBundle(path string) ([]byte, error) {
+func readNamedBundle(path string, wait time.Duration) ([]byte, error) {
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -128,7 +128,11 @@ func readNamedBundle(path string) ([]byte, error) {
 	if !fi.Mode().IsRegular() && fi.Mode().Type() != fs.ModeNamedPipe {
 		return nil, fmt.Errorf("%w: --bundle takes a bundle file (or a pipe), and %s is not one (%s)", errUsage, textsafe.Escape(path), safefile.Describe(fi.Mode()))
 	}
-	f, err := os.Open(path)
+	// A FIFO nobody writes to is waited on for a while, not forever.
+	f, err := safefile.OpenNamedOrPipe(path, wait)
+	if errors.Is(err, safefile.ErrNoWriter) {
+		return nil, fmt.Errorf("%w: --bundle %w", errUsage, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("--bundle: %w", err)
 	}
@@ -136,6 +140,9 @@ func readNamedBundle(path string) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(f, max(verify.MaxBundleBytes, verify.MaxSignatureBytes)+1))
 	if err != nil {
 		return nil, fmt.Errorf("--bundle %s: %w", textsafe.Escape(path), err)
+	}
+	if len(data) == 0 && fi.Mode().Type() == fs.ModeNamedPipe {
+		return nil, fmt.Errorf("%w: --bundle %s is a pipe nothing was written to (expected a Sigstore bundle or an .asc)", errUsage, textsafe.Escape(path))
 	}
 	return data, nil
 }

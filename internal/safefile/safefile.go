@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"time"
 
 	"github.com/pyfetch/pyfetch/internal/osfs"
 )
@@ -197,6 +198,68 @@ func OpenNamed(path string) (*os.File, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// ErrNoWriter: a pipe the user named that nothing opened to write to.
+var ErrNoWriter = errors.New("nothing is writing to the pipe")
+
+// PipeWait is how long OpenNamedOrPipe waits for a pipe's writer by
+// default.
+const PipeWait = 30 * time.Second
+
+// OpenNamedOrPipe is OpenNamed that also takes a pipe: a FIFO, or what a
+// shell's <(...) hands over, for the files a user names whose content is
+// checked anyway (a bundle, a trusted root, a signers file). A pipe's
+// writer is waited for at most wait (a FIFO nobody writes to would
+// otherwise hang the command, and a job, until it is killed); a shell's
+// <(...) has its writer already. A folder, device or socket is refused.
+//
+// wait 0 is PipeWait.
+func OpenNamedOrPipe(path string, wait time.Duration) (*os.File, error) {
+	if wait <= 0 {
+		wait = PipeWait
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.Mode().Type() != fs.ModeNamedPipe {
+		return OpenNamed(path) // a regular file, or refused
+	}
+	type opened struct {
+		f   *os.File
+		err error
+	}
+	done := make(chan opened, 1)
+	go func() {
+		f, err := os.OpenFile(path, os.O_RDONLY|osfs.CloExec, 0) // blocks until a writer opens it
+		done <- opened{f, err}
+	}()
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case o := <-done:
+		if o.err != nil {
+			return nil, o.err
+		}
+		if fi, err := o.f.Stat(); err != nil || fi.Mode().Type() != fs.ModeNamedPipe {
+			o.f.Close()
+			return nil, fmt.Errorf("%s: %w (it changed while it was opened)", path, ErrNotRegular)
+		}
+		return o.f, nil
+	case <-timer.C:
+		// Release the open still waiting: a writer that comes and goes
+		// (it cannot block: a reader is there), then close what it gave.
+		if w, err := os.OpenFile(path, os.O_WRONLY|osfs.NonBlock|osfs.CloExec, 0); err == nil {
+			w.Close()
+		}
+		go func() {
+			if o := <-done; o.f != nil {
+				o.f.Close()
+			}
+		}()
+		return nil, fmt.Errorf("%s: %w: nothing opened it to write within %s", path, ErrNoWriter, wait)
+	}
 }
 
 // OpenLock opens (creating with mode if needed) a lock file: never through

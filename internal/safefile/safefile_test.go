@@ -2,8 +2,10 @@ package safefile
 
 import (
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -111,5 +113,62 @@ func TestOpenAppend(t *testing.T) {
 	}
 	if data, _ := os.ReadFile(victim); string(data) != "keep" {
 		t.Errorf("written through: %q", data)
+	}
+}
+
+// A pipe the user names is read whether its writer came first (a
+// shell's <(...)) or comes after; one nothing writes to is an error
+// after the wait, not a hang; a folder is refused, a file is read.
+func TestOpenNamedOrPipe(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	read := func(t *testing.T, p string, wait time.Duration) (string, error) {
+		t.Helper()
+		f, err := OpenNamedOrPipe(p, wait)
+		if err != nil {
+			return "", err
+		}
+		defer f.Close()
+		b, err := io.ReadAll(f)
+		return string(b), err
+	}
+	file := filepath.Join(dir, "root.json")
+	os.WriteFile(file, []byte("{}"), 0o644)
+	if got, err := read(t, file, time.Minute); got != "{}" || err != nil {
+		t.Errorf("a file: %q %v", got, err)
+	}
+	if _, err := read(t, dir, time.Minute); !errors.Is(err, ErrNotRegular) {
+		t.Errorf("a folder: %v", err)
+	}
+	// The writer comes after the reader: its open waits for the reader.
+	fifo := filepath.Join(dir, "later")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		if w, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+			w.Write([]byte(`{"later": true}`))
+			w.Close()
+		}
+	}()
+	if got, err := read(t, fifo, time.Minute); got != `{"later": true}` || err != nil {
+		t.Errorf("a writer that comes after: %q %v", got, err)
+	}
+	// The writer came first, as with <(...): an anonymous pipe's
+	// /proc/self/fd name.
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	go func() { w.Write([]byte("piped")); w.Close() }()
+	if got, err := read(t, "/proc/self/fd/"+strconv.Itoa(int(r.Fd())), time.Minute); got != "piped" || err != nil {
+		t.Errorf("a shell's <(...): %q %v", got, err)
+	}
+	// Nobody writes: an error once the wait is over, not a hang.
+	none := filepath.Join(dir, "none")
+	syscall.Mkfifo(none, 0o600)
+	if _, err := read(t, none, 50*time.Millisecond); !errors.Is(err, ErrNoWriter) {
+		t.Errorf("a FIFO nobody writes to: %v", err)
 	}
 }
