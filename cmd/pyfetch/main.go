@@ -15,7 +15,7 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), interrupts()...)
 	// sigstore-go v1.3.0 prints straight to os.Stderr when it falls back to
 	// its compatibility verifier (every P-384 bundle python.org made before
 	// late 2024). pyfetch's own diagnostics go to the real stderr handed to
@@ -51,13 +51,29 @@ func main() {
 func forceExitAfterSignal(ctx context.Context, stderr *os.File) {
 	<-ctx.Done()
 	again := make(chan os.Signal, 1)
-	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(again, interrupts()...)
 	select {
 	case <-again:
 	case <-time.After(graceTime):
 	}
-	fmt.Fprintln(stderr, "pyfetch: interrupted; nothing was installed or changed")
+	fmt.Fprintln(stderr, "pyfetch: interrupted; "+interruptedNote)
 	os.Exit(exitInterrupted)
 }
 
 const graceTime = 5 * time.Second
+
+// interrupts are the signals that end a run cleanly: Ctrl-C's SIGINT, a
+// cancelled CI job's SIGTERM, and the SIGHUP of a closed terminal or a
+// dropped SSH session (which otherwise killed pyfetch outright, leaving
+// its temp folder for the next run). A signal the process was started
+// with ignored stays ignored: nohup's SIGHUP, and the SIGINT a shell
+// ignores for a background job.
+func interrupts() []os.Signal {
+	sigs := []os.Signal{syscall.SIGTERM}
+	for _, s := range []os.Signal{os.Interrupt, syscall.SIGHUP} {
+		if !signal.Ignored(s) {
+			sigs = append(sigs, s)
+		}
+	}
+	return sigs
+}

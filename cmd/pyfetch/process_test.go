@@ -339,3 +339,36 @@ func TestTerminalBar(t *testing.T) {
 		t.Errorf("not installed: %v\n%s", e.versions(), text)
 	}
 }
+
+// SIGHUP (a closed terminal, a dropped SSH session) ends a run as Ctrl-C
+// does (TestBuildInterrupted and TestSignalsAlwaysEndARun cover it), but
+// a run started with SIGHUP ignored, as nohup starts it, keeps going and
+// installs.
+func TestNohupKeepsRunning(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes; skipped with -short")
+	}
+	nohup, err := exec.LookPath("nohup")
+	if err != nil {
+		t.Skip("no nohup here")
+	}
+	t.Parallel()
+	e := newEnv(t)
+	r := e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
+	fast := slowArtifact(e, r)
+	cmd := exec.Command(nohup, binary(t), "install", "3.13.1")
+	cmd.Env = e.binaryEnv()
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	part := filepath.Join(e.home, "cache", "3.13.1", "Python-3.13.1.tar.xz.part")
+	waitFor(t, func() bool { fi, err := os.Stat(part); return err == nil && fi.Size() > 0 })
+	cmd.Process.Signal(syscall.SIGHUP) // nohup exec'd pyfetch: the same process
+	fast()
+	if err := cmd.Wait(); err != nil || !strings.Contains(out.String(), "installed 3.13.1") {
+		t.Fatalf("under nohup, after SIGHUP: %v\nstdout %q\nstderr %q", err, out.String(), errb.String())
+	}
+	assertTree(t, filepath.Join(e.home, "versions", "3.13.1"), "3.13.1")
+}

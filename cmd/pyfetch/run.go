@@ -50,6 +50,10 @@ var errUsage = errors.New("usage")
 // failure is exit 7 whatever it wraps (a missing ./configure wraps
 // fs.ErrNotExist), a verification failure exit 4 whatever it wraps, and
 // only then the generic kinds. Anything else is exit 1, "pyfetch: …".
+// interruptedNote is what an interrupted run says it left: an install,
+// a download, an upload is whole or absent, and what finished stays.
+const interruptedNote = "what was not finished was not installed, cached or uploaded"
+
 var errorTable = []struct {
 	kinds []error
 	code  int
@@ -63,7 +67,7 @@ var errorTable = []struct {
 	{[]error{s3mirror.ErrDenied}, exitDenied, nil},
 	{[]error{s3mirror.ErrNoBucket}, exitNotFound, nil},
 	{[]error{context.Canceled}, exitInterrupted, func(string, string) string {
-		return "pyfetch: interrupted; what was not finished was not installed, cached or uploaded"
+		return "pyfetch: interrupted; " + interruptedNote
 	}},
 	{[]error{lock.ErrTimeout}, exitBusy, nil},
 	{[]error{verify.ErrVerification}, exitVerify, func(msg, nothing string) string {

@@ -478,15 +478,16 @@ func TestSharedFoldersWherePyfetchRenames(t *testing.T) {
 	}
 }
 
-// forEachInterrupt runs f as a parallel subtest for SIGINT (Ctrl-C) and
-// for SIGTERM; it spawns processes, so -short skips it.
+// forEachInterrupt runs f as a parallel subtest for SIGINT (Ctrl-C), for
+// SIGTERM (a cancelled CI job) and for SIGHUP (a closed terminal); it
+// spawns processes, so -short skips it.
 func forEachInterrupt(t *testing.T, f func(t *testing.T, sig syscall.Signal)) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("spawns processes; skipped with -short")
 	}
 	t.Parallel()
-	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
 		t.Run(sig.String(), func(t *testing.T) {
 			t.Parallel()
 			f(t, sig)
