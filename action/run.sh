@@ -5,7 +5,8 @@
 #                   the workflow pinned) into $RUNNER_TEMP, unless
 #                   PYFETCH_BIN names one already
 #   run.sh key      write the install's cache key to GITHUB_OUTPUT
-#                   (cache-key=; none for a source install)
+#                   (cache-key=; none for a source install, or with
+#                   cache: false)
 #   run.sh install  install, writing python-path, python-version,
 #                   cache-hit... to GITHUB_OUTPUT
 # Inputs arrive as INPUT_* environment variables (never spliced into the
@@ -58,6 +59,10 @@ case "${INPUT_BUILD:-false}" in
   false | "") ;;
   *) die "build must be true or false, got: ${INPUT_BUILD}" ;;
 esac
+case "${INPUT_CACHE:-true}" in
+  true | false) ;;
+  *) die "cache must be true or false, got: ${INPUT_CACHE}" ;;
+esac
 if [[ -n "${INPUT_PREBUILT_KEY:-}" ]]; then
   key="$INPUT_PREBUILT_KEY"
   if [[ "$key" == "-----BEGIN"* ]]; then
@@ -97,8 +102,10 @@ case "${1:-}" in
     ;;
   key)
     # A build's (and a prebuilt's) key names the verified source, the
-    # options and the compiler; a source install is fast and not cached.
-    if [[ " ${common[*]} " == *" --build "* || ${#policy[@]} -gt 0 ]]; then
+    # options and the compiler; a source install is fast and not cached,
+    # and cache: false keeps the install out of actions/cache (no key, so
+    # action.yml's cache step does not run).
+    if [[ "${INPUT_CACHE:-true}" == true ]] && [[ " ${common[*]} " == *" --build "* || ${#policy[@]} -gt 0 ]]; then
       # pyfetch writes cache-key to GITHUB_OUTPUT itself.
       (cd "$wd" && "$bin" install "${common[@]}" --build --print-cache-key "${versions[@]}")
     fi

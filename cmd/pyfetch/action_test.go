@@ -75,6 +75,12 @@ func TestActionBuild(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(outs["cache-key"], "pyfetch-3.13.5-") {
 		t.Fatalf("key: exit %d %v\n%s", code, outs, stderr)
 	}
+	// cache: false (a release job): no key, so action.yml's actions/cache
+	// step does not run, and nothing is downloaded for it.
+	off := map[string]string{"PYTHON_VERSION": "3.13.5", "BUILD": "true", "CACHE": "false"}
+	if code, stderr, outs := runAction(t, e, t.TempDir(), "key", off); code != 0 || outs["cache-key"] != "" {
+		t.Errorf("key with cache: false: exit %d %v\n%s", code, outs, stderr)
+	}
 	code, stderr, outs = runAction(t, e, t.TempDir(), "install", in)
 	py := filepath.Join(e.home, "versions", "3.13.5", "bin", "python3")
 	if code != 0 || outs["python-path"] != py || outs["python-version"] != "3.13.5" || outs["cache-hit"] != "false" {
@@ -170,6 +176,7 @@ func TestActionInputs(t *testing.T) {
 		want string
 	}{
 		"build is not a boolean": {map[string]string{"PYTHON_VERSION": "3.13.5", "BUILD": "maybe"}, "build must be true or false"},
+		"cache is not a boolean": {map[string]string{"PYTHON_VERSION": "3.13.5", "CACHE": "no"}, "cache must be true or false"},
 		"not a .python-version":  {map[string]string{"PYTHON_VERSION_FILE": filepath.Join(repo, "pyproject.toml")}, "must name a .python-version"},
 		"injection":              {map[string]string{"PYTHON_VERSION": "3.13.5; touch " + pwned, "MIRROR": "$(touch " + pwned + ")"}, ""},
 	} {
