@@ -250,8 +250,12 @@ func OpenNamedOrPipe(path string, wait time.Duration) (*os.File, error) {
 	case <-timer.C:
 		// Release the open still waiting: a writer that comes and goes
 		// (it cannot block: a reader is there), then close what it gave.
-		if w, err := os.OpenFile(path, os.O_WRONLY|osfs.NonBlock|osfs.CloExec, 0); err == nil {
-			w.Close()
+		// Only while the path is still a FIFO: nothing else is opened to
+		// write.
+		if fi, err := os.Stat(path); err == nil && fi.Mode().Type() == fs.ModeNamedPipe {
+			if w, err := os.OpenFile(path, os.O_WRONLY|osfs.NonBlock|osfs.CloExec, 0); err == nil {
+				w.Close()
+			}
 		}
 		go func() {
 			if o := <-done; o.f != nil {
