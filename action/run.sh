@@ -31,15 +31,17 @@ abs() {
 bin="${PYFETCH_BIN:-${RUNNER_TEMP:-/tmp}/pyfetch-action/pyfetch}"
 
 # The versions: python-version (one or more, space-separated), else the
-# python-version-file, which must be a .python-version: pyfetch reads it
-# from its folder, with its own checks.
+# python-version-file, which must be a .python-version (or asdf's
+# .tool-versions): pyfetch reads it from its folder, with its own checks.
 versions=()
 wd="."
 if [[ -n "${INPUT_PYTHON_VERSION:-}" ]]; then
   read -r -a versions <<<"${INPUT_PYTHON_VERSION}"
 elif [[ -n "${INPUT_PYTHON_VERSION_FILE:-}" ]]; then
-  [[ "$(basename -- "$INPUT_PYTHON_VERSION_FILE")" == ".python-version" ]] ||
-    die "python-version-file must name a .python-version file, got: ${INPUT_PYTHON_VERSION_FILE}"
+  case "$(basename -- "$INPUT_PYTHON_VERSION_FILE")" in
+    .python-version | .tool-versions) ;;
+    *) die "python-version-file must name a .python-version (or .tool-versions) file, got: ${INPUT_PYTHON_VERSION_FILE}" ;;
+  esac
   [[ -f "$INPUT_PYTHON_VERSION_FILE" ]] || die "python-version-file ${INPUT_PYTHON_VERSION_FILE} does not exist"
   wd="$(dirname -- "$INPUT_PYTHON_VERSION_FILE")"
 fi

@@ -169,6 +169,13 @@ func TestActionInputs(t *testing.T) {
 	if code, stderr, outs := runAction(t, e, t.TempDir(), "install", in); code != 0 || outs["source-path"] != filepath.Join(e.home, "versions", "3.13.5") {
 		t.Errorf("from the version file: exit %d %v\n%s", code, outs, stderr)
 	}
+	// asdf's .tool-versions, as setup-python's python-version-file takes it.
+	tools := t.TempDir()
+	os.WriteFile(filepath.Join(tools, ".tool-versions"), []byte("python 3.13.5\n"), 0o644)
+	in = map[string]string{"PYTHON_VERSION_FILE": filepath.Join(tools, ".tool-versions")}
+	if code, stderr, outs := runAction(t, e, t.TempDir(), "install", in); code != 0 || outs["source-path"] != filepath.Join(e.home, "versions", "3.13.5") {
+		t.Errorf("from a .tool-versions: exit %d %v\n%s", code, outs, stderr)
+	}
 	// Inputs are data, never shell.
 	pwned := filepath.Join(t.TempDir(), "pwned")
 	for name, tc := range map[string]struct {

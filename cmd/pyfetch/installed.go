@@ -141,7 +141,7 @@ func (a *app) path(args []string) error {
 			return err
 		}
 		if file == "" {
-			return fmt.Errorf("%w: path takes one installed version or spec, e.g. pyfetch path 3.13 (or a .python-version file here or in a parent folder)", errUsage)
+			return fmt.Errorf("%w: path takes one installed version or spec, e.g. pyfetch path 3.13 (or a .python-version or .tool-versions file here or in a parent folder)", errUsage)
 		}
 		pos = specs[:1]
 	}

@@ -256,3 +256,36 @@ func TestReleasesNoneIsNotFound(t *testing.T) {
 		t.Errorf("releases 3.13: exit %d %q", code, stdout)
 	}
 }
+
+// asdf's and mise's .tool-versions: its python line names the versions
+// where a folder has no .python-version (which wins beside it); one
+// without a python line is passed over, as asdf does; its versions are
+// checked as a .python-version's lines are.
+func TestToolVersions(t *testing.T) {
+	t.Parallel()
+	e := releaseMirror(t)
+	project := t.TempDir()
+	sub := filepath.Join(project, "src")
+	os.Mkdir(sub, 0o755)
+	tv := filepath.Join(project, ".tool-versions")
+	os.WriteFile(tv, []byte("nodejs 20.11.0\npython 3.13.10 system # the system one as a fallback\n"), 0o644)
+	code, stdout, stderr := e.runIn(sub, "install")
+	if code != 0 || !strings.Contains(stdout, "installed 3.13.10") || !strings.Contains(stderr, "using 3.13.10 from "+tv) || !strings.Contains(stderr, "line 2 names the system Python") {
+		t.Errorf("install from .tool-versions: exit %d %q %q", code, stdout, stderr)
+	}
+	// One without a python line is passed over.
+	os.WriteFile(filepath.Join(sub, ".tool-versions"), []byte("golang 1.26.8\n"), 0o644)
+	if code, _, stderr := e.runIn(sub, "install"); code != 0 || !strings.Contains(stderr, "from "+tv) {
+		t.Errorf("a .tool-versions without python: exit %d %q", code, stderr)
+	}
+	// A .python-version beside it wins.
+	os.WriteFile(filepath.Join(project, ".python-version"), []byte("3.12\n"), 0o644)
+	if code, stdout, stderr := e.runIn(sub, "install"); code != 0 || !strings.Contains(stdout, "installed 3.12.8") {
+		t.Errorf("with a .python-version beside it: exit %d %q %q", code, stdout, stderr)
+	}
+	os.Remove(filepath.Join(project, ".python-version"))
+	os.WriteFile(tv, []byte("# tools\npython 3.13 $(id)\n"), 0o644)
+	if code, _, stderr := e.runIn(sub, "install"); code != exitUsage || !strings.Contains(stderr, tv+" line 2 is not a version spec") || strings.Contains(stderr, "(id)") {
+		t.Errorf("a bad version: exit %d %q", code, stderr)
+	}
+}

@@ -18,8 +18,12 @@ import (
 )
 
 // versionFileName is the file pyenv, uv and setup-python's
-// python-version-file read.
-const versionFileName = ".python-version"
+// python-version-file read; toolVersionsName is asdf's and mise's, whose
+// python line is read where a folder has no .python-version.
+const (
+	versionFileName  = ".python-version"
+	toolVersionsName = ".tool-versions"
+)
 
 // maxVersionFile caps what is read of a .python-version: real ones are a
 // few bytes. A repository's file is hostile input (it may be a link to
@@ -29,7 +33,9 @@ const maxVersionFile = 4 << 10
 
 // findVersionFile returns the nearest .python-version (dir, then its
 // parents) and the versions it names, one per line; blank lines and #
-// comments are skipped. No file is not an error. A file in a folder that
+// comments are skipped. A folder without one may have a .tool-versions
+// whose python line names them (one without a python line is passed
+// over, as asdf does). No file is not an error. A file in a folder that
 // another user owns (neither you nor root), or that such a user owns, is
 // not used, as git refuses a repository another user owns: it is said
 // through warn and the search goes on upwards.
@@ -38,16 +44,25 @@ func findVersionFile(dir string, warn func(string)) (string, []string, error) {
 		return "", nil, nil
 	}
 	for {
-		p := filepath.Join(dir, versionFileName)
-		data, err := readVersionFile(p)
-		switch {
-		case err == nil:
-			specs, err := parseVersionFile(p, data, warn)
-			return p, specs, err
-		case errors.Is(err, errForeignVersionFile):
-			warn(fmt.Sprintf("note: not using %s: %v", p, err))
-		case !errors.Is(err, fs.ErrNotExist):
-			return "", nil, fmt.Errorf("%w: %v", errUsage, err) // err names p
+		for _, name := range []string{versionFileName, toolVersionsName} {
+			p := filepath.Join(dir, name)
+			data, err := readVersionFile(p)
+			switch {
+			case err == nil:
+				if name == toolVersionsName {
+					specs, found, err := parseToolVersions(p, data, warn)
+					if !found {
+						continue
+					}
+					return p, specs, err
+				}
+				specs, err := parseVersionFile(p, data, warn)
+				return p, specs, err
+			case errors.Is(err, errForeignVersionFile):
+				warn(fmt.Sprintf("note: not using %s: %v", p, err))
+			case !errors.Is(err, fs.ErrNotExist):
+				return "", nil, fmt.Errorf("%w: %v", errUsage, err) // err names p
+			}
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
@@ -73,19 +88,66 @@ func parseVersionFile(path string, content []byte, warn func(string)) ([]string,
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s %v", errUsage, textsafe.Escape(path), err)
 	}
-	var specs []string
-	system := false
+	var words []lineWord
 	for n, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(line)
 		if i := strings.IndexByte(line, '#'); i >= 0 {
 			line = strings.TrimSpace(line[:i])
 		}
-		if line == "" {
+		if line != "" {
+			words = append(words, lineWord{n + 1, line})
+		}
+	}
+	return specsFrom(path, words, warn)
+}
+
+// lineWord is a version as a version file names it, with its line.
+type lineWord struct {
+	line int
+	text string
+}
+
+// parseToolVersions reads the python line of a .tool-versions (asdf's
+// and mise's "python 3.13.5 3.12.8", # comments): found is false when it
+// has none. Its versions are checked as a .python-version's lines are.
+func parseToolVersions(path string, content []byte, warn func(string)) (specs []string, found bool, err error) {
+	text, err := versionFileText(content)
+	if err != nil {
+		return nil, true, fmt.Errorf("%w: %s %v", errUsage, textsafe.Escape(path), err)
+	}
+	var words []lineWord
+	for n, line := range strings.Split(text, "\n") {
+		if i := strings.IndexByte(line, '#'); i >= 0 {
+			line = line[:i]
+		}
+		fields := strings.Fields(line)
+		if len(fields) == 0 || fields[0] != "python" {
 			continue
 		}
+		found = true
+		for _, f := range fields[1:] {
+			words = append(words, lineWord{n + 1, f})
+		}
+	}
+	if !found {
+		return nil, false, nil
+	}
+	specs, err = specsFrom(path, words, warn)
+	return specs, true, err
+}
+
+// specsFrom checks the versions a version file names: a word that is not
+// a spec is named by its line with at most a short prefix made only of
+// characters a spec can contain, never its bytes; "system" is skipped
+// with a note.
+func specsFrom(path string, words []lineWord, warn func(string)) ([]string, error) {
+	var specs []string
+	system := false
+	for _, w := range words {
+		line, n := w.text, w.line
 		if line == "system" {
 			system = true
-			warn(fmt.Sprintf("note: %s line %d names the system Python (pyenv's \"system\"); pyfetch installs nothing for it", textsafe.Escape(path), n+1))
+			warn(fmt.Sprintf("note: %s line %d names the system Python (pyenv's \"system\"); pyfetch installs nothing for it", textsafe.Escape(path), n))
 			continue
 		}
 		if _, err := releases.ParseSpec(line); err != nil {
@@ -96,7 +158,7 @@ func parseVersionFile(path string, content []byte, warn func(string)) ([]string,
 				}
 				shown = fmt.Sprintf(", starting %q", line[:k])
 			}
-			return nil, fmt.Errorf("%w: %s line %d is not a version spec%s (expected a line such as 3.13 or 3.13.5; the line is not shown)", errUsage, textsafe.Escape(path), n+1, shown)
+			return nil, fmt.Errorf("%w: %s line %d is not a version spec%s (expected a line such as 3.13 or 3.13.5; the line is not shown)", errUsage, textsafe.Escape(path), n, shown)
 		}
 		specs = append(specs, line)
 	}
