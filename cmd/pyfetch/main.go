@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/signal"
@@ -31,8 +32,9 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(40 << 20)
 	}
-	go forceExitAfterSignal(ctx, stderr)
-	w := world{args: os.Args[1:], stdout: os.Stdout, stderr: stderr, getenv: os.Getenv}
+	out := &countingWriter{w: os.Stdout}
+	go forceExitAfterSignal(ctx, stderr, out, wantsJSON(os.Args[1:]))
+	w := world{args: os.Args[1:], stdout: out, stderr: stderr, getenv: os.Getenv}
 	w.wd, _ = os.Getwd()
 	if term.IsTerminal(int(stderr.Fd())) {
 		w.terminal = stderr
@@ -47,8 +49,9 @@ func main() {
 // if run has not returned within graceTime, or a second signal comes,
 // the process exits 130 at once. Whatever is left then is a temp file
 // or folder that the next run removes; nothing half-written is ever in
-// place, since every final path appears by rename.
-func forceExitAfterSignal(ctx context.Context, stderr *os.File) {
+// place, since every final path appears by rename. With --json, stdout
+// still gets its one document, unless the run printed its own.
+func forceExitAfterSignal(ctx context.Context, stderr *os.File, stdout *countingWriter, jsonOut bool) {
 	<-ctx.Done()
 	again := make(chan os.Signal, 1)
 	signal.Notify(again, interrupts()...)
@@ -57,6 +60,11 @@ func forceExitAfterSignal(ctx context.Context, stderr *os.File) {
 	case <-time.After(graceTime):
 	}
 	fmt.Fprintln(stderr, "pyfetch: interrupted; "+interruptedNote)
+	if jsonOut {
+		if doc, err := json.MarshalIndent(map[string]any{"error": "interrupted; " + interruptedNote, "exit_code": exitInterrupted}, "", "  "); err == nil {
+			stdout.writeIfNothing(append(doc, '\n'))
+		}
+	}
 	os.Exit(exitInterrupted)
 }
 

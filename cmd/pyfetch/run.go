@@ -174,7 +174,10 @@ type world struct {
 
 func run(ctx context.Context, w world) (code int) {
 	args, stderr, getenv := w.args, w.stderr, w.getenv
-	out := &countingWriter{w: w.stdout}
+	out, ok := w.stdout.(*countingWriter) // main's, shared with its forced exit
+	if !ok {
+		out = &countingWriter{w: w.stdout}
+	}
 	stdout := io.Writer(out)
 	if getenv == nil {
 		getenv = func(string) string { return "" }
@@ -301,6 +304,20 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 		}
 	}
 	return n, err
+}
+
+// writeIfNothing writes p if nothing was written yet: the one JSON
+// document a forced exit owes --json. It never waits: a write stuck on a
+// full pipe holds the lock, and the exit must not hang on it.
+func (c *countingWriter) writeIfNothing(p []byte) {
+	if !c.mu.TryLock() {
+		return
+	}
+	defer c.mu.Unlock()
+	if c.n == 0 {
+		n, _ := c.w.Write(p)
+		c.n += int64(n)
+	}
 }
 
 // report prints an error the way its kind deserves: security failures

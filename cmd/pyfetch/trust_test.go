@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -238,8 +239,9 @@ func TestPlantedFIFOsNeverHang(t *testing.T) {
 }
 
 // Attack 4, second half: SIGINT and SIGTERM always end a run, even one
-// blocked in a system call (here: opening a FIFO named as the trusted
-// root, which nobody writes).
+// blocked in a system call (here: reading a FIFO named as the trusted
+// root, whose writer never writes), and --json still gets its one
+// document from the forced exit.
 func TestSignalsAlwaysEndARun(t *testing.T) {
 	forEachInterrupt(t, func(t *testing.T, sig syscall.Signal) {
 		e := newEnv(t)
@@ -247,8 +249,10 @@ func TestSignalsAlwaysEndARun(t *testing.T) {
 		syscall.Mkfifo(fifo, 0o644)
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, binary(t), "verify", "--trusted-root", fifo, "sha256:"+strings.Repeat("0", 64), "--bundle", fifo)
+		cmd := exec.CommandContext(ctx, binary(t), "verify", "--json", "--trusted-root", fifo, "sha256:"+strings.Repeat("0", 64), "--bundle", fifo)
 		cmd.Env = e.binaryEnv()
+		var stdout bytes.Buffer
+		cmd.Stdout = &stdout
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -269,6 +273,9 @@ func TestSignalsAlwaysEndARun(t *testing.T) {
 		}
 		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitInterrupted {
 			t.Errorf("exit: %v, want %d", err, exitInterrupted)
+		}
+		if doc := oneJSONDocument(t, "--json, interrupted", stdout.String()); doc["exit_code"] != float64(exitInterrupted) {
+			t.Errorf("--json, interrupted: %q", stdout.String())
 		}
 	})
 }
