@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -129,6 +130,58 @@ func TestEmbeddedOpenPGPKeys(t *testing.T) {
 		os.WriteFile(art+".asc", asc, 0o644)
 		if code, _, stderr := e.run("verify", "--offline", art); code != exitVerify || !strings.Contains(stderr, c.want) {
 			t.Errorf("%s: exit %d %q", c.version, code, stderr)
+		}
+	}
+}
+
+// The signer table in docs/commands.md is pyfetch's own: each line's
+// Sigstore identity and OpenPGP key, and whether the key is embedded, as
+// pyfetch signers --json prints them.
+func TestSignerTableDocumented(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	code, stdout, stderr := e.run("signers", "--json")
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	var table struct {
+		Signers []struct {
+			Line, Identity, Issuer string
+			FirstSigned            string `json:"first_signed"`
+		}
+		OpenPGP []struct {
+			Line, Name, Fingerprint string
+			Embedded                bool
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &table); err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	for _, s := range table.Signers {
+		rows[s.Line] = fmt.Sprintf("| %s | `%s` | `%s` | %s | ", s.Line, s.Identity, s.Issuer, s.FirstSigned)
+	}
+	for _, k := range table.OpenPGP {
+		where := "`--openpgp-keyring`"
+		if k.Embedded {
+			where = "embedded"
+		}
+		row, ok := rows[k.Line]
+		if !ok {
+			row = fmt.Sprintf("| %s | | | | ", k.Line)
+		}
+		rows[k.Line] = row + fmt.Sprintf("%s `%s` | %s |", k.Name, k.Fingerprint, where)
+	}
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "commands.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line, row := range rows {
+		if !strings.HasSuffix(row, " |") {
+			row += "(none: PEP 761) | |"
+		}
+		if !strings.Contains(string(doc), "\n"+row+"\n") {
+			t.Errorf("docs/commands.md's signer table has no row for %s as pyfetch signers says it:\n%s", line, row)
 		}
 	}
 }
