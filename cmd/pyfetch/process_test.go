@@ -156,6 +156,7 @@ func TestKillDuringDownload(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
 			t.Parallel()
+			defaultInChildren(sig)
 			e := newEnv(t)
 			r := e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
 			fast := slowArtifact(e, r)

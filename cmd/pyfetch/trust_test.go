@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -485,6 +486,17 @@ func TestSharedFoldersWherePyfetchRenames(t *testing.T) {
 	}
 }
 
+// defaultInChildren makes the pyfetch processes a test starts get sig
+// with its default action. pyfetch keeps a signal it was started with
+// ignored, and a child inherits an ignore (a test run under nohup, or as
+// a shell's background job); a signal caught here instead starts with
+// the default action in the children.
+func defaultInChildren(sig syscall.Signal) {
+	if signal.Ignored(sig) {
+		signal.Notify(make(chan os.Signal, 1), sig)
+	}
+}
+
 // forEachInterrupt runs f as a parallel subtest for SIGINT (Ctrl-C), for
 // SIGTERM (a cancelled CI job) and for SIGHUP (a closed terminal); it
 // spawns processes, so -short skips it.
@@ -497,6 +509,7 @@ func forEachInterrupt(t *testing.T, f func(t *testing.T, sig syscall.Signal)) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
 		t.Run(sig.String(), func(t *testing.T) {
 			t.Parallel()
+			defaultInChildren(sig)
 			f(t, sig)
 		})
 	}
