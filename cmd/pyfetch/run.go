@@ -101,7 +101,28 @@ func classify(err error) (code int, show func(msg, nothing string) string) {
 			}
 		}
 	}
+	if deniedWrite(err) {
+		return exitFailure, func(msg, _ string) string {
+			return "pyfetch: " + msg + "\n  you may not write there; pyfetch writes into its home (--home, PYFETCH_HOME) and download cache (--cache, PYFETCH_CACHE), and into the folders you name (export, publish, keygen): point them at a folder you own"
+		}
+	}
 	return exitFailure, nil
+}
+
+// deniedWrite reports a folder pyfetch could not make or rename into for
+// want of permission. Only those get the hint about where pyfetch
+// writes: a permission error opening a file may be a read of a file the
+// user named, and the hint would mislead it.
+func deniedWrite(err error) bool {
+	if !errors.Is(err, fs.ErrPermission) {
+		return false
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Op == "mkdir" {
+		return true
+	}
+	var le *os.LinkError
+	return errors.As(err, &le) && le.Op == "rename"
 }
 
 func exitCode(err error) int {

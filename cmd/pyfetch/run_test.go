@@ -516,6 +516,29 @@ func TestReadOnlySaysWhere(t *testing.T) {
 	}
 }
 
+// A folder pyfetch may not make or rename into (a home in a folder
+// another user owns, as on a runner whose tool cache is root's) says
+// where pyfetch writes; a file it may not open (it may be one the user
+// named, being read) gets no such hint.
+func TestPermissionDeniedSaysWhere(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		err  error
+		hint bool
+	}{
+		{&fs.PathError{Op: "mkdir", Path: "/opt/hostedtoolcache/pyfetch", Err: syscall.EACCES}, true},
+		{&os.LinkError{Op: "rename", Old: "/h/versions/.tmp-3.13.5-1", New: "/h/versions/3.13.5", Err: syscall.EPERM}, true},
+		{&fs.PathError{Op: "open", Path: "/root/trusted_root.json", Err: syscall.EACCES}, false},
+		{&fs.PathError{Op: "mkdir", Path: "/h/cache", Err: syscall.EEXIST}, false},
+	} {
+		var stderr bytes.Buffer
+		(&app{stderr: &stderr}).report(fmt.Errorf("install 3.13.5: %w", tc.err))
+		if got := strings.Contains(stderr.String(), "PYFETCH_HOME"); got != tc.hint || exitCode(tc.err) != exitFailure {
+			t.Errorf("%v: exit %d, stderr %q (hint wanted: %v)", tc.err, exitCode(tc.err), stderr.String(), tc.hint)
+		}
+	}
+}
+
 // fullWriter is a stdout redirected to a full disk.
 type fullWriter struct{}
 
