@@ -31,7 +31,6 @@ func (a *app) lock(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	upgrade := c.upgrade
 	// The nearest lock file; else one next to the .python-version read;
 	// else one in the working folder.
 	path := findLockFile(a.wd)
@@ -51,7 +50,7 @@ func (a *app) lock(ctx context.Context, args []string) error {
 	type job struct{ spec releases.Spec }
 	var jobs []job
 	for _, sp := range p.specs {
-		if _, ok := lf.Find(sp); ok && !upgrade {
+		if _, ok := lf.Find(sp); ok && !c.upgrade {
 			continue
 		}
 		jobs = append(jobs, job{spec: sp})
@@ -142,7 +141,7 @@ func (a *app) lock(ctx context.Context, args []string) error {
 		}
 		var old *lockfile.Entry
 		if o, ok := lf.Find(jobs[i].spec); ok {
-			if !upgrade {
+			if !c.upgrade {
 				continue
 			}
 			old = &o
@@ -253,40 +252,27 @@ func (a *app) nearestLockFile() (string, *lockfile.File, error) {
 	return path, lf, nil
 }
 
-// lockedVersions is every version the lock file lf (at path) pins, for
-// install --locked without a SPEC or a .python-version.
-func lockedVersions(path string, lf *lockfile.File) ([]string, error) {
-	var versions []string
-	for _, e := range lf.Pythons {
-		if !slices.Contains(versions, e.Version) {
-			versions = append(versions, e.Version)
-		}
-	}
-	if len(versions) == 0 {
-		return nil, fmt.Errorf("%w: %s pins no version (run pyfetch lock 3.13 first)", errUsage, path)
-	}
-	return versions, nil
-}
-
-// pinnedLines is each release line the lock file lf (at path) pins
-// ("3.13" for 3.13.5), for lock --upgrade without a SPEC or a
-// .python-version: each line's newest pin moves to the line's newest
-// release (a prerelease only with --pre).
-func pinnedLines(path string, lf *lockfile.File) ([]string, error) {
-	var lines []string
+// pinnedSpecs is what the lock file lf (at path) pins, as spec names
+// each pinned version, without repeats: every version
+// (releases.Version.String) for install --locked without a SPEC or a
+// .python-version; every release line (releases.Version.Line) for lock
+// --upgrade without them, where each line's newest pin moves to the
+// line's newest release (a prerelease only with --pre).
+func pinnedSpecs(path string, lf *lockfile.File, spec func(releases.Version) string) ([]string, error) {
+	var specs []string
 	for _, e := range lf.Pythons {
 		v, err := releases.ParseVersion(e.Version)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s: %w", errUsage, textsafe.Escape(path), err)
 		}
-		if !slices.Contains(lines, v.Line()) {
-			lines = append(lines, v.Line())
+		if s := spec(v); !slices.Contains(specs, s) {
+			specs = append(specs, s)
 		}
 	}
-	if len(lines) == 0 {
+	if len(specs) == 0 {
 		return nil, fmt.Errorf("%w: %s pins no version (run pyfetch lock 3.13 first)", errUsage, textsafe.Escape(path))
 	}
-	return lines, nil
+	return specs, nil
 }
 
 // pinsFor returns the pins of the lock file lf (at path) for the specs

@@ -125,7 +125,7 @@ func (a *app) prepare(ctx context.Context, name string, args []string, c *pipeli
 			if lockPath, lock, err = a.nearestLockFile(); err != nil {
 				return nil, err
 			}
-			if specs, err = lockedVersions(lockPath, lock); err != nil {
+			if specs, err = pinnedSpecs(lockPath, lock, releases.Version.String); err != nil {
 				return nil, err
 			}
 			file = lockPath
@@ -139,7 +139,7 @@ func (a *app) prepare(ctx context.Context, name string, args []string, c *pipeli
 			if err != nil {
 				return nil, err
 			}
-			if specs, err = pinnedLines(path, lf); err != nil {
+			if specs, err = pinnedSpecs(path, lf, releases.Version.Line); err != nil {
 				return nil, err
 			}
 			file = path

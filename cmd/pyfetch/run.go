@@ -89,31 +89,36 @@ var errorTable = []struct {
 	{[]error{syscall.EROFS}, exitFailure, func(msg, _ string) string {
 		return "pyfetch: " + msg + "\n  that file system is read-only; pyfetch writes into its home (--home, PYFETCH_HOME) and download cache (--cache, PYFETCH_CACHE), and into the folders you name (export, publish, keygen): point them at a writable folder"
 	}},
+	{[]error{deniedWrite{}}, exitFailure, func(msg, _ string) string {
+		return "pyfetch: " + msg + "\n  you may not write there; pyfetch writes into its home (--home, PYFETCH_HOME) and download cache (--cache, PYFETCH_CACHE), and into the folders you name (export, publish, keygen): point them at a folder you own"
+	}},
 }
+
+// matcher is an errorTable kind that is not one error value but a test.
+type matcher interface{ matches(error) bool }
 
 // classify returns err's row of errorTable (code exitFailure, show nil
 // when none matches).
 func classify(err error) (code int, show func(msg, nothing string) string) {
 	for _, row := range errorTable {
 		for _, k := range row.kinds {
-			if errors.Is(err, k) {
+			if m, ok := k.(matcher); ok && m.matches(err) || errors.Is(err, k) {
 				return row.code, row.show
 			}
-		}
-	}
-	if deniedWrite(err) {
-		return exitFailure, func(msg, _ string) string {
-			return "pyfetch: " + msg + "\n  you may not write there; pyfetch writes into its home (--home, PYFETCH_HOME) and download cache (--cache, PYFETCH_CACHE), and into the folders you name (export, publish, keygen): point them at a folder you own"
 		}
 	}
 	return exitFailure, nil
 }
 
-// deniedWrite reports a folder pyfetch could not make or rename into for
-// want of permission. Only those get the hint about where pyfetch
-// writes: a permission error opening a file may be a read of a file the
-// user named, and the hint would mislead it.
-func deniedWrite(err error) bool {
+// deniedWrite is the errorTable kind of a folder pyfetch could not make
+// or rename into for want of permission. Only those get the hint about
+// where pyfetch writes: a permission error opening a file may be a read
+// of a file the user named, and the hint would mislead it.
+type deniedWrite struct{}
+
+func (deniedWrite) Error() string { return "permission denied writing" }
+
+func (deniedWrite) matches(err error) bool {
 	if !errors.Is(err, fs.ErrPermission) {
 		return false
 	}
