@@ -31,19 +31,22 @@ abs() {
 bin="${PYFETCH_BIN:-${RUNNER_TEMP:-/tmp}/pyfetch-action/pyfetch}"
 
 # The versions: python-version (one or more, space-separated), else the
-# python-version-file, which must be a .python-version (or asdf's
-# .tool-versions): pyfetch reads it from its folder, with its own checks.
+# python-version-file, which must be a .python-version, asdf's
+# .tool-versions or a pyproject.toml (its requires-python): pyfetch reads
+# that file (--version-file), with its own checks, from its folder.
 versions=()
 wd="."
 if [[ -n "${INPUT_PYTHON_VERSION:-}" ]]; then
   read -r -a versions <<<"${INPUT_PYTHON_VERSION}"
 elif [[ -n "${INPUT_PYTHON_VERSION_FILE:-}" ]]; then
-  case "$(basename -- "$INPUT_PYTHON_VERSION_FILE")" in
-    .python-version | .tool-versions) ;;
-    *) die "python-version-file must name a .python-version (or .tool-versions) file, got: ${INPUT_PYTHON_VERSION_FILE}" ;;
+  name="$(basename -- "$INPUT_PYTHON_VERSION_FILE")"
+  case "$name" in
+    .python-version | .tool-versions | pyproject.toml) ;;
+    *) die "python-version-file must name a .python-version, .tool-versions or pyproject.toml file, got: ${INPUT_PYTHON_VERSION_FILE}" ;;
   esac
   [[ -f "$INPUT_PYTHON_VERSION_FILE" ]] || die "python-version-file ${INPUT_PYTHON_VERSION_FILE} does not exist"
   wd="$(dirname -- "$INPUT_PYTHON_VERSION_FILE")"
+  versions=(--version-file "$name")
 fi
 
 # common: what says which Python (mirror, build options); policy: the

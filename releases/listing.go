@@ -121,14 +121,25 @@ type Spec struct {
 	// FreeThreaded is a trailing "t" ("3.13t", "3.13.5t"): the
 	// free-threaded build, installed as X.Y.Zt.
 	FreeThreaded bool
+	// Range is a PEP 440 version range (">=3.11,<3.14", a pyproject.toml's
+	// requires-python): nil for the other kinds.
+	Range *Range
 }
 
-// ParseSpec reads "3.13.1", "3.15.0a1", "3.13", "3" or "latest".
+// ParseSpec reads "3.13.1", "3.15.0a1", "3.13", "3" or "latest", or a
+// PEP 440 version range (">=3.11", ">=3.11,<3.14", "~=3.12").
 //
 // The spellings people type are accepted too: "python3.13",
 // "python3.13.5", "cpython-3.13.5", "py3.13", "v3.13.5".
 func ParseSpec(s string) (Spec, error) {
 	raw := s
+	if LooksLikeRange(strings.TrimSpace(s)) {
+		r, err := parseRange(strings.TrimSpace(s))
+		if err != nil {
+			return Spec{}, err
+		}
+		return Spec{Raw: strings.TrimSpace(s), Minor: -1, Range: r}, nil
+	}
 	lower := strings.ToLower(s)
 	for _, p := range []string{"cpython-", "cpython", "python-", "python", "py", "v"} {
 		if rest, ok := strings.CutPrefix(lower, p); ok && rest != "" && rest[0] >= '0' && rest[0] <= '9' {
@@ -155,7 +166,7 @@ func ParseSpec(s string) (Spec, error) {
 }
 
 func badSpec(s string) error {
-	return fmt.Errorf("%w: %q (expected 3.13.1, 3.15.0a1, 3.13, 3 or latest)", ErrBadSpec, s)
+	return fmt.Errorf("%w: %q (expected 3.13.1, 3.15.0a1, 3.13, 3, latest or a range such as >=3.11)", ErrBadSpec, s)
 }
 
 func parseSpec(s string) (Spec, error) {
@@ -186,6 +197,9 @@ func parseSpec(s string) (Spec, error) {
 // Matches reports whether v satisfies the spec. Prereleases match a
 // non-exact spec only when pre is set.
 func (s Spec) Matches(v Version, pre bool) bool {
+	if s.Range != nil {
+		return s.Range.contains(v, pre)
+	}
 	if s.Exact != nil {
 		return v == *s.Exact
 	}
@@ -198,6 +212,9 @@ func (s Spec) Matches(v Version, pre bool) bool {
 // MatchesFolder reports whether a mirror folder (a final version) can hold
 // a version the spec matches.
 func (s Spec) MatchesFolder(final Version) bool {
+	if s.Range != nil {
+		return s.Range.mayHold(final)
+	}
 	if s.Exact != nil {
 		return s.Exact.Final() == final
 	}

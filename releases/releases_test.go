@@ -247,10 +247,12 @@ func FuzzVersionFromFileName(f *testing.F) {
 	})
 }
 
-// FuzzParseSpec: any spec a user or a .python-version may hold never
-// panics the parser, and an accepted spec matches its own exact version.
+// FuzzParseSpec: any spec a user, a .python-version or a pyproject.toml
+// may hold never panics the parser nor the matching, and an accepted
+// spec matches its own exact version.
 func FuzzParseSpec(f *testing.F) {
-	for _, s := range []string{"3.13", "3.13.5", "3.13t", "3.13.5t", "latest", "python3.13", "cpython-3.14.0rc1", "v3", "3.", "t", "3.1e5", ""} {
+	for _, s := range []string{"3.13", "3.13.5", "3.13t", "3.13.5t", "latest", "python3.13", "cpython-3.14.0rc1", "v3", "3.", "t", "3.1e5", "",
+		">=3.11,<3.14", "~=3.12.1", "==3.13.*", "!=3.13.0", "<3.15.0a2", ">=1!3.0", "==3.13.5+local", "<=3.14.post1.dev2"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -260,6 +262,11 @@ func FuzzParseSpec(f *testing.F) {
 		}
 		if sp.Exact != nil && !sp.Matches(*sp.Exact, true) {
 			t.Fatalf("%q: exact spec does not match %s", s, sp.Exact)
+		}
+		for _, v := range []Version{{Major: 3, Minor: 13, Patch: 5}, {Major: 3, Minor: 15, Pre: "a", PreN: 1}, {Major: 2, Minor: 7, Patch: 18, Pre: "rc", PreN: 2}} {
+			sp.Matches(v, true)
+			sp.Matches(v, false)
+			sp.MatchesFolder(v.Final())
 		}
 	})
 }

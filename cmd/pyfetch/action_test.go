@@ -176,6 +176,15 @@ func TestActionInputs(t *testing.T) {
 	if code, stderr, outs := runAction(t, e, t.TempDir(), "install", in); code != 0 || outs["source-path"] != filepath.Join(e.home, "versions", "3.13.5") {
 		t.Errorf("from a .tool-versions: exit %d %v\n%s", code, outs, stderr)
 	}
+	// A pyproject.toml's requires-python; the file named is the one read,
+	// even with a .python-version beside it.
+	pp := t.TempDir()
+	os.WriteFile(filepath.Join(pp, "pyproject.toml"), []byte("[project]\nrequires-python = \">=3.13\"\n"), 0o644)
+	os.WriteFile(filepath.Join(pp, ".python-version"), []byte("3.12\n"), 0o644)
+	in = map[string]string{"PYTHON_VERSION_FILE": filepath.Join(pp, "pyproject.toml")}
+	if code, stderr, outs := runAction(t, e, t.TempDir(), "install", in); code != 0 || outs["source-path"] != filepath.Join(e.home, "versions", "3.13.5") {
+		t.Errorf("from a pyproject.toml: exit %d %v\n%s", code, outs, stderr)
+	}
 	// Inputs are data, never shell.
 	pwned := filepath.Join(t.TempDir(), "pwned")
 	for name, tc := range map[string]struct {
@@ -184,7 +193,7 @@ func TestActionInputs(t *testing.T) {
 	}{
 		"build is not a boolean": {map[string]string{"PYTHON_VERSION": "3.13.5", "BUILD": "maybe"}, "build must be true or false"},
 		"cache is not a boolean": {map[string]string{"PYTHON_VERSION": "3.13.5", "CACHE": "no"}, "cache must be true or false"},
-		"not a .python-version":  {map[string]string{"PYTHON_VERSION_FILE": filepath.Join(repo, "pyproject.toml")}, "must name a .python-version"},
+		"not a .python-version":  {map[string]string{"PYTHON_VERSION_FILE": filepath.Join(repo, "setup.cfg")}, "must name a .python-version"},
 		"injection":              {map[string]string{"PYTHON_VERSION": "3.13.5; touch " + pwned, "MIRROR": "$(touch " + pwned + ")"}, ""},
 	} {
 		code, stderr, _ := runAction(t, e, t.TempDir(), "install", tc.in)

@@ -129,19 +129,23 @@ func uniq(s []string) []string {
 
 func (a *app) path(args []string) error {
 	var c manageOptions
-	fs := a.flagSet("path", &c.outputOpts, &c.homeOpts)
+	var vf versionFileOpts
+	fs := a.flagSet("path", &c.outputOpts, &c.homeOpts, &vf)
 	pos, err := a.parse(fs, args)
 	if err != nil {
 		return err
 	}
+	if len(pos) > 0 && vf.versionFile != "" {
+		return fmt.Errorf("%w: --version-file is read when no SPEC is given, and path was given both", errUsage)
+	}
 	if len(pos) == 0 {
 		// As install does: the nearest .python-version's first version.
-		file, specs, err := findVersionFile(a.wd, a.warn)
+		file, specs, err := vf.find(a)
 		if err != nil {
 			return err
 		}
 		if file == "" {
-			return fmt.Errorf("%w: path takes one installed version or spec, e.g. pyfetch path 3.13 (or a .python-version or .tool-versions file here or in a parent folder)", errUsage)
+			return fmt.Errorf("%w: path takes one installed version or spec, e.g. pyfetch path 3.13 (or a .python-version, a .tool-versions or a pyproject.toml with requires-python, here or in a parent folder)", errUsage)
 		}
 		pos = specs[:1]
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/pyfetch/pyfetch/internal/atomicfile"
 	"github.com/pyfetch/pyfetch/internal/parallel"
@@ -284,7 +285,7 @@ func pinsFor(path string, lf *lockfile.File, specs []releases.Spec) (map[string]
 	for i, sp := range specs {
 		e, ok := lf.Find(sp)
 		if !ok {
-			return nil, nil, fmt.Errorf("%w: %s pins no version matching %q (run pyfetch lock %s, or fix .python-version and the lock file to agree)", errUsage, path, sp.Raw, sp.Raw)
+			return nil, nil, fmt.Errorf("%w: %s pins no version matching %q (run pyfetch lock %s, or fix the version file and the lock file to agree)", errUsage, path, sp.Raw, shellWord(sp.Raw))
 		}
 		idx := e.LogIndex
 		pin := verify.Expect{SHA256: e.Digest()}
@@ -296,4 +297,14 @@ func pinsFor(path string, lf *lockfile.File, specs []releases.Spec) (map[string]
 		exact[i] = releases.Spec{Raw: sp.Raw, Exact: &v}
 	}
 	return pins, exact, nil
+}
+
+// shellWord is s as a shell reads it back as one word: as is when it
+// holds only characters no shell treats specially (3.13, 3.13.5), else
+// in single quotes (a range: '>=3.11,<3.14').
+func shellWord(s string) string {
+	if s != "" && strings.Trim(s, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-_+/:,=@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

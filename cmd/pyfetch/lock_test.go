@@ -278,3 +278,20 @@ func TestLockUpgradeAlone(t *testing.T) {
 		t.Errorf("lock --upgrade with nothing to move: exit %d %q", code, stderr)
 	}
 }
+
+// A spec suggested in a command is one shell word, a range included.
+func TestShellWord(t *testing.T) {
+	for in, want := range map[string]string{
+		"3.13":         "3.13",
+		"3.13.5":       "3.13.5",
+		">=3.11,<3.14": "'>=3.11,<3.14'",
+		"~=3.12":       "'~=3.12'",
+		"==3.13.*":     "'==3.13.*'",
+		"it's":         `'it'\''s'`,
+		"":             "''",
+	} {
+		if got := shellWord(in); got != want {
+			t.Errorf("shellWord(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

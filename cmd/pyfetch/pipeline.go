@@ -51,6 +51,7 @@ type pipelineOptions struct {
 	offlineOpts
 	mirrorOpts
 	retryOpts
+	versionFileOpts
 	pre, quiet bool
 	// locked: install exactly what the nearest pyfetch.lock pins (install
 	// registers --locked).
@@ -60,7 +61,7 @@ type pipelineOptions struct {
 }
 
 func (o *pipelineOptions) register(a *app, fs *flag.FlagSet) {
-	for _, g := range []registrar{&o.outputOpts, &o.homeOpts, cacheOpts{&o.homeOpts}, &o.trustOpts, &o.signerOpts, &o.offlineOpts, &o.mirrorOpts, &o.retryOpts} {
+	for _, g := range []registrar{&o.outputOpts, &o.homeOpts, cacheOpts{&o.homeOpts}, &o.trustOpts, &o.signerOpts, &o.offlineOpts, &o.mirrorOpts, &o.retryOpts, &o.versionFileOpts} {
 		g.register(a, fs)
 	}
 	fs.BoolVar(&o.pre, "pre", false, "let 3.14, 3 and latest pick alphas, betas and release candidates")
@@ -112,8 +113,11 @@ func (a *app) prepare(ctx context.Context, name string, args []string, c *pipeli
 	// The lock file --locked installs from, read once.
 	var lockPath string
 	var lock *lockfile.File
+	if len(pos) > 0 && c.versionFile != "" {
+		return nil, fmt.Errorf("%w: --version-file is read when no SPEC is given, and %s was given both", errUsage, name)
+	}
 	if len(pos) == 0 {
-		file, specs, err := findVersionFile(a.wd, a.warn)
+		file, specs, err := c.versionFileOpts.find(a)
 		if err != nil {
 			return nil, err
 		}
@@ -144,7 +148,7 @@ func (a *app) prepare(ctx context.Context, name string, args []string, c *pipeli
 			}
 			file = path
 		default:
-			return nil, fmt.Errorf("%w: %s needs a version, e.g. pyfetch %s 3.13.1 or 3.13 (or a .python-version or .tool-versions file here or in a parent folder)", errUsage, name, name)
+			return nil, fmt.Errorf("%w: %s needs a version, e.g. pyfetch %s 3.13.1 or 3.13 (or a .python-version, a .tool-versions or a pyproject.toml with requires-python, here or in a parent folder)", errUsage, name, name)
 		}
 		a.warn(fmt.Sprintf("using %s from %s", strings.Join(specs, " "), file))
 		pos = specs

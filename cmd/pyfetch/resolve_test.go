@@ -49,6 +49,15 @@ func TestInstallResolves(t *testing.T) {
 		{[]string{"3.14.0rc1"}, []string{"3.14.0rc1"}, 0},
 		{[]string{"3.13.11"}, nil, exitNotFound}, // named exactly, bundle missing: refused
 		{[]string{"3.12", "3.13"}, []string{"3.12.8", "3.13.10"}, 0},
+		// PEP 440 ranges: the newest final release in them that is signed.
+		{[]string{">=3.12,<3.14"}, []string{"3.13.10"}, 0},
+		{[]string{">=3.12"}, []string{"3.14.0"}, 0},
+		{[]string{"--pre", ">=3.12"}, []string{"3.15.0a1"}, 0},
+		{[]string{"--pre", "<3.14"}, []string{"3.13.10"}, 0}, // never 3.14.0rc1
+		{[]string{"~=3.12.0"}, []string{"3.12.8"}, 0},
+		{[]string{"==3.15.0a1"}, []string{"3.15.0a1"}, 0}, // names a prerelease
+		{[]string{">=3.16"}, nil, exitNotFound},
+		{[]string{">=3.11 || <3"}, nil, exitUsage},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -261,6 +270,87 @@ func TestReleasesNoneIsNotFound(t *testing.T) {
 // where a folder has no .python-version (which wins beside it); one
 // without a python line is passed over, as asdf does; its versions are
 // checked as a .python-version's lines are.
+// A pyproject.toml's requires-python is read where no folder up the tree
+// has a .python-version or .tool-versions, as uv does; its bytes are
+// never echoed, and a value that is not a PEP 440 range is refused.
+func TestPyprojectRequiresPython(t *testing.T) {
+	t.Parallel()
+	e := releaseMirror(t)
+	project := t.TempDir()
+	sub := filepath.Join(project, "src")
+	os.Mkdir(sub, 0o755)
+	pp := filepath.Join(project, "pyproject.toml")
+	os.WriteFile(pp, []byte("[build-system]\nrequires = [\"hatchling\"]\n\n[project]\nname = \"app\"\nrequires-python = \">=3.12, <3.14\"\n"), 0o644)
+	code, stdout, stderr := e.runIn(sub, "install")
+	if code != 0 || !strings.Contains(stdout, "installed 3.13.10") || !strings.Contains(stderr, "using >=3.12, <3.14 from "+pp) {
+		t.Errorf("install from pyproject.toml: exit %d %q %q", code, stdout, stderr)
+	}
+	if code, stdout, stderr := e.runIn(sub, "path"); code != 0 || strings.TrimSpace(stdout) != filepath.Join(e.home, "versions", "3.13.10") {
+		t.Errorf("path from pyproject.toml: exit %d %q %q", code, stdout, stderr)
+	}
+	// lock pins it next to the pyproject.toml, and install --locked
+	// installs that pin.
+	if code, _, stderr := e.runIn(sub, "lock"); code != 0 {
+		t.Fatalf("lock: exit %d %q", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(project, "pyfetch.lock")); err != nil {
+		t.Errorf("lock did not write next to the pyproject.toml: %v", err)
+	}
+	if code, stdout, stderr := e.runIn(sub, "install", "--locked", "--force"); code != 0 || !strings.Contains(stdout, "3.13.10") {
+		t.Errorf("install --locked: exit %d %q %q", code, stdout, stderr)
+	}
+	// One without requires-python is passed over; a .python-version
+	// anywhere up the tree wins over a nearer pyproject.toml.
+	os.WriteFile(filepath.Join(sub, "pyproject.toml"), []byte("[tool.ruff]\nline-length = 100\n"), 0o644)
+	if code, _, stderr := e.runIn(sub, "install"); code != 0 || !strings.Contains(stderr, "using >=3.12, <3.14 from "+pp) {
+		t.Errorf("a pyproject.toml without requires-python: exit %d %q", code, stderr)
+	}
+	os.WriteFile(filepath.Join(sub, "pyproject.toml"), []byte("[project]\nrequires-python = \">=3.13\"\n"), 0o644)
+	os.WriteFile(filepath.Join(project, ".python-version"), []byte("3.12\n"), 0o644)
+	if code, stdout, stderr := e.runIn(sub, "install"); code != 0 || !strings.Contains(stdout, "installed 3.12.8") {
+		t.Errorf("a .python-version above a pyproject.toml: exit %d %q %q", code, stdout, stderr)
+	}
+	// --version-file reads the file it names, and only that one.
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--version-file", "pyproject.toml"}, 0, "installed 3.14.0"},
+		{[]string{"--version-file", pp}, 0, "installed 3.13.10"},
+		{[]string{"--version-file", "../.python-version"}, 0, "installed 3.12.8"},
+		{[]string{"--version-file", "nope.toml"}, exitUsage, "--version-file: open " + filepath.Join(sub, "nope.toml")},
+		{[]string{"--version-file", "pyproject.toml", "3.13"}, exitUsage, "no SPEC is given"},
+	} {
+		code, stdout, stderr := e.runIn(sub, append([]string{"install", "--force"}, tc.args...)...)
+		if code != tc.code || !strings.Contains(stdout+stderr, tc.want) {
+			t.Errorf("install %v: exit %d %q %q", tc.args, code, stdout, stderr)
+		}
+	}
+	os.WriteFile(filepath.Join(sub, ".tool-versions"), []byte("nodejs 22\n"), 0o644)
+	if code, _, stderr := e.runIn(sub, "path", "--version-file", ".tool-versions"); code != exitUsage || !strings.Contains(stderr, "has no python line") {
+		t.Errorf("path --version-file naming a .tool-versions without python: exit %d %q", code, stderr)
+	}
+	os.Remove(filepath.Join(sub, ".tool-versions"))
+	os.Remove(filepath.Join(project, ".python-version"))
+	os.Remove(filepath.Join(sub, "pyproject.toml"))
+	for _, tc := range []struct{ name, content, want string }{
+		{"not TOML", "[project\nrequires-python = \">=3.12\" # SECRET\n", "is not valid TOML at line "},
+		{"not a string", "[project]\nrequires-python = 3.12\n", "is not valid TOML, or its project.requires-python is not a string"},
+		{"a bare version", "[project]\nrequires-python = \"3.12 SECRET\"\n", "requires-python does not start with a PEP 440 operator"},
+		{"a shell word", "[project]\nrequires-python = \">=3.12 $(SECRET)\"\n", "cannot contain, at byte 8"},
+		{"npm's or", "[project]\nrequires-python = \">=3.12 || <3\"\n", "cannot contain"},
+		{"a terminal escape", "[project]\nrequires-python = \">=3.12\\u001b[2J\"\n", "cannot contain"},
+	} {
+		os.WriteFile(pp, []byte(tc.content), 0o644)
+		code, stdout, stderr := e.runIn(sub, "install", "--json")
+		if code != exitUsage || !strings.Contains(stderr, pp) || !strings.Contains(stderr, tc.want) ||
+			strings.Contains(stderr+stdout, "SECRET") || strings.Contains(stderr+stdout, "\x1b") || !strings.Contains(stdout, `"exit_code": 2`) {
+			t.Errorf("%s: exit %d %q %q", tc.name, code, stdout, stderr)
+		}
+	}
+}
+
 func TestToolVersions(t *testing.T) {
 	t.Parallel()
 	e := releaseMirror(t)

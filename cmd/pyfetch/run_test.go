@@ -400,7 +400,7 @@ func TestUsageErrors(t *testing.T) {
 		{nil, exitUsage, "usage: pyfetch"},
 		{[]string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
 		{[]string{"install"}, exitUsage, "install needs a version"},
-		{[]string{"install", "3.13.x"}, exitUsage, `not a version spec: "3.13.x" (expected 3.13.1, 3.15.0a1, 3.13, 3 or latest)`},
+		{[]string{"install", "3.13.x"}, exitUsage, `not a version spec: "3.13.x" (expected 3.13.1, 3.15.0a1, 3.13, 3, latest or a range such as >=3.11)`},
 		{[]string{"install", "3.13.1.1"}, exitUsage, `not a version spec: "3.13.1.1"`},
 		{[]string{"install", "--format", "zip", "3.13.1"}, exitUsage, `unsupported archive format: "zip" (expected tgz or tar.xz)`},
 		{[]string{"install", "--mirror", "ftp://x/", "3.13.1"}, exitUsage, "expected an http://, https:// or file:// URL"},

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -10,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"unicode/utf16"
+
+	"github.com/BurntSushi/toml"
 
 	"github.com/pyfetch/pyfetch/internal/osfs"
 	"github.com/pyfetch/pyfetch/internal/safefile"
@@ -19,44 +22,63 @@ import (
 
 // versionFileName is the file pyenv, uv and setup-python's
 // python-version-file read; toolVersionsName is asdf's and mise's, whose
-// python line is read where a folder has no .python-version.
+// python line is read where a folder has no .python-version;
+// pyprojectName is a Python project's, whose requires-python is read
+// where no folder up the tree has either (as uv does).
 const (
 	versionFileName  = ".python-version"
 	toolVersionsName = ".tool-versions"
+	pyprojectName    = "pyproject.toml"
 )
 
 // maxVersionFile caps what is read of a .python-version: real ones are a
 // few bytes. A repository's file is hostile input (it may be a link to
 // /proc/self/environ or a credentials file), so its bytes are never
-// echoed either (see parseVersionFile).
-const maxVersionFile = 4 << 10
+// echoed either (see parseVersionFile). maxPyproject is the same for a
+// pyproject.toml, which holds a project's whole configuration.
+const (
+	maxVersionFile = 4 << 10
+	maxPyproject   = 256 << 10
+)
 
 // findVersionFile returns the nearest .python-version (dir, then its
 // parents) and the versions it names, one per line; blank lines and #
 // comments are skipped. A folder without one may have a .tool-versions
 // whose python line names them (one without a python line is passed
-// over, as asdf does). No file is not an error. A file in a folder that
-// another user owns (neither you nor root), or that such a user owns, is
-// not used, as git refuses a repository another user owns: it is said
-// through warn and the search goes on upwards.
+// over, as asdf does). Where no folder has either, the nearest
+// pyproject.toml with a requires-python names a version range (one
+// without is passed over). No file is not an error. A file in a folder
+// that another user owns (neither you nor root), or that such a user
+// owns, is not used, as git refuses a repository another user owns: it
+// is said through warn and the search goes on upwards.
 func findVersionFile(dir string, warn func(string)) (string, []string, error) {
 	if dir == "" {
 		return "", nil, nil
 	}
+	file, specs, err := findUpwards(dir, []string{versionFileName, toolVersionsName}, warn)
+	if file != "" || err != nil {
+		return file, specs, err
+	}
+	return findUpwards(dir, []string{pyprojectName}, warn)
+}
+
+// findUpwards is findVersionFile's search for the named files, in that
+// order in each folder, from dir up.
+func findUpwards(dir string, names []string, warn func(string)) (string, []string, error) {
 	for {
-		for _, name := range []string{versionFileName, toolVersionsName} {
+		for _, name := range names {
 			p := filepath.Join(dir, name)
-			data, err := readVersionFile(p)
+			limit := maxVersionFile
+			if name == pyprojectName {
+				limit = maxPyproject
+			}
+			data, err := readVersionFile(p, limit)
 			switch {
 			case err == nil:
-				if name == toolVersionsName {
-					specs, found, err := parseToolVersions(p, data, warn)
-					if !found {
-						continue
-					}
-					return p, specs, err
+				specs, found, err := parseAnyVersionFile(p, data, warn)
+				if !found {
+					continue
 				}
-				specs, err := parseVersionFile(p, data, warn)
 				return p, specs, err
 			case errors.Is(err, errForeignVersionFile):
 				warn(fmt.Sprintf("note: not using %s: %v", p, err))
@@ -70,6 +92,57 @@ func findVersionFile(dir string, warn func(string)) (string, []string, error) {
 		}
 		dir = parent
 	}
+}
+
+// parseAnyVersionFile reads the versions of the version file at path
+// by its name: a .tool-versions' python line, a pyproject.toml's
+// requires-python, and any other as a .python-version. found is false
+// when a .tool-versions or pyproject.toml names none.
+func parseAnyVersionFile(path string, data []byte, warn func(string)) (specs []string, found bool, err error) {
+	switch filepath.Base(path) {
+	case toolVersionsName:
+		return parseToolVersions(path, data, warn)
+	case pyprojectName:
+		return parsePyproject(path, data)
+	}
+	specs, err = parseVersionFile(path, data, warn)
+	return specs, true, err
+}
+
+// parsePyproject reads the requires-python of a pyproject.toml's
+// [project] table (PEP 621): found is false when it has none. It must be
+// a PEP 440 version range (">=3.11", ">=3.11,<3.14"); the file's other
+// bytes are never echoed, and neither is a value with a character no
+// range has.
+func parsePyproject(path string, content []byte) (specs []string, found bool, err error) {
+	text, err := versionFileText(content)
+	if err != nil {
+		return nil, true, fmt.Errorf("%w: %s %v", errUsage, textsafe.Escape(path), err)
+	}
+	var doc struct {
+		Project struct {
+			RequiresPython *string `toml:"requires-python"`
+		} `toml:"project"`
+	}
+	if _, err := toml.Decode(text, &doc); err != nil {
+		where := ""
+		var perr toml.ParseError
+		if errors.As(err, &perr) {
+			where = fmt.Sprintf(" at line %d", perr.Position.Line)
+		}
+		return nil, true, fmt.Errorf("%w: %s is not valid TOML%s, or its project.requires-python is not a string (expected requires-python = \">=3.11\" under [project]; the file is not shown)", errUsage, textsafe.Escape(path), where)
+	}
+	if doc.Project.RequiresPython == nil {
+		return nil, false, nil
+	}
+	value := strings.TrimSpace(*doc.Project.RequiresPython)
+	if !releases.LooksLikeRange(value) {
+		return nil, true, fmt.Errorf("%w: %s: requires-python does not start with a PEP 440 operator (expected e.g. \">=3.11\" or \">=3.11,<3.14\"; the value is not shown)", errUsage, textsafe.Escape(path))
+	}
+	if _, err := releases.ParseSpec(value); err != nil {
+		return nil, true, fmt.Errorf("%w: %s: requires-python: %w", errUsage, textsafe.Escape(path), err)
+	}
+	return []string{value}, true, nil
 }
 
 // specChars are the characters a version spec can contain (3.13.5,
@@ -209,7 +282,7 @@ var errForeignVersionFile = errors.New("it belongs to another user")
 // or device is refused without blocking, and no more than
 // maxVersionFile bytes are read. The folder and the file must belong to
 // you or root.
-func readVersionFile(p string) ([]byte, error) {
+func readVersionFile(p string, limit int) ([]byte, error) {
 	if err := ownedByUsOrRoot(filepath.Dir(p)); err != nil {
 		if _, serr := os.Lstat(p); serr != nil {
 			return nil, serr // no file there: nothing to say
@@ -224,12 +297,12 @@ func readVersionFile(p string) ([]byte, error) {
 	if err := ownedByUsOrRoot(p); err != nil {
 		return nil, fmt.Errorf("%w: %v", errForeignVersionFile, err)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, maxVersionFile+1))
+	data, err := io.ReadAll(io.LimitReader(f, int64(limit)+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > maxVersionFile {
-		return nil, fmt.Errorf("%s: larger than %d bytes; a .python-version names a few versions", p, maxVersionFile)
+	if len(data) > limit {
+		return nil, fmt.Errorf("%s: larger than %d bytes (expected a small text file: a %s of a few lines)", p, limit, filepath.Base(p))
 	}
 	return data, nil
 }
@@ -244,4 +317,45 @@ func ownedByUsOrRoot(path string) error {
 		return fmt.Errorf("is owned by uid %d, you are %d (as git's safe.directory, pyfetch reads no other user's version file)", uid, os.Geteuid())
 	}
 	return nil
+}
+
+// versionFileOpts: --version-file, the file to read the versions from
+// instead of searching for the nearest one (the action's
+// python-version-file).
+type versionFileOpts struct{ versionFile string }
+
+func (o *versionFileOpts) register(a *app, fs *flag.FlagSet) {
+	fs.StringVar(&o.versionFile, "version-file", "", "read the versions from this .python-version, .tool-versions or pyproject.toml (requires-python) instead of the nearest one; when no SPEC is given")
+}
+
+// find is the version file and its versions: the one --version-file
+// names, else the nearest (findVersionFile). A named file must exist and
+// name a version: a .tool-versions needs a python line and a
+// pyproject.toml a requires-python; any other name is read as a
+// .python-version.
+func (o *versionFileOpts) find(a *app) (string, []string, error) {
+	if o.versionFile == "" {
+		return findVersionFile(a.wd, a.warn)
+	}
+	p := o.versionFile
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(a.wd, p)
+	}
+	name, limit := filepath.Base(p), maxVersionFile
+	if name == pyprojectName {
+		limit = maxPyproject
+	}
+	data, err := readVersionFile(p, limit)
+	if err != nil {
+		return "", nil, fmt.Errorf("%w: --version-file: %v", errUsage, err)
+	}
+	specs, found, err := parseAnyVersionFile(p, data, a.warn)
+	if !found {
+		what := "python line"
+		if name == pyprojectName {
+			what = "requires-python under [project]"
+		}
+		return "", nil, fmt.Errorf("%w: --version-file %s has no %s", errUsage, textsafe.Escape(p), what)
+	}
+	return p, specs, err
 }
