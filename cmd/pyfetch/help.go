@@ -52,6 +52,42 @@ var commandHelp = map[string]struct {
 	"version": {"version [--json]", "Print pyfetch's version.", []string{"pyfetch version"}},
 }
 
+// helpJSON is `pyfetch help [COMMAND] --json`: each command's (or the
+// one named's) usage, description and examples, for a machine to read.
+func (a *app) helpJSON(args []string) error {
+	type command struct {
+		Name     string   `json:"name"`
+		Usage    string   `json:"usage"`
+		About    string   `json:"about"`
+		Examples []string `json:"examples"`
+	}
+	var names []string
+	for _, arg := range args {
+		if !strings.HasPrefix(arg, "-") {
+			names = append(names, arg)
+		}
+	}
+	if len(names) > 1 {
+		return fmt.Errorf("%w: help takes one command, got %d", errUsage, len(names))
+	}
+	if len(names) == 0 {
+		for n := range commandHelp {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+	} else if _, ok := commandHelp[names[0]]; !ok {
+		return unknownCommand(names[0])
+	}
+	doc := struct {
+		Commands []command `json:"commands"`
+	}{Commands: []command{}}
+	for _, n := range names {
+		h := commandHelp[n]
+		doc.Commands = append(doc.Commands, command{n, "pyfetch " + h.synopsis, h.about, h.examples})
+	}
+	return a.printJSON(doc)
+}
+
 // printHelp writes a command's help: synopsis, description, its flags
 // and examples.
 func printHelp(w io.Writer, cmd string, fs *flag.FlagSet) {

@@ -269,10 +269,51 @@ func TestHelp(t *testing.T) {
 		"install --formt tgz 3.13": "unknown flag -formt for pyfetch install (did you mean --format?)",
 		"instal 3.13":              `unknown command "instal" (did you mean install?`,
 		"list --cert-identity x":   "unknown flag -cert-identity for pyfetch list",
+		"--offline install 3.13":   `unknown command "--offline" (flags go after the command, e.g. pyfetch install --offline ...;`,
 	} {
 		code, _, stderr := e.run(strings.Fields(args)...)
 		if code != exitUsage || !strings.Contains(stderr, want) {
 			t.Errorf("%s: %d %q (want %q)", args, code, stderr, want)
+		}
+	}
+	// help --json is a document like every --json, of every command or
+	// the one named.
+	for _, tc := range []struct {
+		args  []string
+		code  int
+		names []string
+	}{
+		{[]string{"help", "--json"}, 0, nil},
+		{[]string{"help", "path", "--json"}, 0, []string{"path"}},
+		{[]string{"help", "--json", "nosuch"}, exitUsage, nil},
+	} {
+		code, stdout, stderr := e.run(tc.args...)
+		var doc struct {
+			Commands []struct{ Name, Usage, About string } `json:"commands"`
+			Error    string                                `json:"error"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &doc); err != nil || code != tc.code {
+			t.Errorf("%v: exit %d %v %q %q", tc.args, code, err, stdout, stderr)
+			continue
+		}
+		var names []string
+		for _, c := range doc.Commands {
+			names = append(names, c.Name)
+			if !strings.HasPrefix(c.Usage, "pyfetch "+c.Name) || c.About == "" {
+				t.Errorf("%v: %+v", tc.args, c)
+			}
+		}
+		switch {
+		case code != 0:
+			if !strings.Contains(doc.Error, `unknown command "nosuch"`) {
+				t.Errorf("%v: %q", tc.args, stdout)
+			}
+		case tc.names == nil:
+			if len(names) != len(commandHelp) {
+				t.Errorf("%v: %v", tc.args, names)
+			}
+		case strings.Join(names, " ") != strings.Join(tc.names, " "):
+			t.Errorf("%v: %v", tc.args, names)
 		}
 	}
 }

@@ -253,6 +253,10 @@ commands:
 	case "version", "--version", "-version":
 		err = a.versionCmd(rest)
 	case "help", "-h", "--help":
+		if wantsJSON(rest) {
+			err = a.helpJSON(rest)
+			break
+		}
 		if len(rest) > 0 {
 			if _, ok := commandHelp[rest[0]]; !ok {
 				err = unknownCommand(rest[0])
@@ -413,6 +417,9 @@ func unknownCommand(cmd string) error {
 	}
 	if s := suggest(cmd, names); s != "" {
 		hint = fmt.Sprintf("did you mean %s? ", s)
+	}
+	if strings.HasPrefix(cmd, "-") {
+		hint = fmt.Sprintf("flags go after the command, e.g. pyfetch install %s ...; ", textsafe.Escape(cmd))
 	}
 	return fmt.Errorf("%w: unknown command %q (%sexpected install, fetch, lock, verify, releases, list, path, uninstall, cache, mirror, publish, keygen, signers or version)", errUsage, cmd, hint)
 }
