@@ -7,7 +7,6 @@
 package lockfile
 
 import (
-	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -19,6 +18,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/pyfetch/pyfetch/internal/textsafe"
+	"github.com/pyfetch/pyfetch/internal/tomlfile"
 	"github.com/pyfetch/pyfetch/releases"
 )
 
@@ -72,18 +72,10 @@ func Parse(r io.Reader) (*File, error) {
 	if len(data) > MaxBytes {
 		return nil, fmt.Errorf("%w: larger than %d bytes", ErrLockFile, MaxBytes)
 	}
+	// A repository's lock file is hostile input: read with tomlfile.
 	var f File
-	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&f)
-	if err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			// The position only: the line's bytes are not shown.
-			return nil, fmt.Errorf("%w: line %d: not valid TOML (%s)", ErrLockFile, pe.Position.Line, textsafe.Short(pe.Message, 80))
-		}
-		return nil, fmt.Errorf("%w: %s", ErrLockFile, textsafe.Short(err.Error(), 120))
-	}
-	if und := md.Undecoded(); len(und) > 0 {
-		return nil, fmt.Errorf("%w: unknown key %s", ErrLockFile, textsafe.Short(und[0].String(), 60))
+	if err := tomlfile.Decode(data, &f, true); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrLockFile, err)
 	}
 	if f.Format != 1 {
 		return nil, fmt.Errorf("%w: format = %d, expected 1", ErrLockFile, f.Format)
@@ -161,6 +153,9 @@ func Write(w io.Writer, f *File) error {
 	if _, err := io.WriteString(w, "# pyfetch.lock: the CPython releases this project pins, written by `pyfetch lock`.\n# `pyfetch install --locked` installs exactly these bytes, or nothing.\n\n"); err != nil {
 		return err
 	}
+	// Written with BurntSushi/toml, as lock files always were (its double
+	// quotes, its indentation), so that pinning again changes only the
+	// lines that changed; read with go-toml (see tomlfile).
 	return toml.NewEncoder(w).Encode(out)
 }
 

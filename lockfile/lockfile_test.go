@@ -61,6 +61,12 @@ func TestParseRefuses(t *testing.T) {
 		"too large":           good.String() + "# " + strings.Repeat("x", MaxBytes),
 		"not an artifact":     strings.Replace(good.String(), "Python-3.13.10.tgz", "Python-3.13.10.zip", 1),
 		"a line break inside": strings.Replace(good.String(), `signer = "thomas@python.org"`, `signer = "a\nb"`, 1),
+		// A planted lock file near the cap that BurntSushi/toml parsed in
+		// hours (quadratic in nesting and in a dotted key's length).
+		"nested inline tables": "x = " + strings.Repeat("{b=", MaxBytes/8) + "1" + strings.Repeat("}", MaxBytes/8) + "\n",
+		"a long dotted key":    strings.Repeat("b.", MaxBytes/2-8) + "c = 1\n",
+		"an unknown key":       good.String() + "extra = 1\n",
+		"a string for format":  strings.Replace(good.String(), "format = 1", `format = "1"`, 1),
 	} {
 		if _, err := Parse(strings.NewReader(content)); err == nil {
 			t.Errorf("%s: accepted", name)

@@ -12,11 +12,10 @@ import (
 	"strings"
 	"unicode/utf16"
 
-	"github.com/BurntSushi/toml"
-
 	"github.com/pyfetch/pyfetch/internal/osfs"
 	"github.com/pyfetch/pyfetch/internal/safefile"
 	"github.com/pyfetch/pyfetch/internal/textsafe"
+	"github.com/pyfetch/pyfetch/internal/tomlfile"
 	"github.com/pyfetch/pyfetch/releases"
 )
 
@@ -124,13 +123,8 @@ func parsePyproject(path string, content []byte) (specs []string, found bool, er
 			RequiresPython *string `toml:"requires-python"`
 		} `toml:"project"`
 	}
-	if _, err := toml.Decode(text, &doc); err != nil {
-		where := ""
-		var perr toml.ParseError
-		if errors.As(err, &perr) {
-			where = fmt.Sprintf(" at line %d", perr.Position.Line)
-		}
-		return nil, true, fmt.Errorf("%w: %s is not valid TOML%s, or its project.requires-python is not a string (expected requires-python = \">=3.11\" under [project]; the file is not shown)", errUsage, textsafe.Escape(path), where)
+	if err := tomlfile.Decode([]byte(text), &doc, false); err != nil {
+		return nil, true, fmt.Errorf("%w: %s: %v (expected requires-python = \">=3.11\" under [project]; the file is not shown)", errUsage, textsafe.Escape(path), err)
 	}
 	if doc.Project.RequiresPython == nil {
 		return nil, false, nil
