@@ -306,7 +306,7 @@ func TestPyprojectRequiresPython(t *testing.T) {
 		t.Errorf("a pyproject.toml without requires-python: exit %d %q", code, stderr)
 	}
 	os.WriteFile(filepath.Join(sub, "pyproject.toml"), []byte("[project]\nrequires-python = \">=3.13\"\n"), 0o644)
-	os.WriteFile(filepath.Join(project, ".python-version"), []byte("3.12\n"), 0o644)
+	os.WriteFile(filepath.Join(project, ".python-version"), []byte("~=3.12.0 # a range works there too\n"), 0o644)
 	if code, stdout, stderr := e.runIn(sub, "install"); code != 0 || !strings.Contains(stdout, "installed 3.12.8") {
 		t.Errorf("a .python-version above a pyproject.toml: exit %d %q %q", code, stdout, stderr)
 	}
