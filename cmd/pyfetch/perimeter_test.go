@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"net/http"
@@ -120,6 +121,12 @@ func TestVersionFileOfAnotherUser(t *testing.T) {
 			}
 			if len(notes) != 1 || !strings.Contains(notes[0], "not using "+f) || !strings.Contains(notes[0], "uid 4242") {
 				t.Errorf("notes %q", notes)
+			}
+			// Named with --version-file (a container job running as root
+			// names its workspace's), it is read: the user chose it.
+			a := &app{wd: project, stderr: io.Discard}
+			if file, specs, err := (&versionFileOpts{"../.python-version"}).find(a); err != nil || file != f || len(specs) != 1 || specs[0] != "3.9" {
+				t.Errorf("--version-file: %q %v %v", file, specs, err)
 			}
 		})
 	}

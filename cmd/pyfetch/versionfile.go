@@ -67,11 +67,7 @@ func findUpwards(dir string, names []string, warn func(string)) (string, []strin
 	for {
 		for _, name := range names {
 			p := filepath.Join(dir, name)
-			limit := maxVersionFile
-			if name == pyprojectName {
-				limit = maxPyproject
-			}
-			data, err := readVersionFile(p, limit)
+			data, err := readVersionFile(p, false)
 			switch {
 			case err == nil:
 				specs, found, err := parseAnyVersionFile(p, data, warn)
@@ -80,7 +76,7 @@ func findUpwards(dir string, names []string, warn func(string)) (string, []strin
 				}
 				return p, specs, err
 			case errors.Is(err, errForeignVersionFile):
-				warn(fmt.Sprintf("note: not using %s: %v", p, err))
+				warn(fmt.Sprintf("note: not using %s: %v; --version-file %s reads it all the same", p, err, shellWord(p)))
 			case !errors.Is(err, fs.ErrNotExist):
 				return "", nil, fmt.Errorf("%w: %v", errUsage, err) // err names p
 			}
@@ -271,13 +267,19 @@ func versionFileText(content []byte) (string, error) {
 // another user.
 var errForeignVersionFile = errors.New("it belongs to another user")
 
-// readVersionFile reads a project's .python-version. A symlink is
-// followed (projects link it), but only to a small regular file: a FIFO
-// or device is refused without blocking, and no more than
-// maxVersionFile bytes are read. The folder and the file must belong to
-// you or root.
-func readVersionFile(p string, limit int) ([]byte, error) {
-	if err := ownedByUsOrRoot(filepath.Dir(p)); err != nil {
+// readVersionFile reads a project's version file (.python-version,
+// .tool-versions, pyproject.toml). A symlink is followed (projects link
+// it), but only to a small regular file: a FIFO or device is refused
+// without blocking, and no more than maxVersionFile bytes are read
+// (maxPyproject of a pyproject.toml). Unless named (--version-file: the
+// user chose it, as a container job running as root names its
+// workspace's), the folder and the file must belong to you or root.
+func readVersionFile(p string, named bool) ([]byte, error) {
+	limit := maxVersionFile
+	if filepath.Base(p) == pyprojectName {
+		limit = maxPyproject
+	}
+	if err := ownedByUsOrRoot(filepath.Dir(p)); err != nil && !named {
 		if _, serr := os.Lstat(p); serr != nil {
 			return nil, serr // no file there: nothing to say
 		}
@@ -288,7 +290,7 @@ func readVersionFile(p string, limit int) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	if err := ownedByUsOrRoot(p); err != nil {
+	if err := ownedByUsOrRoot(p); err != nil && !named {
 		return nil, fmt.Errorf("%w: %v", errForeignVersionFile, err)
 	}
 	data, err := io.ReadAll(io.LimitReader(f, int64(limit)+1))
@@ -326,7 +328,8 @@ func (o *versionFileOpts) register(a *app, fs *flag.FlagSet) {
 // names, else the nearest (findVersionFile). A named file must exist and
 // name a version: a .tool-versions needs a python line and a
 // pyproject.toml a requires-python; any other name is read as a
-// .python-version.
+// .python-version. It is read whoever owns it (the user chose it), with
+// the other checks.
 func (o *versionFileOpts) find(a *app) (string, []string, error) {
 	if o.versionFile == "" {
 		return findVersionFile(a.wd, a.warn)
@@ -335,18 +338,14 @@ func (o *versionFileOpts) find(a *app) (string, []string, error) {
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(a.wd, p)
 	}
-	name, limit := filepath.Base(p), maxVersionFile
-	if name == pyprojectName {
-		limit = maxPyproject
-	}
-	data, err := readVersionFile(p, limit)
+	data, err := readVersionFile(p, true)
 	if err != nil {
 		return "", nil, fmt.Errorf("%w: --version-file: %v", errUsage, err)
 	}
 	specs, found, err := parseAnyVersionFile(p, data, a.warn)
 	if !found {
 		what := "python line"
-		if name == pyprojectName {
+		if filepath.Base(p) == pyprojectName {
 			what = "requires-python under [project]"
 		}
 		return "", nil, fmt.Errorf("%w: --version-file %s has no %s", errUsage, textsafe.Escape(p), what)
