@@ -335,7 +335,7 @@ func TestPyprojectRequiresPython(t *testing.T) {
 	os.Remove(filepath.Join(project, ".python-version"))
 	os.Remove(filepath.Join(sub, "pyproject.toml"))
 	for _, tc := range []struct{ name, content, want string }{
-		{"not TOML", "[project\nrequires-python = \">=3.12\" # SECRET\n", "line 1: not valid TOML"},
+		{"not TOML", "[project\nrequires-python = \">=3.12\" # SECRET\n", "line 1, column 9: not valid TOML"},
 		{"not a string", "[project]\nrequires-python = 3.12\n", "line 2: project.requires-python is a TOML float, of the wrong type"},
 		{"a bare version", "[project]\nrequires-python = \"3.12 SECRET\"\n", "requires-python does not start with a PEP 440 operator"},
 		{"a shell word", "[project]\nrequires-python = \">=3.12 $(SECRET)\"\n", "cannot contain, at byte 8"},

@@ -3,7 +3,7 @@
 // whose parser stays linear on what a hostile file can hold (deeply
 // nested inline tables, long dotted keys) and caps nesting, where
 // BurntSushi/toml took minutes on a 1 MB file of them. Its errors give
-// the line and the library's message, never the line's bytes.
+// the place, never the line's bytes.
 package tomlfile
 
 import (
@@ -31,8 +31,8 @@ func Decode(data []byte, v any, strict bool) error {
 }
 
 // describe says what is wrong with a document from go-toml's error: the
-// line and its message, or the first unknown key, never the line's bytes
-// (its String would show them).
+// line and column, the first unknown key, or the key whose value is of the
+// wrong type (only a key the caller's type has), never the line's bytes.
 func describe(err error) error {
 	var missing *toml.StrictMissingError
 	if errors.As(err, &missing) && len(missing.Errors) > 0 {
@@ -41,7 +41,7 @@ func describe(err error) error {
 	}
 	var de *toml.DecodeError
 	if errors.As(err, &de) {
-		row, _ := de.Position()
+		row, col := de.Position()
 		msg := strings.TrimPrefix(de.Error(), "toml: ")
 		// "cannot decode TOML float into struct field ...": the key and
 		// the kind of its value, not Go's names.
@@ -49,7 +49,10 @@ func describe(err error) error {
 			kind, _, _ := strings.Cut(rest, " ")
 			return fmt.Errorf("line %d: %s is a TOML %s, of the wrong type", row, textsafe.Short(strings.Join(de.Key(), "."), 60), textsafe.Short(kind, 20))
 		}
-		return fmt.Errorf("line %d: not valid TOML (%s)", row, textsafe.Short(msg, 80))
+		// The library's message may quote a character or a token of
+		// the line ("unable to parse float: ... \"1.5e\""): a file linked
+		// to a credentials file would print part of it. The place only.
+		return fmt.Errorf("line %d, column %d: not valid TOML", row, col)
 	}
-	return errors.New(textsafe.Short(strings.TrimPrefix(err.Error(), "toml: "), 120))
+	return errors.New("not valid TOML")
 }
