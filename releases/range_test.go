@@ -40,6 +40,15 @@ func TestRangeSpec(t *testing.T) {
 			folder: map[string]bool{"3.15.0": true}},
 		{spec: ">=3.15.0a1", in: []string{"3.15.0a2", "3.15.0"}, out: []string{"3.14.9"}},
 		{spec: "<3.10", in: []string{"3.9.20", "2.7.18"}, out: []string{"3.10.0", "3.9.0rc1"}},
+		// Poetry's caret and tilde ([tool.poetry.dependencies] python).
+		{spec: "^3.10", in: []string{"3.10.0", "3.14.2"}, out: []string{"3.9.20", "4.0.0", "3.15.0a1"},
+			folder: map[string]bool{"3.15.0": true, "3.9.20": false}},
+		{spec: "^3.10", pre: true, in: []string{"3.15.0a1", "3.14.0rc10"}, out: []string{"3.10.0rc1", "4.0.0a1"}},
+		{spec: "~3.11", in: []string{"3.11.0", "3.11.9"}, out: []string{"3.12.0", "3.10.9"}},
+		{spec: "~3.11", pre: true, in: []string{"3.11.5"}, out: []string{"3.12.0rc1", "3.11.0rc1"}},
+		{spec: "~3.11.4", in: []string{"3.11.4", "3.11.9"}, out: []string{"3.11.3", "3.12.0"}},
+		{spec: "^3.9 || ^4", in: []string{"3.9.1", "4.1.0"}, out: []string{"3.8.9"}},
+		{spec: "^3.10, <3.13", in: []string{"3.12.9"}, out: []string{"3.13.0"}},
 	}
 	for _, tt := range tests {
 		sp, err := ParseSpec(tt.spec)
@@ -82,6 +91,11 @@ func TestRangeSpecRefused(t *testing.T) {
 		"~=3",                                 // ~= needs two release numbers
 		">=3.11.*",                            // a wildcard only with == and !=
 		"<" + strings.Repeat("3.", 120) + "1", // too long
+		"^3.10 - 3.12",                        // a hyphen range
+		"^3.x.y",                              // not a version
+		"^",                                   // nothing
+		"~3.11; ls",                           // not a range character
+		"^3.10\n|| ^4",                        // a newline inside
 	} {
 		sp, err := ParseSpec(s)
 		if !errors.Is(err, ErrBadSpec) {

@@ -252,7 +252,7 @@ func FuzzVersionFromFileName(f *testing.F) {
 // spec matches its own exact version.
 func FuzzParseSpec(f *testing.F) {
 	for _, s := range []string{"3.13", "3.13.5", "3.13t", "3.13.5t", "latest", "python3.13", "cpython-3.14.0rc1", "v3", "3.", "t", "3.1e5", "",
-		">=3.11,<3.14", "~=3.12.1", "==3.13.*", "!=3.13.0", "<3.15.0a2", ">=1!3.0", "==3.13.5+local", "<=3.14.post1.dev2"} {
+		">=3.11,<3.14", "~=3.12.1", "==3.13.*", "!=3.13.0", "<3.15.0a2", ">=1!3.0", "==3.13.5+local", "<=3.14.post1.dev2", "^3.10", "~3.11", "^3.9 || ^4", "~3.x"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -57,6 +57,8 @@ func TestInstallResolves(t *testing.T) {
 		{[]string{"~=3.12.0"}, []string{"3.12.8"}, 0},
 		{[]string{"==3.15.0a1"}, []string{"3.15.0a1"}, 0}, // names a prerelease
 		{[]string{">=3.16"}, nil, exitNotFound},
+		{[]string{"^3.12"}, []string{"3.14.0"}, 0},  // Poetry's caret
+		{[]string{"~3.13"}, []string{"3.13.10"}, 0}, // and tilde
 		{[]string{">=3.11 || <3"}, nil, exitUsage},
 	}
 	for _, tc := range tests {
@@ -310,6 +312,12 @@ func TestPyprojectRequiresPython(t *testing.T) {
 	if code, stdout, stderr := e.runIn(sub, "install"); code != 0 || !strings.Contains(stdout, "installed 3.12.8") {
 		t.Errorf("a .python-version above a pyproject.toml: exit %d %q %q", code, stdout, stderr)
 	}
+	// Poetry's python dependency, where there is no requires-python.
+	os.WriteFile(filepath.Join(sub, "pyproject.toml"), []byte("[tool.poetry]\nname = \"app\"\n\n[tool.poetry.dependencies]\npython = \"~3.12\"\nrequests = \"^2.31\"\n"), 0o644)
+	if code, stdout, stderr := e.runIn(sub, "install", "--version-file", "pyproject.toml"); code != 0 || !strings.Contains(stdout, "3.12.8") || !strings.Contains(stderr, "using ~3.12 from") {
+		t.Errorf("Poetry's python: exit %d %q %q", code, stdout, stderr)
+	}
+	os.WriteFile(filepath.Join(sub, "pyproject.toml"), []byte("[project]\nrequires-python = \">=3.13\"\n"), 0o644)
 	// --version-file reads the file it names, and only that one.
 	for _, tc := range []struct {
 		args []string
@@ -337,7 +345,9 @@ func TestPyprojectRequiresPython(t *testing.T) {
 	for _, tc := range []struct{ name, content, want string }{
 		{"not TOML", "[project\nrequires-python = \">=3.12\" # SECRET\n", "line 1, column 9: not valid TOML"},
 		{"not a string", "[project]\nrequires-python = 3.12\n", "line 2: project.requires-python is a TOML float, of the wrong type"},
-		{"a bare version", "[project]\nrequires-python = \"3.12 SECRET\"\n", "requires-python does not start with a PEP 440 operator"},
+		{"a bare version", "[project]\nrequires-python = \"3.12 SECRET\"\n", "requires-python does not start with a PEP 440 operator, ^ or ~"},
+		{"Poetry's, not a range", "[tool.poetry.dependencies]\npython = \"3.12 SECRET\"\n", "[tool.poetry.dependencies] python does not start with"},
+		{"Poetry's, a shell word", "[tool.poetry.dependencies]\npython = \"^3.12 $(SECRET)\"\n", "[tool.poetry.dependencies] python: not a version spec: a caret or tilde range with a character"},
 		{"a shell word", "[project]\nrequires-python = \">=3.12 $(SECRET)\"\n", "cannot contain, at byte 8"},
 		{"npm's or", "[project]\nrequires-python = \">=3.12 || <3\"\n", "cannot contain"},
 		{"a terminal escape", "[project]\nrequires-python = \">=3.12\\u001b[2J\"\n", "cannot contain"},

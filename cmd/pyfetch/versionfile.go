@@ -105,10 +105,11 @@ func parseAnyVersionFile(path string, data []byte, warn func(string)) (specs []s
 }
 
 // parsePyproject reads the requires-python of a pyproject.toml's
-// [project] table (PEP 621): found is false when it has none. It must be
-// a PEP 440 version range (">=3.11", ">=3.11,<3.14"); the file's other
-// bytes are never echoed, and neither is a value with a character no
-// range has.
+// [project] table (PEP 621), else Poetry's [tool.poetry.dependencies]
+// python: found is false when it has neither. It must be a version range
+// (">=3.11", ">=3.11,<3.14", Poetry's "^3.11"); the file's other bytes
+// are never echoed, and neither is a value with a character no range
+// has.
 func parsePyproject(path string, content []byte) (specs []string, found bool, err error) {
 	text, err := versionFileText(content)
 	if err != nil {
@@ -118,21 +119,32 @@ func parsePyproject(path string, content []byte) (specs []string, found bool, er
 		Project struct {
 			RequiresPython *string `toml:"requires-python"`
 		} `toml:"project"`
+		Tool struct {
+			Poetry struct {
+				Dependencies struct {
+					Python *string `toml:"python"`
+				} `toml:"dependencies"`
+			} `toml:"poetry"`
+		} `toml:"tool"`
 	}
 	if err := tomlfile.Decode([]byte(text), &doc, false); err != nil {
 		return nil, true, fmt.Errorf("%w: %s: %v (expected requires-python = \">=3.11\" under [project]; the file is not shown)", errUsage, textsafe.Escape(path), err)
 	}
-	if doc.Project.RequiresPython == nil {
+	key, value := "requires-python", doc.Project.RequiresPython
+	if value == nil {
+		key, value = "[tool.poetry.dependencies] python", doc.Tool.Poetry.Dependencies.Python
+	}
+	if value == nil {
 		return nil, false, nil
 	}
-	value := strings.TrimSpace(*doc.Project.RequiresPython)
-	if !releases.LooksLikeRange(value) {
-		return nil, true, fmt.Errorf("%w: %s: requires-python does not start with a PEP 440 operator (expected e.g. \">=3.11\" or \">=3.11,<3.14\"; the value is not shown)", errUsage, textsafe.Escape(path))
+	v := strings.TrimSpace(*value)
+	if !releases.LooksLikeRange(v) {
+		return nil, true, fmt.Errorf("%w: %s: %s does not start with a PEP 440 operator, ^ or ~ (expected e.g. \">=3.11\", \">=3.11,<3.14\" or \"^3.11\"; the value is not shown)", errUsage, textsafe.Escape(path), key)
 	}
-	if _, err := releases.ParseSpec(value); err != nil {
-		return nil, true, fmt.Errorf("%w: %s: requires-python: %w", errUsage, textsafe.Escape(path), err)
+	if _, err := releases.ParseSpec(v); err != nil {
+		return nil, true, fmt.Errorf("%w: %s: %s: %w", errUsage, textsafe.Escape(path), key, err)
 	}
-	return []string{value}, true, nil
+	return []string{v}, true, nil
 }
 
 // specChars are the characters a version spec can contain (3.13.5,
@@ -346,7 +358,7 @@ func (o *versionFileOpts) find(a *app) (string, []string, error) {
 	if !found {
 		what := "python line"
 		if filepath.Base(p) == pyprojectName {
-			what = "requires-python under [project]"
+			what = "requires-python under [project] (nor a python under [tool.poetry.dependencies])"
 		}
 		return "", nil, fmt.Errorf("%w: --version-file %s has no %s", errUsage, textsafe.Escape(p), what)
 	}
