@@ -176,6 +176,11 @@ func TestActionInputs(t *testing.T) {
 	if code, stderr, outs := runAction(t, e, t.TempDir(), "install", in); code != 0 || outs["source-path"] != filepath.Join(e.home, "versions", "3.13.5") {
 		t.Errorf("from a .tool-versions: exit %d %v\n%s", code, outs, stderr)
 	}
+	// A range as python-version (no spaces: the input is split on them).
+	in = map[string]string{"PYTHON_VERSION": ">=3.13,<3.14"}
+	if code, stderr, outs := runAction(t, e, t.TempDir(), "install", in); code != 0 || outs["source-path"] != filepath.Join(e.home, "versions", "3.13.5") {
+		t.Errorf("a range: exit %d %v\n%s", code, outs, stderr)
+	}
 	// A pyproject.toml's requires-python; the file named is the one read,
 	// even with a .python-version beside it.
 	pp := t.TempDir()
