@@ -34,7 +34,7 @@ func (a *app) lock(ctx context.Context, args []string) error {
 	}
 	// The nearest lock file; else one next to the .python-version read;
 	// else one in the working folder.
-	path := findLockFile(a.wd)
+	path := findLockFile(p.lockSearchDir(a.wd))
 	if path == "" {
 		dir := a.wd
 		if p.versionFile != "" {
@@ -240,11 +240,12 @@ func findLockFile(dir string) string {
 	return ""
 }
 
-// nearestLockFile finds and reads the lock file --locked installs from.
-func (a *app) nearestLockFile() (string, *lockfile.File, error) {
-	path := findLockFile(a.wd)
+// nearestLockFile finds and reads the lock file --locked installs from,
+// the nearest from dir upwards.
+func (a *app) nearestLockFile(dir string) (string, *lockfile.File, error) {
+	path := findLockFile(dir)
 	if path == "" {
-		return "", nil, fmt.Errorf("%w: --locked, but no %s here or in a parent folder (run pyfetch lock first)", errUsage, lockfile.Name)
+		return "", nil, fmt.Errorf("%w: --locked, but no %s in %s or a parent folder (run pyfetch lock first)", errUsage, lockfile.Name, textsafe.Escape(dir))
 	}
 	lf, err := readLockFile(path)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/pyfetch/pyfetch/fetch"
@@ -85,6 +86,16 @@ type pipeline struct {
 	opts       install.Options
 }
 
+// lockSearchDir is where the nearest lock file is looked for from: the
+// folder of the file --version-file named (the project it belongs to,
+// where lock writes its pins), else wd.
+func (p *pipeline) lockSearchDir(wd string) string {
+	if p.c.versionFile != "" && p.versionFile != "" {
+		return filepath.Dir(p.versionFile)
+	}
+	return wd
+}
+
 // outcomes returns every name the run reports on, resolved versions first
 // then the specs that did not resolve, with errs (one per version)
 // extended by the resolution errors.
@@ -126,7 +137,7 @@ func (a *app) prepare(ctx context.Context, name string, args []string, c *pipeli
 			p.versionFile = file
 		case c.locked:
 			// install --locked alone: everything the lock file pins.
-			if lockPath, lock, err = a.nearestLockFile(); err != nil {
+			if lockPath, lock, err = a.nearestLockFile(a.wd); err != nil {
 				return nil, err
 			}
 			if specs, err = pinnedSpecs(lockPath, lock, releases.Version.String); err != nil {
@@ -197,7 +208,7 @@ func (a *app) prepare(ctx context.Context, name string, args []string, c *pipeli
 		// Exactly what the lock file pins: each spec becomes its pinned
 		// version, and that artifact's digest and log entry are required.
 		if lock == nil {
-			if lockPath, lock, err = a.nearestLockFile(); err != nil {
+			if lockPath, lock, err = a.nearestLockFile(p.lockSearchDir(a.wd)); err != nil {
 				return nil, err
 			}
 		}

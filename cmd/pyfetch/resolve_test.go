@@ -335,6 +335,20 @@ func TestPyprojectRequiresPython(t *testing.T) {
 			t.Errorf("install %v: exit %d %q %q", tc.args, code, stdout, stderr)
 		}
 	}
+	// lock and install --locked with --version-file naming another
+	// project's file: the pins are written and found beside it.
+	other := t.TempDir()
+	os.WriteFile(filepath.Join(other, "pyproject.toml"), []byte("[project]\nrequires-python = \"~=3.12.0\"\n"), 0o644)
+	elsewhere := t.TempDir()
+	if code, _, stderr := e.runIn(elsewhere, "lock", "--version-file", filepath.Join(other, "pyproject.toml")); code != 0 {
+		t.Errorf("lock --version-file: exit %d %q", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(other, "pyfetch.lock")); err != nil {
+		t.Errorf("lock --version-file did not pin beside it: %v", err)
+	}
+	if code, stdout, stderr := e.runIn(elsewhere, "install", "--locked", "--force", "--version-file", filepath.Join(other, "pyproject.toml")); code != 0 || !strings.Contains(stdout, "3.12.8") {
+		t.Errorf("install --locked --version-file: exit %d %q %q", code, stdout, stderr)
+	}
 	os.WriteFile(filepath.Join(sub, ".tool-versions"), []byte("nodejs 22\n"), 0o644)
 	if code, _, stderr := e.runIn(sub, "path", "--version-file", ".tool-versions"); code != exitUsage || !strings.Contains(stderr, "has no python line") {
 		t.Errorf("path --version-file naming a .tool-versions without python: exit %d %q", code, stderr)
