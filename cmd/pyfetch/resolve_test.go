@@ -387,6 +387,12 @@ func TestToolVersions(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "installed 3.13.10") || !strings.Contains(stderr, "using 3.13.10 from "+tv) || !strings.Contains(stderr, "line 2 names the system Python") {
 		t.Errorf("install from .tool-versions: exit %d %q %q", code, stdout, stderr)
 	}
+	// A monorepo's, listing many tools before python (over the 4 KiB a
+	// .python-version may have).
+	os.WriteFile(tv, []byte(strings.Repeat("# a comment line about the tools this repository pins\n", 200)+"python 3.13.10\n"), 0o644)
+	if code, _, stderr := e.runIn(sub, "install"); code != 0 || !strings.Contains(stderr, "using 3.13.10 from "+tv) {
+		t.Errorf("a large .tool-versions: exit %d %q", code, stderr)
+	}
 	// One without a python line is passed over.
 	os.WriteFile(filepath.Join(sub, ".tool-versions"), []byte("golang 1.26.8\n"), 0o644)
 	if code, _, stderr := e.runIn(sub, "install"); code != 0 || !strings.Contains(stderr, "from "+tv) {

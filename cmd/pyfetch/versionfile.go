@@ -33,11 +33,12 @@ const (
 // maxVersionFile caps what is read of a .python-version: real ones are a
 // few bytes. A repository's file is hostile input (it may be a link to
 // /proc/self/environ or a credentials file), so its bytes are never
-// echoed either (see parseVersionFile). maxPyproject is the same for a
-// pyproject.toml, which holds a project's whole configuration.
+// echoed either (see parseVersionFile). maxToolVersions and maxPyproject
+// are the same for a .tool-versions and a pyproject.toml, which hold more.
 const (
-	maxVersionFile = 4 << 10
-	maxPyproject   = 256 << 10
+	maxVersionFile  = 4 << 10
+	maxToolVersions = 64 << 10 // a monorepo's lists every tool it uses
+	maxPyproject    = 256 << 10
 )
 
 // findVersionFile returns the nearest .python-version (dir, then its
@@ -283,12 +284,15 @@ var errForeignVersionFile = errors.New("it belongs to another user")
 // .tool-versions, pyproject.toml). A symlink is followed (projects link
 // it), but only to a small regular file: a FIFO or device is refused
 // without blocking, and no more than maxVersionFile bytes are read
-// (maxPyproject of a pyproject.toml). Unless named (--version-file: the
+// (maxToolVersions of a .tool-versions, maxPyproject of a pyproject.toml). Unless named (--version-file: the
 // user chose it, as a container job running as root names its
 // workspace's), the folder and the file must belong to you or root.
 func readVersionFile(p string, named bool) ([]byte, error) {
 	limit := maxVersionFile
-	if filepath.Base(p) == pyprojectName {
+	switch filepath.Base(p) {
+	case toolVersionsName:
+		limit = maxToolVersions
+	case pyprojectName:
 		limit = maxPyproject
 	}
 	if err := ownedByUsOrRoot(filepath.Dir(p)); err != nil && !named {
