@@ -20,9 +20,7 @@ import (
 func TestLockFile(t *testing.T) {
 	t.Parallel()
 	e := releaseMirror(t)
-	project := t.TempDir()
-	sub := filepath.Join(project, "src")
-	os.Mkdir(sub, 0o755)
+	project, sub := projectWithSub(t)
 	os.WriteFile(filepath.Join(project, ".python-version"), []byte("3.13\n3.12\n"), 0o644)
 	code, stdout, stderr := e.runIn(sub, "lock")
 	lockPath := filepath.Join(project, lockfile.Name)
@@ -233,12 +231,10 @@ func TestLockSpecsNamingOneVersion(t *testing.T) {
 func TestInstallLockedAlone(t *testing.T) {
 	t.Parallel()
 	e := releaseMirror(t)
-	project := t.TempDir()
+	project, sub := projectWithSub(t)
 	if code, _, stderr := e.runIn(project, "lock", "3.13", "3.12"); code != 0 {
 		t.Fatal(stderr)
 	}
-	sub := filepath.Join(project, "src")
-	os.Mkdir(sub, 0o755)
 	code, stdout, stderr := e.runIn(sub, "install", "--locked")
 	if code != 0 || !strings.Contains(stdout, "installed 3.13.10") || !strings.Contains(stdout, "installed 3.12.8") ||
 		!strings.Contains(stderr, "using 3.13.10 3.12.8 from "+filepath.Join(project, lockfile.Name)) {

@@ -657,9 +657,7 @@ func TestVersionFileFromTheWorkingFolder(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.mirror.Publish(t, e.ss, "3.13.1", "tar.xz", thomas, google, nil)
-	project := t.TempDir()
-	sub := filepath.Join(project, "src")
-	os.Mkdir(sub, 0o755)
+	project, sub := projectWithSub(t)
 	os.WriteFile(filepath.Join(project, ".python-version"), []byte("3.13.1\n"), 0o644)
 	code, stdout, stderr := e.runIn(sub, "install")
 	if code != 0 || !strings.Contains(stderr, "using 3.13.1 from "+filepath.Join(project, ".python-version")) || !strings.Contains(stdout, "installed 3.13.1") {

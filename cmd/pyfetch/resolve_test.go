@@ -33,6 +33,18 @@ func releaseMirror(t *testing.T) *env {
 	return e
 }
 
+// projectWithSub is a project folder and its src/ subfolder, where the
+// commands run to find the project's files above them.
+func projectWithSub(t *testing.T) (project, sub string) {
+	t.Helper()
+	project = t.TempDir()
+	sub = filepath.Join(project, "src")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return project, sub
+}
+
 func TestInstallResolves(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -273,14 +285,13 @@ func TestReleasesNoneIsNotFound(t *testing.T) {
 // without a python line is passed over, as asdf does; its versions are
 // checked as a .python-version's lines are.
 // A pyproject.toml's requires-python is read where no folder up the tree
-// has a .python-version or .tool-versions, as uv does; its bytes are
-// never echoed, and a value that is not a PEP 440 range is refused.
+// has a .python-version or .tool-versions, as uv does (else Poetry's
+// python dependency, as setup-python does); its bytes are never echoed,
+// and a value that is not a range is refused. --version-file names one.
 func TestPyprojectRequiresPython(t *testing.T) {
 	t.Parallel()
 	e := releaseMirror(t)
-	project := t.TempDir()
-	sub := filepath.Join(project, "src")
-	os.Mkdir(sub, 0o755)
+	project, sub := projectWithSub(t)
 	pp := filepath.Join(project, "pyproject.toml")
 	os.WriteFile(pp, []byte("[build-system]\nrequires = [\"hatchling\"]\n\n[project]\nname = \"app\"\nrequires-python = \">=3.12, <3.14\"\n"), 0o644)
 	code, stdout, stderr := e.runIn(sub, "install")
@@ -378,9 +389,7 @@ func TestPyprojectRequiresPython(t *testing.T) {
 func TestToolVersions(t *testing.T) {
 	t.Parallel()
 	e := releaseMirror(t)
-	project := t.TempDir()
-	sub := filepath.Join(project, "src")
-	os.Mkdir(sub, 0o755)
+	project, sub := projectWithSub(t)
 	tv := filepath.Join(project, ".tool-versions")
 	os.WriteFile(tv, []byte("nodejs 20.11.0\npython 3.13.10 system # the system one as a fallback\n"), 0o644)
 	code, stdout, stderr := e.runIn(sub, "install")
