@@ -280,10 +280,6 @@ func TestReleasesNoneIsNotFound(t *testing.T) {
 	}
 }
 
-// asdf's and mise's .tool-versions: its python line names the versions
-// where a folder has no .python-version (which wins beside it); one
-// without a python line is passed over, as asdf does; its versions are
-// checked as a .python-version's lines are.
 // A pyproject.toml's requires-python is read where no folder up the tree
 // has a .python-version or .tool-versions, as uv does (else Poetry's
 // python dependency, as setup-python does); its bytes are never echoed,
@@ -386,6 +382,10 @@ func TestPyprojectRequiresPython(t *testing.T) {
 	}
 }
 
+// asdf's and mise's .tool-versions: its python line names the versions
+// where a folder has no .python-version (which wins beside it); one
+// without a python line is passed over, as asdf does; its versions are
+// checked as a .python-version's lines are.
 func TestToolVersions(t *testing.T) {
 	t.Parallel()
 	e := releaseMirror(t)
