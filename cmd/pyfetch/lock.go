@@ -240,12 +240,16 @@ func findLockFile(dir string) string {
 	return ""
 }
 
-// nearestLockFile finds and reads the lock file --locked installs from,
-// the nearest from dir upwards.
+// errNoLockFile: no pyfetch.lock in a folder or its parents.
+var errNoLockFile = errors.New("no " + lockfile.Name)
+
+// nearestLockFile finds and reads the lock file --locked installs from
+// (and lock --upgrade alone moves forward), the nearest from dir upwards;
+// errNoLockFile when there is none.
 func (a *app) nearestLockFile(dir string) (string, *lockfile.File, error) {
 	path := findLockFile(dir)
 	if path == "" {
-		return "", nil, fmt.Errorf("%w: --locked, but no %s in %s or a parent folder (run pyfetch lock first)", errUsage, lockfile.Name, textsafe.Escape(dir))
+		return "", nil, fmt.Errorf("%w: --locked, but %w in %s or a parent folder (run pyfetch lock first)", errUsage, errNoLockFile, textsafe.Escape(dir))
 	}
 	lf, err := readLockFile(path)
 	if err != nil {

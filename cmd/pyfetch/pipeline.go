@@ -146,11 +146,10 @@ func (a *app) prepare(ctx context.Context, name string, args []string, c *pipeli
 			file = lockPath
 		case c.upgrade:
 			// lock --upgrade alone: each line the nearest lock file pins.
-			path := findLockFile(a.wd)
-			if path == "" {
+			path, lf, err := a.nearestLockFile(a.wd)
+			if errors.Is(err, errNoLockFile) {
 				return nil, fmt.Errorf("%w: lock --upgrade needs a version, e.g. pyfetch lock --upgrade 3.13 (or a .python-version, or a %s to move forward, here or in a parent folder)", errUsage, lockfile.Name)
 			}
-			lf, err := readLockFile(path)
 			if err != nil {
 				return nil, err
 			}
