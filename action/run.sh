@@ -32,7 +32,8 @@ bin="${PYFETCH_BIN:-${RUNNER_TEMP:-/tmp}/pyfetch-action/pyfetch}"
 
 # The versions: python-version (one or more, space-separated), else the
 # python-version-file, which must be a .python-version, asdf's
-# .tool-versions or a pyproject.toml (its requires-python): pyfetch reads
+# .tool-versions, mise's mise.toml or a pyproject.toml (its
+# requires-python): pyfetch reads
 # that file (--version-file), with its own checks, from its folder.
 versions=()
 wd="."
@@ -41,8 +42,8 @@ if [[ -n "${INPUT_PYTHON_VERSION:-}" ]]; then
 elif [[ -n "${INPUT_PYTHON_VERSION_FILE:-}" ]]; then
   name="$(basename -- "$INPUT_PYTHON_VERSION_FILE")"
   case "$name" in
-    .python-version | .tool-versions | pyproject.toml) ;;
-    *) die "python-version-file must name a .python-version, .tool-versions or pyproject.toml file, got: ${INPUT_PYTHON_VERSION_FILE}" ;;
+    .python-version | .tool-versions | mise.toml | .mise.toml | pyproject.toml) ;;
+    *) die "python-version-file must name a .python-version, .tool-versions, mise.toml or pyproject.toml file, got: ${INPUT_PYTHON_VERSION_FILE}" ;;
   esac
   [[ -f "$INPUT_PYTHON_VERSION_FILE" ]] || die "python-version-file ${INPUT_PYTHON_VERSION_FILE} does not exist"
   wd="$(dirname -- "$INPUT_PYTHON_VERSION_FILE")"

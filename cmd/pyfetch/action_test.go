@@ -176,6 +176,13 @@ func TestActionInputs(t *testing.T) {
 	if code, stderr, outs := runAction(t, e, t.TempDir(), "install", in); code != 0 || outs["source-path"] != filepath.Join(e.home, "versions", "3.13.5") {
 		t.Errorf("from a .tool-versions: exit %d %v\n%s", code, outs, stderr)
 	}
+	// mise's mise.toml.
+	mise := t.TempDir()
+	os.WriteFile(filepath.Join(mise, "mise.toml"), []byte("[tools]\npython = \"3.13.5\"\n"), 0o644)
+	in = map[string]string{"PYTHON_VERSION_FILE": filepath.Join(mise, "mise.toml")}
+	if code, stderr, outs := runAction(t, e, t.TempDir(), "install", in); code != 0 || outs["source-path"] != filepath.Join(e.home, "versions", "3.13.5") {
+		t.Errorf("from a mise.toml: exit %d %v\n%s", code, outs, stderr)
+	}
 	// A range as python-version (no spaces: the input is split on them).
 	in = map[string]string{"PYTHON_VERSION": ">=3.13,<3.14"}
 	if code, stderr, outs := runAction(t, e, t.TempDir(), "install", in); code != 0 || outs["source-path"] != filepath.Join(e.home, "versions", "3.13.5") {

@@ -15,7 +15,7 @@ var commandHelp = map[string]struct {
 	examples        []string
 }{
 	"install": {"install [flags] [SPEC...]",
-		"Download, verify and unpack CPython source releases into $PYFETCH_HOME/versions/,\nor with --build, build them into a working python. SPEC is 3.13.1, 3.15.0a1,\n3.13, 3, latest, python3.13, cpython-3.13.5, 3.13t (free-threaded build), or a\nrange: PEP 440's \">=3.11,<3.14\" or Poetry's \"^3.11\" (quoted for the shell).\nWithout SPEC, the nearest .python-version (or .tool-versions python line) is\nread; else the nearest pyproject.toml's requires-python (or Poetry's python).",
+		"Download, verify and unpack CPython source releases into $PYFETCH_HOME/versions/,\nor with --build, build them into a working python. SPEC is 3.13.1, 3.15.0a1,\n3.13, 3, latest, python3.13, cpython-3.13.5, 3.13t (free-threaded build), or a\nrange: PEP 440's \">=3.11,<3.14\" or Poetry's \"^3.11\" (quoted for the shell).\nWithout SPEC, the nearest .python-version (or mise.toml or .tool-versions\npython) is read; else the nearest pyproject.toml's requires-python (or Poetry's python).",
 		[]string{"pyfetch install 3.13", "pyfetch install --build 3.13.5", "pyfetch install --offline --format tar.xz 3.12 3.13", "pyfetch install --prebuilt --prebuilt-key fleet.pub --mirror s3://fleet/python/ 3.13"}},
 	"publish": {"publish [--sign-key FILE] [flags] DEST VERSION...",
 		"Pack installed builds (install --build) into DEST/X.Y.Z/prebuilt/ with a signed\nprovenance statement (in-toto, SLSA v1) binding each to python.org's signature\non its source, verified again first. DEST is a folder or s3://BUCKET/PREFIX/.\nWithout --sign-key the statement is written for signing elsewhere (keyless CI).\nRunners install with: pyfetch install --prebuilt --prebuilt-key FLEET.pub",

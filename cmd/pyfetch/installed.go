@@ -145,7 +145,7 @@ func (a *app) path(args []string) error {
 			return err
 		}
 		if file == "" {
-			return fmt.Errorf("%w: path takes one installed version or spec, e.g. pyfetch path 3.13 (or a .python-version, a .tool-versions or a pyproject.toml with requires-python, here or in a parent folder)", errUsage)
+			return fmt.Errorf("%w: path takes one installed version or spec, e.g. pyfetch path 3.13 (or a .python-version, a mise.toml, a .tool-versions or a pyproject.toml with requires-python, here or in a parent folder)", errUsage)
 		}
 		pos = specs[:1]
 	}

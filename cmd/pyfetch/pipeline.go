@@ -158,7 +158,7 @@ func (a *app) prepare(ctx context.Context, name string, args []string, c *pipeli
 			}
 			file = path
 		default:
-			return nil, fmt.Errorf("%w: %s needs a version, e.g. pyfetch %s 3.13.1 or 3.13 (or a .python-version, a .tool-versions or a pyproject.toml with requires-python, here or in a parent folder)", errUsage, name, name)
+			return nil, fmt.Errorf("%w: %s needs a version, e.g. pyfetch %s 3.13.1 or 3.13 (or a .python-version, a mise.toml, a .tool-versions or a pyproject.toml with requires-python, here or in a parent folder)", errUsage, name, name)
 		}
 		a.warn(fmt.Sprintf("using %s from %s", strings.Join(specs, " "), file))
 		pos = specs

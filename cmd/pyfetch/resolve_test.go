@@ -418,3 +418,64 @@ func TestToolVersions(t *testing.T) {
 		t.Errorf("a bad version: exit %d %q", code, stderr)
 	}
 }
+
+// mise's mise.toml and .mise.toml: [tools] python names the versions
+// (a string, a table with a version, an array of those) where a folder
+// has no .python-version, and wins over a .tool-versions beside it, as in
+// mise; one without python is passed over. Its values are checked as a
+// .python-version's lines are, and never shown.
+func TestMiseToml(t *testing.T) {
+	t.Parallel()
+	e := releaseMirror(t)
+	project, sub := projectWithSub(t)
+	mt := filepath.Join(project, "mise.toml")
+	os.WriteFile(mt, []byte("[env]\nNODE_ENV = \"production\"\n\n[tools]\nnode = \"22\"\npython = \"3.13.10\"\n"), 0o644)
+	os.WriteFile(filepath.Join(project, ".tool-versions"), []byte("python 3.12\n"), 0o644)
+	code, stdout, stderr := e.runIn(sub, "install")
+	if code != 0 || !strings.Contains(stdout, "installed 3.13.10") || !strings.Contains(stderr, "using 3.13.10 from "+mt) {
+		t.Errorf("install from mise.toml: exit %d %q %q", code, stdout, stderr)
+	}
+	// A .mise.toml, with an array holding a table; a mise.toml without
+	// python (in sub) is passed over.
+	os.Remove(mt)
+	dot := filepath.Join(project, ".mise.toml")
+	os.WriteFile(dot, []byte("[tools]\npython = [\"3.12\", { version = \"3.13.10\", virtualenv = \".venv\" }]\n"), 0o644)
+	os.WriteFile(filepath.Join(sub, "mise.toml"), []byte("[tools]\ngo = \"1.26\"\n"), 0o644)
+	if code, stdout, stderr := e.runIn(sub, "install", "--force"); code != 0 || !strings.Contains(stdout, "installed 3.12.8") || !strings.Contains(stdout, "installed 3.13.10") || !strings.Contains(stderr, "from "+dot) {
+		t.Errorf("install from .mise.toml: exit %d %q %q", code, stdout, stderr)
+	}
+	if code, stdout, stderr := e.runIn(sub, "path"); code != 0 || strings.TrimSpace(stdout) != filepath.Join(e.home, "versions", "3.12.8") {
+		t.Errorf("path from .mise.toml: exit %d %q %q", code, stdout, stderr)
+	}
+	// core:python, and a .python-version beside it wins.
+	os.WriteFile(dot, []byte("[tools]\n\"core:python\" = { version = \"3.13\" }\n"), 0o644)
+	if code, stdout, stderr := e.runIn(sub, "path"); code != 0 || strings.TrimSpace(stdout) != filepath.Join(e.home, "versions", "3.13.10") {
+		t.Errorf("core:python: exit %d %q %q", code, stdout, stderr)
+	}
+	os.WriteFile(filepath.Join(project, ".python-version"), []byte("3.12\n"), 0o644)
+	if code, stdout, stderr := e.runIn(sub, "path"); code != 0 || strings.TrimSpace(stdout) != filepath.Join(e.home, "versions", "3.12.8") {
+		t.Errorf("with a .python-version beside it: exit %d %q %q", code, stdout, stderr)
+	}
+	os.Remove(filepath.Join(project, ".python-version"))
+	if code, _, stderr := e.runIn(sub, "path", "--version-file", "mise.toml"); code != exitUsage || !strings.Contains(stderr, "has no python under [tools]") {
+		t.Errorf("--version-file naming a mise.toml without python: exit %d %q", code, stderr)
+	}
+	os.Remove(filepath.Join(sub, "mise.toml"))
+	for _, tc := range []struct{ name, content, want string }{
+		{"mise's ref: prefix", "[tools]\npython = \"ref:SECRET\"\n", "[tools] python is not a version spec, starting \"re\""},
+		{"a shell word", "[tools]\npython = \"3.13 $(SECRET)\"\n", "[tools] python is not a version spec (expected"},
+		{"a terminal escape", "[tools]\npython = \"3.13\\u001b[2JSECRET\"\n", "is not a version spec"},
+		{"a number", "[tools]\npython = 3.12\n", "[tools] python is neither a string of versions"},
+		{"a table without a version", "[tools]\npython = { virtualenv = \"SECRET\" }\n", "[tools] python is neither a string of versions"},
+		{"an array holding a number", "[tools]\npython = [\"3.13\", 3]\n", "[tools] python is neither a string of versions"},
+		{"only the system one", "[tools]\npython = \"system\"\n", "names no version but the system Python"},
+		{"not TOML", "[tools\npython = \"3.13\" # SECRET\n", "line 1, column 7: not valid TOML"},
+	} {
+		os.WriteFile(dot, []byte(tc.content), 0o644)
+		code, stdout, stderr := e.runIn(sub, "install", "--json")
+		if code != exitUsage || !strings.Contains(stderr, dot) || !strings.Contains(stderr, tc.want) ||
+			strings.Contains(stderr+stdout, "SECRET") || strings.Contains(stderr+stdout, "\x1b") || !strings.Contains(stdout, `"exit_code": 2`) {
+			t.Errorf("%s: exit %d %q %q", tc.name, code, stdout, stderr)
+		}
+	}
+}

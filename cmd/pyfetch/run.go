@@ -145,7 +145,7 @@ commands:
                           or --build them into a working python
                           (SPEC: 3.13.1, 3.15.0a1, 3.13, 3, latest, 3.13t,
                           ">=3.11,<3.14"; none: the nearest .python-version,
-                          .tool-versions or pyproject.toml requires-python)
+                          mise.toml, .tool-versions or pyproject.toml)
   verify ARTIFACT|sha256:HEX  verify a file you already have against its bundle
   fetch SPEC...           download and verify into the cache, without unpacking
   publish DEST VERSION... pack installed builds, sign their provenance (--sign-key)

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"unicode/utf16"
 
@@ -20,32 +21,43 @@ import (
 )
 
 // versionFileName is the file pyenv, uv and setup-python's
-// python-version-file read; toolVersionsName is asdf's and mise's, whose
-// python line is read where a folder has no .python-version;
+// python-version-file read; miseNames are mise's, whose [tools] python is
+// read where a folder has no .python-version; toolVersionsName is asdf's
+// (and mise's), whose python line is read where a folder has neither;
 // pyprojectName is a Python project's, whose requires-python is read
-// where no folder up the tree has either (as uv does).
+// where no folder up the tree has any of those (as uv does).
 const (
 	versionFileName  = ".python-version"
 	toolVersionsName = ".tool-versions"
 	pyprojectName    = "pyproject.toml"
 )
 
+// miseNames are mise's project configuration files, in the order mise
+// prefers them.
+var miseNames = []string{"mise.toml", ".mise.toml"}
+
+// isMise tells whether the file at path is one of mise's by its name.
+func isMise(path string) bool { return slices.Contains(miseNames, filepath.Base(path)) }
+
 // maxVersionFile caps what is read of a .python-version: real ones are a
 // few bytes. A repository's file is hostile input (it may be a link to
 // /proc/self/environ or a credentials file), so its bytes are never
-// echoed either (see parseVersionFile). maxToolVersions and maxPyproject
-// are the same for a .tool-versions and a pyproject.toml, which hold more.
+// echoed either (see parseVersionFile). maxToolVersions and maxProjectTOML
+// are the same for a .tool-versions and a pyproject.toml or mise.toml,
+// which hold more.
 const (
 	maxVersionFile  = 4 << 10
-	maxToolVersions = 64 << 10 // a monorepo's lists every tool it uses
-	maxPyproject    = 256 << 10
+	maxToolVersions = 64 << 10  // a monorepo's lists every tool it uses
+	maxProjectTOML  = 256 << 10 // a pyproject.toml's or mise.toml's
 )
 
 // findVersionFile returns the nearest .python-version (dir, then its
 // parents) and the versions it names, one per line; blank lines and #
 // comments are skipped. A folder without one may have a .tool-versions
 // whose python line names them (one without a python line is passed
-// over, as asdf does). Where no folder has either, the nearest
+// over, as asdf does), or, before it, a mise.toml or .mise.toml whose
+// [tools] python names them (one without is passed over). Where no
+// folder has any of these, the nearest
 // pyproject.toml with a requires-python names a version range (one
 // without is passed over). No file is not an error. A file in a folder
 // that another user owns (neither you nor root), or that such a user
@@ -55,7 +67,8 @@ func findVersionFile(dir string, warn func(string)) (string, []string, error) {
 	if dir == "" {
 		return "", nil, nil
 	}
-	file, specs, err := findUpwards(dir, []string{versionFileName, toolVersionsName}, warn)
+	names := append(append([]string{versionFileName}, miseNames...), toolVersionsName)
+	file, specs, err := findUpwards(dir, names, warn)
 	if file != "" || err != nil {
 		return file, specs, err
 	}
@@ -91,15 +104,19 @@ func findUpwards(dir string, names []string, warn func(string)) (string, []strin
 }
 
 // parseAnyVersionFile reads the versions of the version file at path
-// by its name: a .tool-versions' python line, a pyproject.toml's
-// requires-python, and any other as a .python-version. found is false
-// when a .tool-versions or pyproject.toml names none.
+// by its name: a .tool-versions' python line, a mise.toml's [tools]
+// python, a pyproject.toml's requires-python, and any other as a
+// .python-version. found is false when a .tool-versions, mise.toml or
+// pyproject.toml names none.
 func parseAnyVersionFile(path string, data []byte, warn func(string)) (specs []string, found bool, err error) {
 	switch filepath.Base(path) {
 	case toolVersionsName:
 		return parseToolVersions(path, data, warn)
 	case pyprojectName:
 		return parsePyproject(path, data)
+	}
+	if isMise(path) {
+		return parseMise(path, data, warn)
 	}
 	specs, err = parseVersionFile(path, data, warn)
 	return specs, true, err
@@ -171,16 +188,70 @@ func parseVersionFile(path string, content []byte, warn func(string)) ([]string,
 			line = strings.TrimSpace(line[:i])
 		}
 		if line != "" {
-			words = append(words, lineWord{n + 1, line})
+			words = append(words, lineWord{fmt.Sprintf("line %d", n+1), line})
 		}
 	}
 	return specsFrom(path, words, warn)
 }
 
-// lineWord is a version as a version file names it, with its line.
+// lineWord is a version as a version file names it, with where it does
+// ("line 2", "[tools] python").
 type lineWord struct {
-	line int
-	text string
+	where string
+	text  string
+}
+
+// parseMise reads the python entry of a mise.toml's [tools] table (or
+// core:python): a string of versions ("3.13", "3.13 3.12"), a table
+// with a version ({ version = "3.13", virtualenv = ".venv" }), or an array
+// of either. found is false when it has none. Its versions are checked as
+// a .python-version's lines are; mise's own prefixes (ref:, path:,
+// prefix:, sub-1:) are refused, never guessed at.
+func parseMise(path string, content []byte, warn func(string)) (specs []string, found bool, err error) {
+	text, err := versionFileText(content)
+	if err != nil {
+		return nil, true, fmt.Errorf("%w: %s %v", errUsage, textsafe.Escape(path), err)
+	}
+	var doc struct {
+		Tools struct {
+			Python     any `toml:"python"`
+			CorePython any `toml:"core:python"`
+		} `toml:"tools"`
+	}
+	if err := tomlfile.Decode([]byte(text), &doc, false); err != nil {
+		return nil, true, fmt.Errorf("%w: %s: %v (expected python = \"3.13\" under [tools]; the file is not shown)", errUsage, textsafe.Escape(path), err)
+	}
+	key, value := "python", doc.Tools.Python
+	if value == nil {
+		key, value = "core:python", doc.Tools.CorePython
+	}
+	if value == nil {
+		return nil, false, nil
+	}
+	where := "[tools] " + key
+	bad := fmt.Errorf("%w: %s: %s is neither a string of versions, a table with a version, nor an array of those (expected python = \"3.13\" or python = [\"3.13\", \"3.12\"]; the value is not shown)", errUsage, textsafe.Escape(path), where)
+	var words []lineWord
+	add := func(v any) bool {
+		if t, ok := v.(map[string]any); ok {
+			v = t["version"]
+		}
+		s, ok := v.(string)
+		for _, f := range strings.Fields(s) {
+			words = append(words, lineWord{where, f})
+		}
+		return ok
+	}
+	if list, ok := value.([]any); ok {
+		for _, v := range list {
+			if !add(v) {
+				return nil, true, bad
+			}
+		}
+	} else if !add(value) {
+		return nil, true, bad
+	}
+	specs, err = specsFrom(path, words, warn)
+	return specs, true, err
 }
 
 // parseToolVersions reads the python line of a .tool-versions (asdf's
@@ -202,7 +273,7 @@ func parseToolVersions(path string, content []byte, warn func(string)) (specs []
 		}
 		found = true
 		for _, f := range fields[1:] {
-			words = append(words, lineWord{n + 1, f})
+			words = append(words, lineWord{fmt.Sprintf("line %d", n+1), f})
 		}
 	}
 	if !found {
@@ -213,17 +284,17 @@ func parseToolVersions(path string, content []byte, warn func(string)) (specs []
 }
 
 // specsFrom checks the versions a version file names: a word that is not
-// a spec is named by its line with at most a short prefix made only of
+// a spec is named by where it is with at most a short prefix made only of
 // characters a spec can contain, never its bytes; "system" is skipped
 // with a note.
 func specsFrom(path string, words []lineWord, warn func(string)) ([]string, error) {
 	var specs []string
 	system := false
 	for _, w := range words {
-		line, n := w.text, w.line
+		line, n := w.text, w.where
 		if line == "system" {
 			system = true
-			warn(fmt.Sprintf("note: %s line %d names the system Python (pyenv's \"system\"); pyfetch installs nothing for it", textsafe.Escape(path), n))
+			warn(fmt.Sprintf("note: %s %s names the system Python (pyenv's \"system\"); pyfetch installs nothing for it", textsafe.Escape(path), n))
 			continue
 		}
 		if _, err := releases.ParseSpec(line); err != nil {
@@ -234,7 +305,7 @@ func specsFrom(path string, words []lineWord, warn func(string)) ([]string, erro
 				}
 				shown = fmt.Sprintf(", starting %q", line[:k])
 			}
-			return nil, fmt.Errorf("%w: %s line %d is not a version spec%s (expected a line such as 3.13 or 3.13.5; the line is not shown)", errUsage, textsafe.Escape(path), n, shown)
+			return nil, fmt.Errorf("%w: %s %s is not a version spec%s (expected a version such as 3.13 or 3.13.5; the value is not shown)", errUsage, textsafe.Escape(path), n, shown)
 		}
 		specs = append(specs, line)
 	}
@@ -284,7 +355,7 @@ var errForeignVersionFile = errors.New("it belongs to another user")
 // .tool-versions, pyproject.toml). A symlink is followed (projects link
 // it), but only to a small regular file: a FIFO or device is refused
 // without blocking, and no more than maxVersionFile bytes are read
-// (maxToolVersions of a .tool-versions, maxPyproject of a pyproject.toml). Unless named (--version-file: the
+// (maxToolVersions of a .tool-versions, maxProjectTOML of a pyproject.toml or mise.toml). Unless named (--version-file: the
 // user chose it, as a container job running as root names its
 // workspace's), the folder and the file must belong to you or root.
 func readVersionFile(p string, named bool) ([]byte, error) {
@@ -293,7 +364,10 @@ func readVersionFile(p string, named bool) ([]byte, error) {
 	case toolVersionsName:
 		limit = maxToolVersions
 	case pyprojectName:
-		limit = maxPyproject
+		limit = maxProjectTOML
+	}
+	if isMise(p) {
+		limit = maxProjectTOML
 	}
 	if err := ownedByUsOrRoot(filepath.Dir(p)); err != nil && !named {
 		if _, serr := os.Lstat(p); serr != nil {
@@ -337,13 +411,13 @@ func ownedByUsOrRoot(path string) error {
 type versionFileOpts struct{ versionFile string }
 
 func (o *versionFileOpts) register(a *app, fs *flag.FlagSet) {
-	fs.StringVar(&o.versionFile, "version-file", "", "read the versions from this .python-version, .tool-versions or pyproject.toml (requires-python) instead of the nearest one; when no SPEC is given")
+	fs.StringVar(&o.versionFile, "version-file", "", "read the versions from this .python-version, .tool-versions, mise.toml or pyproject.toml (requires-python) instead of the nearest one; when no SPEC is given")
 }
 
 // find is the version file and its versions: the one --version-file
 // names, else the nearest (findVersionFile). A named file must exist and
-// name a version: a .tool-versions needs a python line and a
-// pyproject.toml a requires-python; any other name is read as a
+// name a version: a .tool-versions needs a python line, a mise.toml a
+// [tools] python and a pyproject.toml a requires-python; any other name is read as a
 // .python-version. It is read whoever owns it (the user chose it), with
 // the other checks.
 func (o *versionFileOpts) find(a *app) (string, []string, error) {
@@ -361,8 +435,11 @@ func (o *versionFileOpts) find(a *app) (string, []string, error) {
 	specs, found, err := parseAnyVersionFile(p, data, a.warn)
 	if !found {
 		what := "python line"
-		if filepath.Base(p) == pyprojectName {
+		switch {
+		case filepath.Base(p) == pyprojectName:
 			what = "requires-python under [project] (nor a python under [tool.poetry.dependencies])"
+		case isMise(p):
+			what = "python under [tools]"
 		}
 		return "", nil, fmt.Errorf("%w: --version-file %s has no %s", errUsage, textsafe.Escape(p), what)
 	}
