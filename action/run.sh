@@ -42,7 +42,7 @@ if [[ -n "${INPUT_PYTHON_VERSION:-}" ]]; then
 elif [[ -n "${INPUT_PYTHON_VERSION_FILE:-}" ]]; then
   name="$(basename -- "$INPUT_PYTHON_VERSION_FILE")"
   case "$name" in
-    .python-version | .tool-versions | mise.toml | .mise.toml | pyproject.toml) ;;
+    .python-version | .python-versions | .tool-versions | mise.toml | .mise.toml | pyproject.toml) ;;
     *) die "python-version-file must name a .python-version, .tool-versions, mise.toml or pyproject.toml file, got: ${INPUT_PYTHON_VERSION_FILE}" ;;
   esac
   [[ -f "$INPUT_PYTHON_VERSION_FILE" ]] || die "python-version-file ${INPUT_PYTHON_VERSION_FILE} does not exist"

@@ -74,7 +74,7 @@ func TestHostileVersionFile(t *testing.T) {
 			dir := t.TempDir()
 			tc.plant(dir)
 			var notes []string
-			_, _, err := findVersionFile(dir, func(s string) { notes = append(notes, s) })
+			_, _, err := findVersionFile(dir, true, func(s string) { notes = append(notes, s) })
 			if err == nil {
 				t.Fatal("accepted")
 			}
@@ -115,7 +115,7 @@ func TestVersionFileOfAnotherUser(t *testing.T) {
 				os.Chown(f, otherUID, otherUID)
 			}
 			var notes []string
-			file, specs, err := findVersionFile(project, func(s string) { notes = append(notes, s) })
+			file, specs, err := findVersionFile(project, false, func(s string) { notes = append(notes, s) })
 			if err != nil || file != "" || specs != nil {
 				t.Fatalf("used %q %v %v", file, specs, err)
 			}
@@ -125,7 +125,7 @@ func TestVersionFileOfAnotherUser(t *testing.T) {
 			// Named with --version-file (a container job running as root
 			// names its workspace's), it is read: the user chose it.
 			a := &app{wd: project, stderr: io.Discard}
-			if file, specs, err := (&versionFileOpts{"../.python-version"}).find(a); err != nil || file != f || len(specs) != 1 || specs[0] != "3.9" {
+			if file, specs, err := (&versionFileOpts{versionFile: "../.python-version"}).find(a); err != nil || file != f || len(specs) != 1 || specs[0] != "3.9" {
 				t.Errorf("--version-file: %q %v %v", file, specs, err)
 			}
 		})

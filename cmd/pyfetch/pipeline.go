@@ -128,6 +128,7 @@ func (a *app) prepare(ctx context.Context, name string, args []string, c *pipeli
 		return nil, fmt.Errorf("%w: --version-file is read when no SPEC is given, and %s was given both", errUsage, name)
 	}
 	if len(pos) == 0 {
+		c.versionFileOpts.several = true // what to install (or pin)
 		file, specs, err := c.versionFileOpts.find(a)
 		if err != nil {
 			return nil, err

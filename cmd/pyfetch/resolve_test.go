@@ -479,3 +479,31 @@ func TestMiseToml(t *testing.T) {
 		}
 	}
 }
+
+// uv's .python-versions: what install (fetch, lock) installs, read
+// before the .python-version beside it, as uv python install does; path
+// (the one to use) reads the .python-version first, as uv's other
+// commands do, and the .python-versions where it is alone.
+func TestUvPythonVersions(t *testing.T) {
+	t.Parallel()
+	e := releaseMirror(t)
+	project, sub := projectWithSub(t)
+	several := filepath.Join(project, ".python-versions")
+	os.WriteFile(several, []byte("3.13.10\n3.12 # the oldest we test\n"), 0o644)
+	os.WriteFile(filepath.Join(project, ".python-version"), []byte("3.12\n"), 0o644)
+	code, stdout, stderr := e.runIn(sub, "install")
+	if code != 0 || !strings.Contains(stdout, "installed 3.13.10") || !strings.Contains(stdout, "installed 3.12.8") || !strings.Contains(stderr, "using 3.13.10 3.12 from "+several) {
+		t.Errorf("install from .python-versions: exit %d %q %q", code, stdout, stderr)
+	}
+	if code, stdout, stderr := e.runIn(sub, "path"); code != 0 || strings.TrimSpace(stdout) != filepath.Join(e.home, "versions", "3.12.8") {
+		t.Errorf("path with both: exit %d %q %q", code, stdout, stderr)
+	}
+	os.Remove(filepath.Join(project, ".python-version"))
+	if code, stdout, stderr := e.runIn(sub, "path"); code != 0 || strings.TrimSpace(stdout) != filepath.Join(e.home, "versions", "3.13.10") {
+		t.Errorf("path with a .python-versions alone: exit %d %q %q", code, stdout, stderr)
+	}
+	os.WriteFile(several, []byte("3.13\n$(SECRET)\n"), 0o644)
+	if code, _, stderr := e.runIn(sub, "install"); code != exitUsage || !strings.Contains(stderr, several+" line 2 is not a version spec") || strings.Contains(stderr, "SECRET") {
+		t.Errorf("a bad .python-versions: exit %d %q", code, stderr)
+	}
+}

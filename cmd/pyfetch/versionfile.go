@@ -21,13 +21,15 @@ import (
 )
 
 // versionFileName is the file pyenv, uv and setup-python's
-// python-version-file read; miseNames are mise's, whose [tools] python is
+// python-version-file read; versionsFileName is uv's for several versions
+// to install (read as a .python-version is); miseNames are mise's, whose [tools] python is
 // read where a folder has no .python-version; toolVersionsName is asdf's
 // (and mise's), whose python line is read where a folder has neither;
 // pyprojectName is a Python project's, whose requires-python is read
 // where no folder up the tree has any of those (as uv does).
 const (
 	versionFileName  = ".python-version"
+	versionsFileName = ".python-versions"
 	toolVersionsName = ".tool-versions"
 	pyprojectName    = "pyproject.toml"
 )
@@ -63,11 +65,20 @@ const (
 // that another user owns (neither you nor root), or that such a user
 // owns, is not used, as git refuses a repository another user owns: it
 // is said through warn and the search goes on upwards.
-func findVersionFile(dir string, warn func(string)) (string, []string, error) {
+//
+// In each folder, uv's .python-versions comes before the .python-version
+// beside it when several is set (what to install: install, fetch, lock,
+// as uv python install reads them), after it otherwise (the one to use:
+// path).
+func findVersionFile(dir string, several bool, warn func(string)) (string, []string, error) {
 	if dir == "" {
 		return "", nil, nil
 	}
-	names := append(append([]string{versionFileName}, miseNames...), toolVersionsName)
+	first := []string{versionFileName, versionsFileName}
+	if several {
+		first = []string{versionsFileName, versionFileName}
+	}
+	names := append(append(first, miseNames...), toolVersionsName)
 	file, specs, err := findUpwards(dir, names, warn)
 	if file != "" || err != nil {
 		return file, specs, err
@@ -408,7 +419,10 @@ func ownedByUsOrRoot(path string) error {
 // versionFileOpts: --version-file, the file to read the versions from
 // instead of searching for the nearest one (the action's
 // python-version-file).
-type versionFileOpts struct{ versionFile string }
+type versionFileOpts struct {
+	versionFile string
+	several     bool // read .python-versions first (findVersionFile)
+}
 
 func (o *versionFileOpts) register(a *app, fs *flag.FlagSet) {
 	fs.StringVar(&o.versionFile, "version-file", "", "read the versions from this .python-version, .tool-versions, mise.toml or pyproject.toml (requires-python) instead of the nearest one; when no SPEC is given")
@@ -422,7 +436,7 @@ func (o *versionFileOpts) register(a *app, fs *flag.FlagSet) {
 // the other checks.
 func (o *versionFileOpts) find(a *app) (string, []string, error) {
 	if o.versionFile == "" {
-		return findVersionFile(a.wd, a.warn)
+		return findVersionFile(a.wd, o.several, a.warn)
 	}
 	p := o.versionFile
 	if !filepath.IsAbs(p) {
