@@ -48,6 +48,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseOpenPGP -fuzztime $(FUZZTIME) ./verify
 	$(GO) test -run '^$$' -fuzz FuzzAddKeyring -fuzztime $(FUZZTIME) ./verify
 	$(GO) test -run '^$$' -fuzz FuzzParseStatement -fuzztime $(FUZZTIME) ./provenance
+	$(GO) test -run '^$$' -fuzz FuzzVersionFiles -fuzztime $(FUZZTIME) ./cmd/pyfetch
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 

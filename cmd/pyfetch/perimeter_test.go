@@ -69,6 +69,15 @@ func TestHostileVersionFile(t *testing.T) {
 		{"a FIFO", func(dir string) {
 			syscall.Mkfifo(filepath.Join(dir, ".python-version"), 0o644)
 		}, "not a regular file (a FIFO)"},
+		{"every release", func(dir string) {
+			var b strings.Builder
+			for minor := 8; minor <= 14; minor++ {
+				for patch := range 10 {
+					fmt.Fprintf(&b, "3.%d.%d\n", minor, patch)
+				}
+			}
+			os.WriteFile(filepath.Join(dir, ".python-version"), []byte(b.String()), 0o644)
+		}, "names 70 versions, more than the 32 pyfetch reads from a version file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -502,6 +502,11 @@ func TestUvPythonVersions(t *testing.T) {
 	if code, stdout, stderr := e.runIn(sub, "path"); code != 0 || strings.TrimSpace(stdout) != filepath.Join(e.home, "versions", "3.13.10") {
 		t.Errorf("path with a .python-versions alone: exit %d %q %q", code, stdout, stderr)
 	}
+	// A version named twice is read once (the "using" line too).
+	os.WriteFile(several, []byte("3.13\n3.12\n3.13\n"), 0o644)
+	if code, _, stderr := e.runIn(sub, "install"); code != 0 || !strings.Contains(stderr, "using 3.13 3.12 from "+several+"\n") {
+		t.Errorf("a version named twice: exit %d %q", code, stderr)
+	}
 	os.WriteFile(several, []byte("3.13\n$(SECRET)\n"), 0o644)
 	if code, _, stderr := e.runIn(sub, "install"); code != exitUsage || !strings.Contains(stderr, several+" line 2 is not a version spec") || strings.Contains(stderr, "SECRET") {
 		t.Errorf("a bad .python-versions: exit %d %q", code, stderr)

@@ -176,6 +176,11 @@ func parsePyproject(path string, content []byte) (specs []string, found bool, er
 	return []string{v}, true, nil
 }
 
+// maxVersionsInFile caps the versions one version file may name: a
+// test matrix names a dozen, and a repository's file naming every
+// release would have a job install them all.
+const maxVersionsInFile = 32
+
 // specChars are the characters a version spec can contain (3.13.5,
 // 3.15.0a1, 3.13t, latest, python3.13, cpython-3.13, py3.13, v3.13): the
 // only ones an error may show of a rejected line.
@@ -297,7 +302,8 @@ func parseToolVersions(path string, content []byte, warn func(string)) (specs []
 // specsFrom checks the versions a version file names: a word that is not
 // a spec is named by where it is with at most a short prefix made only of
 // characters a spec can contain, never its bytes; "system" is skipped
-// with a note.
+// with a note. A version named twice is read once, and more than
+// maxVersionsInFile is refused.
 func specsFrom(path string, words []lineWord, warn func(string)) ([]string, error) {
 	var specs []string
 	system := false
@@ -318,7 +324,12 @@ func specsFrom(path string, words []lineWord, warn func(string)) ([]string, erro
 			}
 			return nil, fmt.Errorf("%w: %s %s is not a version spec%s (expected a version such as 3.13 or 3.13.5; the value is not shown)", errUsage, textsafe.Escape(path), n, shown)
 		}
-		specs = append(specs, line)
+		if !slices.Contains(specs, line) {
+			specs = append(specs, line)
+		}
+	}
+	if len(specs) > maxVersionsInFile {
+		return nil, fmt.Errorf("%w: %s names %d versions, more than the %d pyfetch reads from a version file (expected a few: a repository's file could otherwise fill the disk with installs; name more as arguments)", errUsage, textsafe.Escape(path), len(specs), maxVersionsInFile)
 	}
 	if len(specs) == 0 {
 		only := ""
