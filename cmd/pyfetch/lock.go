@@ -278,6 +278,9 @@ func pinnedSpecs(path string, lf *lockfile.File, spec func(releases.Version) str
 	if len(specs) == 0 {
 		return nil, fmt.Errorf("%w: %s pins no version (run pyfetch lock 3.13 first)", errUsage, textsafe.Escape(path))
 	}
+	if len(specs) > maxVersionsInFile {
+		return nil, fmt.Errorf("%w: %s pins %d versions, more than the %d pyfetch takes from a file (expected a few: a repository's lock file could otherwise fill the disk with installs; name the versions as arguments)", errUsage, textsafe.Escape(path), len(specs), maxVersionsInFile)
+	}
 	return specs, nil
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -245,6 +246,19 @@ func TestInstallLockedAlone(t *testing.T) {
 	os.WriteFile(filepath.Join(empty, lockfile.Name), []byte("format = 1\n"), 0o644)
 	if code, _, stderr := e.runIn(empty, "install", "--locked"); code != exitUsage || !strings.Contains(stderr, "pins no version") {
 		t.Errorf("empty lock file: exit %d %q", code, stderr)
+	}
+	// A repository's lock file pinning every release is not installed
+	// whole, as a version file naming them is not.
+	var every strings.Builder
+	every.WriteString("format = 1\n")
+	for minor := 8; minor <= 14; minor++ {
+		for patch := range 10 {
+			fmt.Fprintf(&every, "[[python]]\nversion = \"3.%d.%d\"\nartifact = \"Python-3.%d.%d.tar.xz\"\nsha256 = \"%s\"\nsize = 1\nmethod = \"sigstore\"\nsigner = \"thomas@python.org\"\nissuer = \"https://accounts.google.com\"\n", minor, patch, minor, patch, strings.Repeat("a", 64))
+		}
+	}
+	os.WriteFile(filepath.Join(empty, lockfile.Name), []byte(every.String()), 0o644)
+	if code, stdout, stderr := e.runIn(empty, "install", "--locked"); code != exitUsage || !strings.Contains(stderr, "pins 70 versions, more than the 32") {
+		t.Errorf("a lock file pinning every release: exit %d %q %q", code, stdout, stderr)
 	}
 }
 
