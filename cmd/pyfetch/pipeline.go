@@ -59,6 +59,12 @@ type pipelineOptions struct {
 	locked bool
 	// upgrade: move pins forward (lock registers --upgrade).
 	upgrade bool
+	// specsWithout, when set, gives the specs of a run given none
+	// instead of the nearest version file (upgrade: the installed lines).
+	specsWithout func() ([]string, error)
+	// mustResolve: a spec the mirror cannot answer fails, where install
+	// takes an installed match (upgrade must not call that the newest).
+	mustResolve bool
 }
 
 func (o *pipelineOptions) register(a *app, fs *flag.FlagSet) {
@@ -126,6 +132,11 @@ func (a *app) prepare(ctx context.Context, name string, args []string, c *pipeli
 	var lock *lockfile.File
 	if len(pos) > 0 && c.versionFile != "" {
 		return nil, fmt.Errorf("%w: --version-file is read when no SPEC is given, and %s was given both", errUsage, name)
+	}
+	if len(pos) == 0 && c.specsWithout != nil {
+		if pos, err = c.specsWithout(); err != nil {
+			return nil, err
+		}
 	}
 	if len(pos) == 0 {
 		c.versionFileOpts.several = true // what to install (or pin)
@@ -235,6 +246,9 @@ func (a *app) prepare(ctx context.Context, name string, args []string, c *pipeli
 		s.Step = a.stepper()
 	}
 	p.session, p.resolver = s, s.Resolver()
+	if c.mustResolve {
+		p.resolver.Installed = nil
+	}
 	p.versions, p.unresolved = p.resolver.ResolveAll(ctx, specs, formats, c.pre)
 	if err := ctx.Err(); err != nil {
 		return nil, err

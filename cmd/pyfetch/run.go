@@ -155,6 +155,8 @@ commands:
   releases [SPEC]         what the mirror offers, newest first
   cache ls | prune | clean  inspect or trim the download cache
   mirror export DIR [SPEC...]  write a python.org-shaped mirror from the cache
+  upgrade [LINE...]       move each installed line (3.13) to its newest release,
+                          made as its install was (unpacked, built, prebuilt)
   list                    installed versions with their receipts
   path SPEC               the install dir of an installed version
   uninstall VERSION...    remove installed versions
@@ -226,6 +228,8 @@ commands:
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "install":
 		err = a.install(ctx, rest)
+	case "upgrade":
+		err = a.upgrade(ctx, rest)
 	case "lock":
 		err = a.lock(ctx, rest)
 	case "publish":

@@ -1,0 +1,286 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+
+	"github.com/pyfetch/pyfetch/compile"
+	"github.com/pyfetch/pyfetch/home"
+	"github.com/pyfetch/pyfetch/install"
+	"github.com/pyfetch/pyfetch/internal/textsafe"
+	"github.com/pyfetch/pyfetch/provenance"
+	"github.com/pyfetch/pyfetch/releases"
+)
+
+// errNothingInstalled: upgrade without a line, and no install to upgrade.
+var errNothingInstalled = errors.New("nothing installed")
+
+// upgradeLine is one release line's upgrade: its newest install, and the
+// newest signed release of the line.
+type upgradeLine struct {
+	spec    releases.Spec
+	current install.Installed // Receipt is set
+	version releases.Version  // current's version
+	target  releases.Version
+	err     error
+}
+
+// upgraded, current and planned are upgrade's JSON rows.
+type upgradedRow struct {
+	Line string `json:"line"`
+	From string `json:"from"`
+	To   string `json:"to"`
+	Path string `json:"path"`
+	Kind string `json:"kind"`
+}
+
+type currentRow struct {
+	Line    string `json:"line"`
+	Version string `json:"version"`
+	Path    string `json:"path"`
+}
+
+// upgrade moves each installed release line (or each line named) to its
+// newest signed release, made the way the line's newest install was:
+// unpacked, built with the same options, or the fleet's prebuilt for the
+// same options (checked against the policy given). The older install is
+// kept; a line already at its newest is said so. --dry-run says what
+// would be installed and installs nothing.
+func (a *app) upgrade(ctx context.Context, args []string) error {
+	var c pipelineOptions
+	var pf prebuiltFlags
+	var dryRun bool
+	var makeJobs int
+	var h home.Home
+	lines := map[string]*upgradeLine{} // by spec Raw
+	c.mustResolve = true
+	c.specsWithout = func() ([]string, error) {
+		if c.versionFile != "" {
+			return nil, fmt.Errorf("%w: upgrade takes release lines (3.13) or none (every installed line), not --version-file", errUsage)
+		}
+		var err error
+		if h, err = c.dirs(); err != nil {
+			return nil, err
+		}
+		rows, err := install.List(h)
+		if err != nil {
+			return nil, err
+		}
+		var specs []string
+		for _, r := range rows {
+			in, err := releases.ParseInstallName(r.Version)
+			if err != nil || r.Receipt == nil {
+				continue
+			}
+			line := in.Version.Line()
+			if in.FreeThreaded {
+				line += releases.FreeThreadedSuffix
+			}
+			if !slices.Contains(specs, line) {
+				specs = append(specs, line)
+			}
+		}
+		if len(specs) == 0 {
+			return nil, errNothingInstalled
+		}
+		return specs, nil
+	}
+	p, err := a.prepare(ctx, "upgrade", args, &c, func(fs *flag.FlagSet) {
+		fs.BoolVar(&dryRun, "dry-run", false, "say what would be installed, install nothing")
+		fs.IntVar(&makeJobs, "make-jobs", a.envInt("PYFETCH_MAKE_JOBS", runtime.NumCPU()), "for a line that was built: make -j (env PYFETCH_MAKE_JOBS; default: CPUs)")
+		a.prebuiltFlagSet(fs, &pf)
+	}, func(specs []releases.Spec) error {
+		for _, sp := range specs {
+			if sp.Exact != nil || sp.Range != nil || sp.Minor < 0 {
+				return fmt.Errorf("%w: upgrade takes release lines (3.13, 3.13t), got %q (pyfetch install %s installs that)", errUsage, sp.Raw, shellWord(sp.Raw))
+			}
+		}
+		if h.Root == "" {
+			var err error
+			if h, err = c.dirs(); err != nil {
+				return err
+			}
+		}
+		rows, err := install.List(h)
+		if err != nil {
+			return err
+		}
+		for _, sp := range specs {
+			l := &upgradeLine{spec: sp}
+			lines[sp.Raw] = l
+			l.err = fmt.Errorf("%w: %s is not installed, so there is nothing to upgrade (pyfetch install %s installs it)", install.ErrNotInstalled, sp.Raw, shellWord(sp.Raw))
+			for _, r := range rows { // newest first
+				in, err := releases.ParseInstallName(r.Version)
+				if err != nil || r.Receipt == nil || in.FreeThreaded != sp.FreeThreaded || in.Version.Major != sp.Major || in.Version.Minor != sp.Minor {
+					continue
+				}
+				l.current, l.version, l.err = r, in.Version, nil
+				// A line followed through its prereleases (3.15.0a1)
+				// moves on to the next one, or to its final.
+				c.pre = c.pre || in.Version.IsPrerelease()
+				break
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errNothingInstalled) {
+		if c.jsonOut {
+			return a.printJSON(map[string]any{"upgraded": []upgradedRow{}, "current": []currentRow{}, "failed": []failure{}})
+		}
+		fmt.Fprintf(a.stderr, "nothing installed in %s, so nothing to upgrade (pyfetch install 3.13 installs a version)\n", h.Versions())
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, sp := range p.specs {
+		l := lines[sp.Raw]
+		for _, v := range p.versions {
+			if v.Major == sp.Major && v.Minor == sp.Minor {
+				l.target = v
+			}
+		}
+		for _, u := range p.unresolved {
+			if u.Spec.Raw == sp.Raw && l.err == nil {
+				l.err = u.Err
+			}
+		}
+	}
+
+	upgraded, current, planned := []upgradedRow{}, []currentRow{}, []upgradedRow{}
+	var names []string
+	var errs []error
+	for _, sp := range p.specs {
+		l := lines[sp.Raw]
+		names = append(names, sp.Raw)
+		if l.err != nil {
+			errs = append(errs, l.err)
+			continue
+		}
+		if l.target.Compare(l.version) <= 0 {
+			current = append(current, currentRow{sp.Raw, l.current.Version, l.current.Path})
+			errs = append(errs, nil)
+			if !c.jsonOut {
+				fmt.Fprintf(a.stdout, "%s: %s is the newest, installed in %s\n", sp.Raw, l.current.Version, l.current.Path)
+			}
+			continue
+		}
+		kind := l.current.Receipt.Kind
+		if kind == "" {
+			kind = install.KindSource // receipts from before kinds existed
+		}
+		if dryRun {
+			planned = append(planned, upgradedRow{Line: sp.Raw, From: l.current.Version, To: l.target.String(), Kind: kind})
+			errs = append(errs, nil)
+			if !c.jsonOut {
+				fmt.Fprintf(a.stdout, "%s: %s → %s (%s; not installed: --dry-run)\n", sp.Raw, l.current.Version, l.target, upgradeHow(l.current.Receipt))
+			}
+			continue
+		}
+		out, err := a.upgradeLine(ctx, p, l, &pf, makeJobs)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("upgrade %s to %s: %w", sp.Raw, l.target, err))
+			continue
+		}
+		errs = append(errs, nil)
+		upgraded = append(upgraded, upgradedRow{sp.Raw, l.current.Version, out.Receipt.Version, out.Dir, out.Receipt.Kind})
+		if !c.jsonOut {
+			r := out.Receipt
+			fmt.Fprintf(a.stdout, "upgraded %s: %s → %s in %s (sha256 %s, signed by %s via %s)\n", sp.Raw, l.current.Version, r.Version, out.Dir, r.SHA256, r.Signer, r.Issuer)
+			a.warn(fmt.Sprintf("note: %s is kept in %s (pyfetch uninstall %s removes it)", l.current.Version, l.current.Path, l.current.Version))
+		}
+	}
+	if c.jsonOut {
+		doc := map[string]any{"upgraded": upgraded, "current": current, "failed": failures(names, errs)}
+		if dryRun {
+			doc["planned"] = planned
+		}
+		if err := a.printJSON(doc); err != nil {
+			return err
+		}
+	}
+	return a.perVersion(names, errs, false)
+}
+
+// upgradeLine installs l's target the way l's current install was made.
+func (a *app) upgradeLine(ctx context.Context, p *pipeline, l *upgradeLine, pf *prebuiltFlags, makeJobs int) (*install.Outcome, error) {
+	o := p.opts
+	o.Build, o.Prebuilt = nil, nil
+	r := l.current.Receipt
+	stop := func() {}
+	defer func() { stop() }()
+	switch r.Kind {
+	case install.KindBuild:
+		if err := compile.Preflight(nil); err != nil {
+			return nil, err
+		}
+		bf := buildFlagsFor(buildOptionsOf(r, l.spec), makeJobs)
+		var err error
+		if o.Build, stop, err = a.buildOptions(&bf, 1); err != nil {
+			return nil, err
+		}
+	case install.KindPrebuilt:
+		on := *pf
+		on.on = true
+		bf := buildFlagsFor(r.Prebuilt.Options, makeJobs)
+		var err error
+		if o.Prebuilt, err = a.prebuiltOptions(&on, &bf); err != nil {
+			return nil, fmt.Errorf("%s is the fleet's prebuilt, and its successor is checked as it was: %w", l.current.Version, err)
+		}
+	}
+	out, err := install.Install(ctx, l.target, o)
+	return out, p.explain(ctx, l.target, err)
+}
+
+// buildOptionsOf are the options r's build was made with; a receipt from
+// before they were kept gives the free-threadedness of its name only.
+func buildOptionsOf(r *install.Receipt, sp releases.Spec) provenance.Options {
+	if r.Build != nil && r.Build.Options != nil {
+		return *r.Build.Options
+	}
+	return provenance.Options{FreeThreaded: sp.FreeThreaded}
+}
+
+// buildFlagsFor are the build flags that make a build with these options.
+func buildFlagsFor(o provenance.Options, makeJobs int) buildFlags {
+	return buildFlags{build: true, optimize: o.Optimize, freethreaded: o.FreeThreaded, configureOpts: strings.Join(o.ConfigureArgs, " "), makeJobs: makeJobs}
+}
+
+// upgradeHow says how a line's next release would be made.
+func upgradeHow(r *install.Receipt) string {
+	var o provenance.Options
+	switch r.Kind {
+	case install.KindBuild:
+		if r.Build == nil || r.Build.Options == nil {
+			return "would build it"
+		}
+		o = *r.Build.Options
+	case install.KindPrebuilt:
+		o = r.Prebuilt.Options
+	default:
+		return "would unpack its source"
+	}
+	var with []string
+	if o.Optimize {
+		with = append(with, "--optimize")
+	}
+	if o.FreeThreaded {
+		with = append(with, "--freethreaded")
+	}
+	if len(o.ConfigureArgs) > 0 {
+		with = append(with, "--configure-opts "+shellWord(strings.Join(o.ConfigureArgs, " ")))
+	}
+	what := "would build it"
+	if r.Kind == install.KindPrebuilt {
+		what = "would install the fleet's prebuilt"
+	}
+	if len(with) > 0 {
+		what += " with " + textsafe.Escape(strings.Join(with, " "))
+	}
+	return what
+}

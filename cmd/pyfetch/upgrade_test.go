@@ -1,0 +1,167 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pyfetch/pyfetch/install"
+	"github.com/pyfetch/pyfetch/internal/pyfetchtest"
+)
+
+// upgrade moves each installed line to its newest signed release (3.13.11
+// has no bundle: 3.13.10), says which lines are at their newest, keeps
+// the older install, and with --dry-run installs nothing.
+func TestUpgrade(t *testing.T) {
+	t.Parallel()
+	e := releaseMirror(t)
+	if code, stdout, stderr := e.run("upgrade"); code != 0 || stdout != "" || !strings.Contains(stderr, "nothing installed in "+filepath.Join(e.home, "versions")) {
+		t.Errorf("upgrade with nothing installed: exit %d %q %q", code, stdout, stderr)
+	}
+	if code, stdout, _ := e.run("upgrade", "--json"); code != 0 || !strings.Contains(stdout, `"upgraded": []`) {
+		t.Errorf("upgrade --json with nothing installed: exit %d %q", code, stdout)
+	}
+	for _, v := range []string{"3.13.9", "3.12.8", "3.14.0rc1", "3.15.0a1"} {
+		if code, _, stderr := e.run("install", v); code != 0 {
+			t.Fatalf("install %s: %s", v, stderr)
+		}
+	}
+	code, stdout, stderr := e.run("upgrade", "--dry-run")
+	for _, want := range []string{"3.13: 3.13.9 → 3.13.10 (would unpack its source; not installed: --dry-run)", "3.14: 3.14.0rc1 → 3.14.0 (", "3.12: 3.12.8 is the newest", "3.15: 3.15.0a1 is the newest"} {
+		if code != 0 || !strings.Contains(stdout, want) {
+			t.Errorf("upgrade --dry-run: exit %d, want %q in %q %q", code, want, stdout, stderr)
+		}
+	}
+	if got := e.versions(); slices.Contains(got, "3.13.10") || slices.Contains(got, "3.14.0") {
+		t.Errorf("--dry-run installed: %v", got)
+	}
+	code, stdout, stderr = e.run("upgrade", "--json")
+	var doc struct {
+		Upgraded []upgradedRow `json:"upgraded"`
+		Current  []currentRow  `json:"current"`
+		Failed   []failure     `json:"failed"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil || code != 0 {
+		t.Fatalf("upgrade --json: exit %d %v %q %q", code, err, stdout, stderr)
+	}
+	if len(doc.Upgraded) != 2 || doc.Upgraded[0] != (upgradedRow{"3.14", "3.14.0rc1", "3.14.0", filepath.Join(e.home, "versions", "3.14.0"), install.KindSource}) ||
+		doc.Upgraded[1] != (upgradedRow{"3.13", "3.13.9", "3.13.10", filepath.Join(e.home, "versions", "3.13.10"), install.KindSource}) ||
+		len(doc.Current) != 2 || len(doc.Failed) != 0 {
+		t.Errorf("upgrade --json: %+v", doc)
+	}
+	// The older installs are kept; path now answers the newer.
+	if got := strings.Join(e.versions(), ","); got != "3.12.8,3.13.10,3.13.9,3.14.0,3.14.0rc1,3.15.0a1" {
+		t.Errorf("versions/ %s", got)
+	}
+	if code, stdout, _ := e.run("path", "3.13"); code != 0 || stdout != filepath.Join(e.home, "versions", "3.13.10")+"\n" {
+		t.Errorf("path 3.13: %d %q", code, stdout)
+	}
+	code, stdout, stderr = e.run("upgrade", "3.13")
+	if code != 0 || stdout != "3.13: 3.13.10 is the newest, installed in "+filepath.Join(e.home, "versions", "3.13.10")+"\n" {
+		t.Errorf("upgrade 3.13 again: exit %d %q %q", code, stdout, stderr)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"upgrade", "3.13.9"}, exitUsage, `upgrade takes release lines (3.13, 3.13t), got "3.13.9" (pyfetch install 3.13.9 installs that)`},
+		{[]string{"upgrade", ">=3.12"}, exitUsage, "upgrade takes release lines"},
+		{[]string{"upgrade", "latest"}, exitUsage, "upgrade takes release lines"},
+		{[]string{"upgrade", "3.11"}, exitNotFound, "3.11 is not installed, so there is nothing to upgrade (pyfetch install 3.11 installs it)"},
+		{[]string{"upgrade", "--version-file", ".python-version"}, exitUsage, "not --version-file"},
+	} {
+		if code, stdout, stderr := e.run(tc.args...); code != tc.code || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d %q %q", tc.args, code, stdout, stderr)
+		}
+	}
+}
+
+// A line that was built is upgraded by building, with the options of its
+// build; a free-threaded one stays free-threaded.
+func TestUpgradeBuilds(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, v := range []string{"3.13.5", "3.13.6"} {
+		e.mirror.Publish(t, e.ss, v, "tar.xz", thomas, google, pyfetchtest.BuildableSource(v, pyfetchtest.BuildSpec{}))
+	}
+	if code, _, stderr := e.run("install", "--build", "--configure-opts", "--with-foo", "3.13.5"); code != 0 {
+		t.Fatal(stderr)
+	}
+	if code, _, stderr := e.run("install", "3.13.5t"); code != 0 {
+		t.Fatal(stderr)
+	}
+	code, stdout, stderr := e.run("upgrade", "--dry-run")
+	if code != 0 || !strings.Contains(stdout, "3.13: 3.13.5 → 3.13.6 (would build it with --configure-opts --with-foo; not installed") ||
+		!strings.Contains(stdout, "3.13t: 3.13.5t → 3.13.6 (would build it with --freethreaded;") {
+		t.Errorf("upgrade --dry-run: exit %d %q %q", code, stdout, stderr)
+	}
+	code, stdout, stderr = e.run("upgrade")
+	if code != 0 || !strings.Contains(stdout, "upgraded 3.13: 3.13.5 → 3.13.6 in "+filepath.Join(e.home, "versions", "3.13.6")) ||
+		!strings.Contains(stdout, "upgraded 3.13t: 3.13.5t → 3.13.6t in "+filepath.Join(e.home, "versions", "3.13.6t")) {
+		t.Fatalf("upgrade: exit %d %q %q", code, stdout, stderr)
+	}
+	for dir, want := range map[string]string{"3.13.6": "--with-foo", "3.13.6t": "--disable-gil"} {
+		rc, err := install.ReadReceipt(filepath.Join(e.home, "versions", dir))
+		if err != nil || rc.Kind != install.KindBuild || rc.Build == nil || !strings.Contains(strings.Join(rc.Build.ConfigureArgs, " "), want) {
+			t.Errorf("%s: receipt %+v %v", dir, rc, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(e.home, "versions", "3.13.6", "bin", "python3")); err != nil {
+		t.Errorf("the upgraded build has no python: %v", err)
+	}
+}
+
+// A fleet's prebuilt is upgraded to the fleet's next prebuilt, checked
+// against the policy given; without one it is not installed on the
+// mirror's word, nor quietly replaced by a source tree.
+func TestUpgradePrebuilt(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t, true)
+	r := f.runner(t)
+	if code, _, stderr := r.run("install", "--prebuilt", "--prebuilt-key", f.pub("fleet"), "3.13.5"); code != 0 {
+		t.Fatal(stderr)
+	}
+	f.mirror.Publish(t, f.ss, "3.13.6", "tar.xz", thomas, google, pyfetchtest.BuildableSource("3.13.6", pyfetchtest.BuildSpec{}))
+	if code, _, stderr := f.run("install", "--build", "3.13.6"); code != 0 {
+		t.Fatal(stderr)
+	}
+	if code, _, stderr := f.run("publish", "--sign-key", f.key("fleet"), f.mirror.Dir, "3.13.6"); code != 0 {
+		t.Fatal(stderr)
+	}
+	code, stdout, stderr := r.run("upgrade")
+	if code != exitUsage || !strings.Contains(stderr, "3.13.5 is the fleet's prebuilt, and its successor is checked as it was: usage: --prebuilt needs the fleet's policy") || slices.Contains(r.versions(), "3.13.6") {
+		t.Errorf("upgrade without a policy: exit %d %q %q", code, stdout, stderr)
+	}
+	if code, stdout, stderr := r.run("upgrade", "--prebuilt-key", f.pub("other")); code == 0 || slices.Contains(r.versions(), "3.13.6") {
+		t.Errorf("upgrade with another key: exit %d %q %q", code, stdout, stderr)
+	}
+	code, stdout, stderr = r.run("upgrade", "--prebuilt-key", f.pub("fleet"))
+	dir := filepath.Join(r.home, "versions", "3.13.6")
+	if code != 0 || !strings.Contains(stdout, "upgraded 3.13: 3.13.5 → 3.13.6 in "+dir) {
+		t.Fatalf("upgrade --prebuilt-key: exit %d %q %q", code, stdout, stderr)
+	}
+	if rc, err := install.ReadReceipt(dir); err != nil || rc.Kind != install.KindPrebuilt {
+		t.Errorf("receipt %+v %v", rc, err)
+	}
+}
+
+// With the mirror down, upgrade says it could not check, and fails: it
+// never calls the installed version the newest on no answer.
+func TestUpgradeMirrorDown(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, nil)
+	if code, _, stderr := e.run("install", "3.13.5"); code != 0 {
+		t.Fatal(stderr)
+	}
+	e.mirror.Server.Close()
+	e.vars["PYFETCH_RETRIES"] = "0"
+	code, stdout, stderr := e.run("upgrade")
+	if code == 0 || strings.Contains(stdout, "is the newest") || !strings.Contains(stderr, "cannot reach the server") {
+		t.Errorf("upgrade with the mirror down: exit %d %q %q", code, stdout, stderr)
+	}
+}
