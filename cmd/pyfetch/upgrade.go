@@ -27,6 +27,7 @@ type upgradeLine struct {
 	current install.Installed // Receipt is set
 	version releases.Version  // current's version
 	target  releases.Version
+	older   []string // the line's other installs, newest first
 	err     error
 }
 
@@ -49,12 +50,13 @@ type currentRow struct {
 // newest signed release, made the way the line's newest install was:
 // unpacked, built with the same options, or the fleet's prebuilt for the
 // same options (checked against the policy given). The older install is
-// kept; a line already at its newest is said so. --dry-run says what
-// would be installed and installs nothing.
+// kept unless --remove-old; a line already at its newest is said so.
+// --dry-run says what would be installed (and removed) and changes
+// nothing.
 func (a *app) upgrade(ctx context.Context, args []string) error {
 	var c pipelineOptions
 	var pf prebuiltFlags
-	var dryRun bool
+	var dryRun, removeOld bool
 	var makeJobs int
 	var h home.Home
 	lines := map[string]*upgradeLine{} // by spec Raw
@@ -91,7 +93,8 @@ func (a *app) upgrade(ctx context.Context, args []string) error {
 		return specs, nil
 	}
 	p, err := a.prepare(ctx, "upgrade", args, &c, func(fs *flag.FlagSet) {
-		fs.BoolVar(&dryRun, "dry-run", false, "say what would be installed, install nothing")
+		fs.BoolVar(&dryRun, "dry-run", false, "say what would be installed (and removed), change nothing")
+		fs.BoolVar(&removeOld, "remove-old", false, "then remove each line's older installs, keeping its newest")
 		fs.IntVar(&makeJobs, "make-jobs", a.envInt("PYFETCH_MAKE_JOBS", runtime.NumCPU()), "for a line that was built: make -j (env PYFETCH_MAKE_JOBS; default: CPUs)")
 		a.prebuiltFlagSet(fs, &pf)
 	}, func(specs []releases.Spec) error {
@@ -119,11 +122,14 @@ func (a *app) upgrade(ctx context.Context, args []string) error {
 				if err != nil || r.Receipt == nil || in.FreeThreaded != sp.FreeThreaded || in.Version.Major != sp.Major || in.Version.Minor != sp.Minor {
 					continue
 				}
+				if l.err == nil {
+					l.older = append(l.older, r.Version)
+					continue
+				}
 				l.current, l.version, l.err = r, in.Version, nil
 				// A line followed through its prereleases (3.15.0a1)
 				// moves on to the next one, or to its final.
 				c.pre = c.pre || in.Version.IsPrerelease()
-				break
 			}
 		}
 		return nil
@@ -152,9 +158,37 @@ func (a *app) upgrade(ctx context.Context, args []string) error {
 		}
 	}
 
-	upgraded, current, planned := []upgradedRow{}, []currentRow{}, []upgradedRow{}
+	upgraded, current, planned, removed := []upgradedRow{}, []currentRow{}, []upgradedRow{}, []string{}
 	var names []string
 	var errs []error
+	// removeOlder removes l's older installs once its newest is in place
+	// (with --remove-old): the current one too when it was upgraded.
+	removeOlder := func(l *upgradeLine, upgradedFrom bool) error {
+		if !removeOld {
+			return nil
+		}
+		olds := l.older
+		if upgradedFrom {
+			olds = append([]string{l.current.Version}, olds...)
+		}
+		for _, old := range olds {
+			if dryRun {
+				if !c.jsonOut {
+					fmt.Fprintf(a.stdout, "%s: would remove %s (--dry-run)\n", l.spec.Raw, old)
+				}
+				continue
+			}
+			dir, err := install.Uninstall(ctx, h, old)
+			if err != nil {
+				return fmt.Errorf("remove %s: %w", old, err)
+			}
+			removed = append(removed, old)
+			if !c.jsonOut {
+				fmt.Fprintf(a.stdout, "removed %s (%s)\n", old, dir)
+			}
+		}
+		return nil
+	}
 	for _, sp := range p.specs {
 		l := lines[sp.Raw]
 		names = append(names, sp.Raw)
@@ -164,10 +198,10 @@ func (a *app) upgrade(ctx context.Context, args []string) error {
 		}
 		if l.target.Compare(l.version) <= 0 {
 			current = append(current, currentRow{sp.Raw, l.current.Version, l.current.Path})
-			errs = append(errs, nil)
 			if !c.jsonOut {
 				fmt.Fprintf(a.stdout, "%s: %s is the newest, installed in %s\n", sp.Raw, l.current.Version, l.current.Path)
 			}
+			errs = append(errs, removeOlder(l, false))
 			continue
 		}
 		kind := l.current.Receipt.Kind
@@ -176,10 +210,10 @@ func (a *app) upgrade(ctx context.Context, args []string) error {
 		}
 		if dryRun {
 			planned = append(planned, upgradedRow{Line: sp.Raw, From: l.current.Version, To: l.target.String(), Kind: kind})
-			errs = append(errs, nil)
 			if !c.jsonOut {
 				fmt.Fprintf(a.stdout, "%s: %s → %s (%s; not installed: --dry-run)\n", sp.Raw, l.current.Version, l.target, upgradeHow(l.current.Receipt))
 			}
+			errs = append(errs, removeOlder(l, true))
 			continue
 		}
 		out, err := a.upgradeLine(ctx, p, l, &pf, makeJobs)
@@ -187,16 +221,18 @@ func (a *app) upgrade(ctx context.Context, args []string) error {
 			errs = append(errs, fmt.Errorf("upgrade %s to %s: %w", sp.Raw, l.target, err))
 			continue
 		}
-		errs = append(errs, nil)
 		upgraded = append(upgraded, upgradedRow{sp.Raw, l.current.Version, out.Receipt.Version, out.Dir, out.Receipt.Kind})
 		if !c.jsonOut {
 			r := out.Receipt
 			fmt.Fprintf(a.stdout, "upgraded %s: %s → %s in %s (sha256 %s, signed by %s via %s)\n", sp.Raw, l.current.Version, r.Version, out.Dir, r.SHA256, r.Signer, r.Issuer)
-			a.warn(fmt.Sprintf("note: %s is kept in %s (pyfetch uninstall %s removes it)", l.current.Version, l.current.Path, l.current.Version))
+			if !removeOld {
+				a.warn(fmt.Sprintf("note: %s is kept in %s (pyfetch uninstall %s removes it; upgrade --remove-old removes a line's older installs)", l.current.Version, l.current.Path, l.current.Version))
+			}
 		}
+		errs = append(errs, removeOlder(l, true))
 	}
 	if c.jsonOut {
-		doc := map[string]any{"upgraded": upgraded, "current": current, "failed": failures(names, errs)}
+		doc := map[string]any{"upgraded": upgraded, "current": current, "removed": removed, "failed": failures(names, errs)}
 		if dryRun {
 			doc["planned"] = planned
 		}

@@ -63,6 +63,21 @@ func TestUpgrade(t *testing.T) {
 	if code != 0 || stdout != "3.13: 3.13.10 is the newest, installed in "+filepath.Join(e.home, "versions", "3.13.10")+"\n" {
 		t.Errorf("upgrade 3.13 again: exit %d %q %q", code, stdout, stderr)
 	}
+	// --remove-old keeps each line's newest only (--dry-run says so).
+	code, stdout, stderr = e.run("upgrade", "--remove-old", "--dry-run")
+	if code != 0 || !strings.Contains(stdout, "3.13: would remove 3.13.9 (--dry-run)") || !strings.Contains(stdout, "3.14: would remove 3.14.0rc1") || len(e.versions()) != 6 {
+		t.Errorf("upgrade --remove-old --dry-run: exit %d %q %q", code, stdout, stderr)
+	}
+	code, stdout, stderr = e.run("upgrade", "--remove-old", "--json")
+	if code != 0 || !strings.Contains(stdout, `"removed": [
+    "3.14.0rc1",
+    "3.13.9"
+  ]`) {
+		t.Errorf("upgrade --remove-old --json: exit %d %q %q", code, stdout, stderr)
+	}
+	if got := strings.Join(e.versions(), ","); got != "3.12.8,3.13.10,3.14.0,3.15.0a1" {
+		t.Errorf("versions/ after --remove-old: %s", got)
+	}
 	for _, tc := range []struct {
 		args []string
 		code int
@@ -99,7 +114,7 @@ func TestUpgradeBuilds(t *testing.T) {
 		!strings.Contains(stdout, "3.13t: 3.13.5t → 3.13.6 (would build it with --freethreaded;") {
 		t.Errorf("upgrade --dry-run: exit %d %q %q", code, stdout, stderr)
 	}
-	code, stdout, stderr = e.run("upgrade")
+	code, stdout, stderr = e.run("upgrade", "--remove-old")
 	if code != 0 || !strings.Contains(stdout, "upgraded 3.13: 3.13.5 → 3.13.6 in "+filepath.Join(e.home, "versions", "3.13.6")) ||
 		!strings.Contains(stdout, "upgraded 3.13t: 3.13.5t → 3.13.6t in "+filepath.Join(e.home, "versions", "3.13.6t")) {
 		t.Fatalf("upgrade: exit %d %q %q", code, stdout, stderr)
@@ -112,6 +127,9 @@ func TestUpgradeBuilds(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(e.home, "versions", "3.13.6", "bin", "python3")); err != nil {
 		t.Errorf("the upgraded build has no python: %v", err)
+	}
+	if got := strings.Join(e.versions(), ","); got != "3.13.6,3.13.6t" {
+		t.Errorf("versions/ after upgrade --remove-old: %s", got)
 	}
 }
 
