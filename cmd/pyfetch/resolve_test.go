@@ -363,7 +363,7 @@ func TestPyprojectRequiresPython(t *testing.T) {
 	os.Remove(filepath.Join(sub, ".tool-versions"))
 	os.Remove(filepath.Join(project, ".python-version"))
 	os.Remove(filepath.Join(sub, "pyproject.toml"))
-	for _, tc := range []struct{ name, content, want string }{
+	refusesVersionFiles(t, e, sub, pp, []hostileFile{
 		{"not TOML", "[project\nrequires-python = \">=3.12\" # SECRET\n", "line 1, column 9: not valid TOML"},
 		{"not a string", "[project]\nrequires-python = 3.12\n", "line 2: project.requires-python is a TOML float, of the wrong type"},
 		{"a bare version", "[project]\nrequires-python = \"3.12 SECRET\"\n", "requires-python does not start with a PEP 440 operator, ^ or ~"},
@@ -372,14 +372,7 @@ func TestPyprojectRequiresPython(t *testing.T) {
 		{"a shell word", "[project]\nrequires-python = \">=3.12 $(SECRET)\"\n", "cannot contain, at byte 8"},
 		{"npm's or", "[project]\nrequires-python = \">=3.12 || <3\"\n", "cannot contain"},
 		{"a terminal escape", "[project]\nrequires-python = \">=3.12\\u001b[2J\"\n", "cannot contain"},
-	} {
-		os.WriteFile(pp, []byte(tc.content), 0o644)
-		code, stdout, stderr := e.runIn(sub, "install", "--json")
-		if code != exitUsage || !strings.Contains(stderr, pp) || !strings.Contains(stderr, tc.want) ||
-			strings.Contains(stderr+stdout, "SECRET") || strings.Contains(stderr+stdout, "\x1b") || !strings.Contains(stdout, `"exit_code": 2`) {
-			t.Errorf("%s: exit %d %q %q", tc.name, code, stdout, stderr)
-		}
-	}
+	})
 }
 
 // asdf's and mise's .tool-versions: its python line names the versions
@@ -461,7 +454,7 @@ func TestMiseToml(t *testing.T) {
 		t.Errorf("--version-file naming a mise.toml without python: exit %d %q", code, stderr)
 	}
 	os.Remove(filepath.Join(sub, "mise.toml"))
-	for _, tc := range []struct{ name, content, want string }{
+	refusesVersionFiles(t, e, sub, dot, []hostileFile{
 		{"mise's ref: prefix", "[tools]\npython = \"ref:SECRET\"\n", "[tools] python is not a version spec, starting \"re\""},
 		{"a shell word", "[tools]\npython = \"3.13 $(SECRET)\"\n", "[tools] python is not a version spec (expected"},
 		{"a terminal escape", "[tools]\npython = \"3.13\\u001b[2JSECRET\"\n", "is not a version spec"},
@@ -470,14 +463,7 @@ func TestMiseToml(t *testing.T) {
 		{"an array holding a number", "[tools]\npython = [\"3.13\", 3]\n", "[tools] python is neither a string of versions"},
 		{"only the system one", "[tools]\npython = \"system\"\n", "names no version but the system Python"},
 		{"not TOML", "[tools\npython = \"3.13\" # SECRET\n", "line 1, column 7: not valid TOML"},
-	} {
-		os.WriteFile(dot, []byte(tc.content), 0o644)
-		code, stdout, stderr := e.runIn(sub, "install", "--json")
-		if code != exitUsage || !strings.Contains(stderr, dot) || !strings.Contains(stderr, tc.want) ||
-			strings.Contains(stderr+stdout, "SECRET") || strings.Contains(stderr+stdout, "\x1b") || !strings.Contains(stdout, `"exit_code": 2`) {
-			t.Errorf("%s: exit %d %q %q", tc.name, code, stdout, stderr)
-		}
-	}
+	})
 }
 
 // uv's .python-versions: what install (fetch, lock) installs, read
@@ -510,5 +496,23 @@ func TestUvPythonVersions(t *testing.T) {
 	os.WriteFile(several, []byte("3.13\n$(SECRET)\n"), 0o644)
 	if code, _, stderr := e.runIn(sub, "install"); code != exitUsage || !strings.Contains(stderr, several+" line 2 is not a version spec") || strings.Contains(stderr, "SECRET") {
 		t.Errorf("a bad .python-versions: exit %d %q", code, stderr)
+	}
+}
+
+// hostileFile is a version file's content, and what its refusal says.
+type hostileFile struct{ name, content, want string }
+
+// refusesVersionFiles writes each content at path and checks that install
+// in dir refuses it with exit 2 in its JSON, naming the file and saying
+// want, without showing the file's SECRET or an escape character.
+func refusesVersionFiles(t *testing.T, e *env, dir, path string, files []hostileFile) {
+	t.Helper()
+	for _, tc := range files {
+		os.WriteFile(path, []byte(tc.content), 0o644)
+		code, stdout, stderr := e.runIn(dir, "install", "--json")
+		if code != exitUsage || !strings.Contains(stderr, path) || !strings.Contains(stderr, tc.want) ||
+			strings.Contains(stderr+stdout, "SECRET") || strings.Contains(stderr+stdout, "\x1b") || !strings.Contains(stdout, `"exit_code": 2`) {
+			t.Errorf("%s: exit %d %q %q", tc.name, code, stdout, stderr)
+		}
 	}
 }
