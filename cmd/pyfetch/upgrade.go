@@ -116,7 +116,7 @@ func (a *app) upgrade(ctx context.Context, args []string) error {
 		for _, sp := range specs {
 			l := &upgradeLine{spec: sp}
 			lines[sp.Raw] = l
-			l.err = fmt.Errorf("%w: %s is not installed, so there is nothing to upgrade (pyfetch install %s installs it)", install.ErrNotInstalled, sp.Raw, shellWord(sp.Raw))
+			l.err = fmt.Errorf("%w: %s, so there is nothing to upgrade (pyfetch install %s installs it)", install.ErrNotInstalled, sp.Raw, shellWord(sp.Raw))
 			for _, r := range rows { // newest first
 				in, err := releases.ParseInstallName(r.Version)
 				if err != nil || r.Receipt == nil || in.FreeThreaded != sp.FreeThreaded || in.Version.Major != sp.Major || in.Version.Minor != sp.Minor {

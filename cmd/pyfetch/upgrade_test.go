@@ -86,7 +86,7 @@ func TestUpgrade(t *testing.T) {
 		{[]string{"upgrade", "3.13.9"}, exitUsage, `upgrade takes release lines (3.13, 3.13t), got "3.13.9" (pyfetch install 3.13.9 installs that)`},
 		{[]string{"upgrade", ">=3.12"}, exitUsage, "upgrade takes release lines"},
 		{[]string{"upgrade", "latest"}, exitUsage, "upgrade takes release lines"},
-		{[]string{"upgrade", "3.11"}, exitNotFound, "3.11 is not installed, so there is nothing to upgrade (pyfetch install 3.11 installs it)"},
+		{[]string{"upgrade", "3.11"}, exitNotFound, "pyfetch: not installed: 3.11, so there is nothing to upgrade (pyfetch install 3.11 installs it)\n"},
 		{[]string{"upgrade", "--version-file", ".python-version"}, exitUsage, "not --version-file"},
 	} {
 		if code, stdout, stderr := e.run(tc.args...); code != tc.code || !strings.Contains(stderr, tc.want) {
