@@ -136,7 +136,7 @@ func (a *app) upgrade(ctx context.Context, args []string) error {
 	})
 	if errors.Is(err, errNothingInstalled) {
 		if c.jsonOut {
-			return a.printJSON(map[string]any{"upgraded": []upgradedRow{}, "current": []currentRow{}, "failed": []failure{}})
+			return a.printJSON(map[string]any{"upgraded": []upgradedRow{}, "current": []currentRow{}, "removed": []string{}, "failed": []failure{}})
 		}
 		fmt.Fprintf(a.stderr, "nothing installed in %s, so nothing to upgrade (pyfetch install 3.13 installs a version)\n", h.Versions())
 		return nil
@@ -189,8 +189,14 @@ func (a *app) upgrade(ctx context.Context, args []string) error {
 		}
 		return nil
 	}
+	seen := map[string]bool{} // 3.13 and python3.13 are one line
 	for _, sp := range p.specs {
 		l := lines[sp.Raw]
+		key := fmt.Sprint(sp.Major, sp.Minor, sp.FreeThreaded)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
 		names = append(names, sp.Raw)
 		if l.err != nil {
 			errs = append(errs, l.err)

@@ -59,7 +59,7 @@ func TestUpgrade(t *testing.T) {
 	if code, stdout, _ := e.run("path", "3.13"); code != 0 || stdout != filepath.Join(e.home, "versions", "3.13.10")+"\n" {
 		t.Errorf("path 3.13: %d %q", code, stdout)
 	}
-	code, stdout, stderr = e.run("upgrade", "3.13")
+	code, stdout, stderr = e.run("upgrade", "3.13", "python3.13")
 	if code != 0 || stdout != "3.13: 3.13.10 is the newest, installed in "+filepath.Join(e.home, "versions", "3.13.10")+"\n" {
 		t.Errorf("upgrade 3.13 again: exit %d %q %q", code, stdout, stderr)
 	}
