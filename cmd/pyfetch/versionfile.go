@@ -21,12 +21,13 @@ import (
 )
 
 // versionFileName is the file pyenv, uv and setup-python's
-// python-version-file read; versionsFileName is uv's for several versions
-// to install (read as a .python-version is); miseNames are mise's, whose [tools] python is
-// read where a folder has no .python-version; toolVersionsName is asdf's
-// (and mise's), whose python line is read where a folder has neither;
-// pyprojectName is a Python project's, whose requires-python is read
-// where no folder up the tree has any of those (as uv does).
+// python-version-file read; versionsFileName is uv's for several
+// versions to install (read as a .python-version is); miseNames are
+// mise's, whose [tools] python is read where a folder has no
+// .python-version; toolVersionsName is asdf's (and mise's), whose python
+// line is read where a folder has neither; pyprojectName is a Python
+// project's, whose requires-python is read where no folder up the tree
+// has any of those (as uv does).
 const (
 	versionFileName  = ".python-version"
 	versionsFileName = ".python-versions"
@@ -59,9 +60,9 @@ const (
 // whose python line names them (one without a python line is passed
 // over, as asdf does), or, before it, a mise.toml or .mise.toml whose
 // [tools] python names them (one without is passed over). Where no
-// folder has any of these, the nearest
-// pyproject.toml with a requires-python names a version range (one
-// without is passed over). No file is not an error. A file in a folder
+// folder has any of these, the nearest pyproject.toml with a
+// requires-python names a version range (one without is passed over).
+// No file is not an error. A file in a folder
 // that another user owns (neither you nor root), or that such a user
 // owns, is not used, as git refuses a repository another user owns: it
 // is said through warn and the search goes on upwards.
