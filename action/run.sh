@@ -38,7 +38,18 @@ bin="${PYFETCH_BIN:-${RUNNER_TEMP:-/tmp}/pyfetch-action/pyfetch}"
 versions=()
 wd="."
 if [[ -n "${INPUT_PYTHON_VERSION:-}" ]]; then
-  read -r -a versions <<<"${INPUT_PYTHON_VERSION}"
+  read -r -a words <<<"${INPUT_PYTHON_VERSION}"
+  # A range may hold spaces (">=3.11, <3.14", "^3.9 || ^4"): a word after
+  # one ending in "," or "||", or one starting with them, joins it, so
+  # that only whole versions and ranges are split apart.
+  for w in "${words[@]}"; do
+    n=${#versions[@]}
+    if ((n > 0)) && [[ "${versions[n - 1]}" == *, || "${versions[n - 1]}" == *"||" || "$w" == ,* || "$w" == "||"* ]]; then
+      versions[n - 1]+=" $w"
+    else
+      versions+=("$w")
+    fi
+  done
 elif [[ -n "${INPUT_PYTHON_VERSION_FILE:-}" ]]; then
   name="$(basename -- "$INPUT_PYTHON_VERSION_FILE")"
   case "$name" in

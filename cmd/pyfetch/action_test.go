@@ -183,10 +183,13 @@ func TestActionInputs(t *testing.T) {
 	if code, stderr, outs := runAction(t, e, t.TempDir(), "install", in); code != 0 || outs["source-path"] != filepath.Join(e.home, "versions", "3.13.5") {
 		t.Errorf("from a mise.toml: exit %d %v\n%s", code, outs, stderr)
 	}
-	// A range as python-version (no spaces: the input is split on them).
-	in = map[string]string{"PYTHON_VERSION": ">=3.13,<3.14"}
-	if code, stderr, outs := runAction(t, e, t.TempDir(), "install", in); code != 0 || outs["source-path"] != filepath.Join(e.home, "versions", "3.13.5") {
-		t.Errorf("a range: exit %d %v\n%s", code, outs, stderr)
+	// A range as python-version, with or without spaces (the input is
+	// split on them between versions, not inside a range).
+	for _, r := range []string{">=3.13,<3.14", ">=3.13, <3.14", ">=3.13 ,<3.14", "^3.13 || ^4", "3.13.5 >=3.13, <3.14"} {
+		in = map[string]string{"PYTHON_VERSION": r}
+		if code, stderr, outs := runAction(t, e, t.TempDir(), "install", in); code != 0 || outs["source-path"] != filepath.Join(e.home, "versions", "3.13.5") {
+			t.Errorf("the range %q: exit %d %v\n%s", r, code, outs, stderr)
+		}
 	}
 	// A pyproject.toml's requires-python; the file named is the one read,
 	// even with a .python-version beside it.
