@@ -454,6 +454,26 @@ func TestMiseToml(t *testing.T) {
 		t.Errorf("--version-file naming a mise.toml without python: exit %d %q", code, stderr)
 	}
 	os.Remove(filepath.Join(sub, "mise.toml"))
+	// mise's other names, each over the .mise.toml beside it, as mise
+	// prefers them; --version-file reads one by its name too.
+	for _, name := range []string{".config/mise/config.toml", ".config/mise.toml", "mise/config.toml", "mise.local.toml"} {
+		p := filepath.Join(project, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte("[tools]\npython = \"3.12\"\n"), 0o644)
+		if code, stdout, stderr := e.runIn(sub, "path"); code != 0 || strings.TrimSpace(stdout) != filepath.Join(e.home, "versions", "3.12.8") {
+			t.Errorf("%s: exit %d %q %q", name, code, stdout, stderr)
+		}
+		if code, stdout, stderr := e.runIn(project, "path", "--version-file", name); code != 0 || strings.TrimSpace(stdout) != filepath.Join(e.home, "versions", "3.12.8") {
+			t.Errorf("--version-file %s: exit %d %q %q", name, code, stdout, stderr)
+		}
+	}
+	os.WriteFile(filepath.Join(project, "mise.toml"), []byte("[tools]\npython = \"3.13\"\n"), 0o644)
+	if code, stdout, stderr := e.runIn(sub, "path"); code != 0 || strings.TrimSpace(stdout) != filepath.Join(e.home, "versions", "3.12.8") {
+		t.Errorf("mise.local.toml over mise.toml: exit %d %q %q", code, stdout, stderr)
+	}
+	for _, name := range []string{".config", "mise", "mise.local.toml", "mise.toml"} {
+		os.RemoveAll(filepath.Join(project, name))
+	}
 	refusesVersionFiles(t, e, sub, dot, []hostileFile{
 		{"mise's ref: prefix", "[tools]\npython = \"ref:SECRET\"\n", "[tools] python is not a version spec, starting \"re\""},
 		{"a shell word", "[tools]\npython = \"3.13 $(SECRET)\"\n", "[tools] python is not a version spec (expected"},

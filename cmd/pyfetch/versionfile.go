@@ -36,11 +36,17 @@ const (
 )
 
 // miseNames are mise's project configuration files, in the order mise
-// prefers them.
-var miseNames = []string{"mise.toml", ".mise.toml"}
+// prefers them (its local override first; the dotted names are older).
+var miseNames = []string{
+	"mise.local.toml", "mise.toml", "mise/config.toml", ".config/mise.toml", ".config/mise/config.toml",
+	".mise.local.toml", ".mise.toml", ".mise/config.toml",
+}
 
 // isMise tells whether the file at path is one of mise's by its name.
-func isMise(path string) bool { return slices.Contains(miseNames, filepath.Base(path)) }
+func isMise(path string) bool {
+	path = filepath.ToSlash(path)
+	return slices.ContainsFunc(miseNames, func(n string) bool { return path == n || strings.HasSuffix(path, "/"+n) })
+}
 
 // maxVersionFile caps what is read of a .python-version: real ones are a
 // few bytes. A repository's file is hostile input (it may be a link to
@@ -58,7 +64,7 @@ const (
 // parents) and the versions it names, one per line; blank lines and #
 // comments are skipped. A folder without one may have a .tool-versions
 // whose python line names them (one without a python line is passed
-// over, as asdf does), or, before it, a mise.toml or .mise.toml whose
+// over, as asdf does), or, before it, one of mise's (miseNames) whose
 // [tools] python names them (one without is passed over). Where no
 // folder has any of these, the nearest pyproject.toml with a
 // requires-python names a version range (one without is passed over).
