@@ -210,9 +210,10 @@ func (a *app) upgrade(ctx context.Context, args []string) error {
 			errs = append(errs, removeOlder(l, false))
 			continue
 		}
-		kind := l.current.Receipt.Kind
-		if kind == "" {
-			kind = install.KindSource // receipts from before kinds existed
+		kind, err := upgradeKind(l.current)
+		if err != nil {
+			errs = append(errs, err)
+			continue
 		}
 		if dryRun {
 			planned = append(planned, upgradedRow{Line: sp.Raw, From: l.current.Version, To: l.target.String(), Kind: kind})
@@ -277,6 +278,20 @@ func (a *app) upgradeLine(ctx context.Context, p *pipeline, l *upgradeLine, pf *
 	}
 	out, err := install.Install(ctx, l.target, o)
 	return out, p.explain(ctx, l.target, err)
+}
+
+// upgradeKind is how in was made: source (also a receipt from before
+// kinds were kept), build, or prebuilt with the record of its chain; any
+// other receipt cannot say how to make its successor.
+func upgradeKind(in install.Installed) (string, error) {
+	switch r := in.Receipt; {
+	case r.Kind == "" || r.Kind == install.KindSource:
+		return install.KindSource, nil
+	case r.Kind == install.KindBuild, r.Kind == install.KindPrebuilt && r.Prebuilt != nil:
+		return r.Kind, nil
+	default:
+		return "", fmt.Errorf("%s: its receipt says kind %s without what pyfetch needs to make its successor the same way (expected source, build, or prebuilt with its chain); reinstall it (install --force) or name how (install)", in.Version, textsafe.Short(r.Kind, 20))
+	}
 }
 
 // buildOptionsOf are the options r's build was made with; a receipt from

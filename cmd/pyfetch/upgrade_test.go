@@ -183,3 +183,26 @@ func TestUpgradeMirrorDown(t *testing.T) {
 		t.Errorf("upgrade with the mirror down: exit %d %q %q", code, stdout, stderr)
 	}
 }
+
+// A receipt that cannot say how its install was made (a kind without its
+// record, an unknown kind) is an error naming it, never a panic nor a
+// guess.
+func TestUpgradeOddReceipt(t *testing.T) {
+	t.Parallel()
+	e := releaseMirror(t)
+	if code, _, stderr := e.run("install", "3.13.9"); code != 0 {
+		t.Fatal(stderr)
+	}
+	receipt := filepath.Join(e.home, "versions", "3.13.9", ".pyfetch-receipt.json")
+	data, err := os.ReadFile(receipt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{"prebuilt", "wheel"} {
+		os.WriteFile(receipt, []byte(strings.Replace(string(data), `"kind": "source"`, `"kind": "`+kind+`"`, 1)), 0o644)
+		code, stdout, stderr := e.run("upgrade")
+		if code != exitFailure || !strings.Contains(stderr, "3.13.9: its receipt says kind "+kind+" without what pyfetch needs") || strings.Contains(stderr, "internal error") || slices.Contains(e.versions(), "3.13.10") {
+			t.Errorf("kind %s: exit %d %q %q", kind, code, stdout, stderr)
+		}
+	}
+}
