@@ -13,6 +13,7 @@ import (
 	"github.com/pyfetch/pyfetch/home"
 	"github.com/pyfetch/pyfetch/install"
 	"github.com/pyfetch/pyfetch/internal/textsafe"
+	"github.com/pyfetch/pyfetch/lockfile"
 	"github.com/pyfetch/pyfetch/provenance"
 	"github.com/pyfetch/pyfetch/releases"
 )
@@ -98,6 +99,11 @@ func (a *app) upgrade(ctx context.Context, args []string) error {
 		fs.IntVar(&makeJobs, "make-jobs", a.envInt("PYFETCH_MAKE_JOBS", runtime.NumCPU()), "for a line that was built: make -j (env PYFETCH_MAKE_JOBS; default: CPUs)")
 		a.prebuiltFlagSet(fs, &pf)
 	}, func(specs []releases.Spec) error {
+		// A job that installs only what its lock file pins never moves
+		// past a pin by upgrading.
+		if a.envBool("PYFETCH_LOCKED") {
+			return fmt.Errorf("%w: PYFETCH_LOCKED=1 says install exactly what %s pins, and upgrade would move past the pins (pyfetch lock --upgrade moves them; install --locked then installs them)", errUsage, lockfile.Name)
+		}
 		for _, sp := range specs {
 			if sp.Exact != nil || sp.Range != nil || sp.Minor < 0 {
 				return fmt.Errorf("%w: upgrade takes release lines (3.13, 3.13t), got %q (pyfetch install %s installs that)", errUsage, sp.Raw, shellWord(sp.Raw))

@@ -63,6 +63,12 @@ func TestUpgrade(t *testing.T) {
 	if code != 0 || stdout != "3.13: 3.13.10 is the newest, installed in "+filepath.Join(e.home, "versions", "3.13.10")+"\n" {
 		t.Errorf("upgrade 3.13 again: exit %d %q %q", code, stdout, stderr)
 	}
+	// A job that installs only what its lock file pins does not upgrade.
+	e.vars["PYFETCH_LOCKED"] = "1"
+	if code, stdout, stderr := e.run("upgrade"); code != exitUsage || !strings.Contains(stderr, "PYFETCH_LOCKED=1 says install exactly what pyfetch.lock pins") {
+		t.Errorf("upgrade under PYFETCH_LOCKED=1: exit %d %q %q", code, stdout, stderr)
+	}
+	delete(e.vars, "PYFETCH_LOCKED")
 	// --remove-old keeps each line's newest only (--dry-run says so).
 	code, stdout, stderr = e.run("upgrade", "--remove-old", "--dry-run")
 	if code != 0 || !strings.Contains(stdout, "3.13: would remove 3.13.9 (--dry-run)") || !strings.Contains(stdout, "3.14: would remove 3.14.0rc1") || len(e.versions()) != 6 {
