@@ -60,18 +60,27 @@ func (a *app) upgrade(ctx context.Context, args []string) error {
 	var dryRun, removeOld bool
 	var makeJobs int
 	var h home.Home
+	var rows []install.Installed // listed once, by whichever hook runs first
+	listed := false
+	list := func() error {
+		if listed {
+			return nil
+		}
+		var err error
+		if h, err = c.dirs(); err != nil {
+			return err
+		}
+		rows, err = install.List(h)
+		listed = err == nil
+		return err
+	}
 	lines := map[string]*upgradeLine{} // by spec Raw
 	c.mustResolve = true
 	c.specsWithout = func() ([]string, error) {
 		if c.versionFile != "" {
 			return nil, fmt.Errorf("%w: upgrade takes release lines (3.13) or none (every installed line), not --version-file", errUsage)
 		}
-		var err error
-		if h, err = c.dirs(); err != nil {
-			return nil, err
-		}
-		rows, err := install.List(h)
-		if err != nil {
+		if err := list(); err != nil {
 			return nil, err
 		}
 		var specs []string
@@ -109,14 +118,7 @@ func (a *app) upgrade(ctx context.Context, args []string) error {
 				return fmt.Errorf("%w: upgrade takes release lines (3.13, 3.13t), got %q (pyfetch install %s installs that)", errUsage, sp.Raw, shellWord(sp.Raw))
 			}
 		}
-		if h.Root == "" {
-			var err error
-			if h, err = c.dirs(); err != nil {
-				return err
-			}
-		}
-		rows, err := install.List(h)
-		if err != nil {
+		if err := list(); err != nil {
 			return err
 		}
 		for _, sp := range specs {
