@@ -257,6 +257,14 @@ func (o *retryOpts) client(a *app, offline bool) (*fetch.Client, error) {
 	return &fetch.Client{Offline: offline, Notify: a.warn, Retries: n, Timeout: o.timeout}, nil
 }
 
+// flagHints says why a command does not take a flag another one does
+// ("COMMAND FLAG"), where a suggestion of a near name would mislead.
+var flagHints = map[string]string{
+	"upgrade prebuilt":     "a line is upgraded the way its newest install was made, which its receipt says: a prebuilt line stays prebuilt, checked against --prebuilt-key or --prebuilt-identity",
+	"upgrade version-file": "upgrade takes release lines (3.13) or none (every installed line); pyfetch install reads a version file",
+	"upgrade build":        "a line that was built is built again, with the options its receipt kept",
+}
+
 // parse parses flags anywhere among the arguments ("install 3.13.1 --force").
 func (a *app) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	if len(a.envErrs) > 0 {
@@ -273,8 +281,10 @@ func (a *app) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 			if bad, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
 				// A usual flag another command takes: say so.
 				name := strings.TrimLeft(bad, "-")
-				msg = fmt.Sprintf("unknown flag %s for pyfetch %s", bad, fs.Name())
-				if s := suggest(name, flagNames(fs)); s != "" {
+				msg = fmt.Sprintf("unknown flag --%s for pyfetch %s", name, fs.Name())
+				if h, ok := flagHints[fs.Name()+" "+name]; ok {
+					msg += " (" + h + ")"
+				} else if s := suggest(name, flagNames(fs)); s != "" {
 					msg += fmt.Sprintf(" (did you mean --%s?)", s)
 				}
 				msg += fmt.Sprintf("; see pyfetch %s -h", fs.Name())

@@ -266,9 +266,9 @@ func TestHelp(t *testing.T) {
 		}
 	}
 	for args, want := range map[string]string{
-		"install --formt tgz 3.13": "unknown flag -formt for pyfetch install (did you mean --format?)",
+		"install --formt tgz 3.13": "unknown flag --formt for pyfetch install (did you mean --format?)",
 		"instal 3.13":              `unknown command "instal" (did you mean install?`,
-		"list --cert-identity x":   "unknown flag -cert-identity for pyfetch list",
+		"list --cert-identity x":   "unknown flag --cert-identity for pyfetch list",
 		"--offline install 3.13":   `unknown command "--offline" (flags go after the command, e.g. pyfetch install --offline ...;`,
 	} {
 		code, _, stderr := e.run(strings.Fields(args)...)

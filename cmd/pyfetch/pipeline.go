@@ -65,10 +65,17 @@ type pipelineOptions struct {
 	// mustResolve: a spec the mirror cannot answer fails, where install
 	// takes an installed match (upgrade must not call that the newest).
 	mustResolve bool
+	// noVersionFile: the command reads no version file (upgrade), so it
+	// has no --version-file to ignore.
+	noVersionFile bool
 }
 
 func (o *pipelineOptions) register(a *app, fs *flag.FlagSet) {
-	for _, g := range []registrar{&o.outputOpts, &o.homeOpts, cacheOpts{&o.homeOpts}, &o.trustOpts, &o.signerOpts, &o.offlineOpts, &o.mirrorOpts, &o.retryOpts, &o.versionFileOpts} {
+	gs := []registrar{&o.outputOpts, &o.homeOpts, cacheOpts{&o.homeOpts}, &o.trustOpts, &o.signerOpts, &o.offlineOpts, &o.mirrorOpts, &o.retryOpts}
+	if !o.noVersionFile {
+		gs = append(gs, &o.versionFileOpts)
+	}
+	for _, g := range gs {
 		g.register(a, fs)
 	}
 	fs.BoolVar(&o.pre, "pre", false, "let 3.14, 3 and latest pick alphas, betas and release candidates")

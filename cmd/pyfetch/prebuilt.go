@@ -32,8 +32,14 @@ type prebuiltFlags struct {
 }
 
 func (a *app) prebuiltFlagSet(fs *flag.FlagSet, pf *prebuiltFlags) {
-	pf.fs = fs
 	fs.BoolVar(&pf.on, "prebuilt", a.envBool("PYFETCH_PREBUILT"), "install the fleet's prebuilt interpreter from the mirror, checked against --prebuilt-key or --prebuilt-identity (env PYFETCH_PREBUILT=1); with --build, build when there is none")
+	a.prebuiltPolicyFlagSet(fs, pf)
+}
+
+// prebuiltPolicyFlagSet registers only the policy a prebuilt is checked
+// against (upgrade: whether a line is prebuilt is its receipt's to say).
+func (a *app) prebuiltPolicyFlagSet(fs *flag.FlagSet, pf *prebuiltFlags) {
+	pf.fs = fs
 	fs.StringVar(&pf.key, "prebuilt-key", a.env("PYFETCH_PREBUILT_KEY", ""), "the fleet's public key (PEM) that must have signed a prebuilt (env PYFETCH_PREBUILT_KEY)")
 	fs.StringVar(&pf.identity, "prebuilt-identity", a.env("PYFETCH_PREBUILT_IDENTITY", ""), "the certificate identity that must have signed a prebuilt, e.g. a workflow URI (env PYFETCH_PREBUILT_IDENTITY)")
 	fs.StringVar(&pf.issuer, "prebuilt-issuer", a.env("PYFETCH_PREBUILT_ISSUER", ""), "the OIDC issuer of --prebuilt-identity (env PYFETCH_PREBUILT_ISSUER)")

@@ -404,7 +404,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"install", "3.13.1.1"}, exitUsage, `not a version spec: "3.13.1.1"`},
 		{[]string{"install", "--format", "zip", "3.13.1"}, exitUsage, `unsupported archive format: "zip" (expected tgz or tar.xz)`},
 		{[]string{"install", "--mirror", "ftp://x/", "3.13.1"}, exitUsage, "expected an http://, https:// or file:// URL"},
-		{[]string{"install", "--nope", "3.13.1"}, exitUsage, "unknown flag -nope for pyfetch install; see pyfetch install -h"},
+		{[]string{"install", "--nope", "3.13.1"}, exitUsage, "unknown flag --nope for pyfetch install; see pyfetch install -h"},
 		{[]string{"install", "3.10.6"}, exitUnsigned, "python.org publishes no Sigstore bundle for this version: 3.10.6 (the first 3.10 release signed at release time is 3.10.7; python.org signed a few older ones later, but not this one); the mirror has no Python-3.10.6.tar.xz.sigstore either"},
 		{[]string{"install", "3.16.0"}, exitUnsigned, "--cert-identity and --cert-oidc-issuer"},
 	}

@@ -76,10 +76,8 @@ func (a *app) upgrade(ctx context.Context, args []string) error {
 	}
 	lines := map[string]*upgradeLine{} // by spec Raw
 	c.mustResolve = true
+	c.noVersionFile = true // the lines come from the installs, or the arguments
 	c.specsWithout = func() ([]string, error) {
-		if c.versionFile != "" {
-			return nil, fmt.Errorf("%w: upgrade takes release lines (3.13) or none (every installed line), not --version-file", errUsage)
-		}
 		if err := list(); err != nil {
 			return nil, err
 		}
@@ -106,7 +104,7 @@ func (a *app) upgrade(ctx context.Context, args []string) error {
 		fs.BoolVar(&dryRun, "dry-run", false, "say what would be installed (and removed), change nothing")
 		fs.BoolVar(&removeOld, "remove-old", false, "then remove each line's older installs, keeping its newest")
 		fs.IntVar(&makeJobs, "make-jobs", a.envInt("PYFETCH_MAKE_JOBS", runtime.NumCPU()), "for a line that was built: make -j (env PYFETCH_MAKE_JOBS; default: CPUs)")
-		a.prebuiltFlagSet(fs, &pf)
+		a.prebuiltPolicyFlagSet(fs, &pf)
 	}, func(specs []releases.Spec) error {
 		// A job that installs only what its lock file pins never moves
 		// past a pin by upgrading.

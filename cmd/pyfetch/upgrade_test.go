@@ -93,7 +93,12 @@ func TestUpgrade(t *testing.T) {
 		{[]string{"upgrade", ">=3.12"}, exitUsage, "upgrade takes release lines"},
 		{[]string{"upgrade", "latest"}, exitUsage, "upgrade takes release lines"},
 		{[]string{"upgrade", "3.11"}, exitNotFound, "pyfetch: not installed: 3.11, so there is nothing to upgrade (pyfetch install 3.11 installs it)\n"},
-		{[]string{"upgrade", "--version-file", ".python-version"}, exitUsage, "not --version-file"},
+		// Flags upgrade has no use for are refused, not ignored: the
+		// receipt says how a line was made.
+		{[]string{"upgrade", "--version-file", ".python-version"}, exitUsage, "unknown flag --version-file for pyfetch upgrade (upgrade takes release lines (3.13) or none"},
+		{[]string{"upgrade", "--prebuilt", "3.13"}, exitUsage, "unknown flag --prebuilt for pyfetch upgrade (a line is upgraded the way its newest install was made"},
+		{[]string{"upgrade", "--build"}, exitUsage, "unknown flag --build for pyfetch upgrade (a line that was built is built again"},
+		{[]string{"upgrade", "--prebuilt-kye", "k"}, exitUsage, "(did you mean --prebuilt-key?)"},
 	} {
 		if code, stdout, stderr := e.run(tc.args...); code != tc.code || !strings.Contains(stderr, tc.want) {
 			t.Errorf("%v: exit %d %q %q", tc.args, code, stdout, stderr)
