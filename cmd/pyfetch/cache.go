@@ -14,6 +14,10 @@ import (
 )
 
 func (a *app) cache(ctx context.Context, args []string) error {
+	if len(args) > 0 && isHelpFlag(args[0]) {
+		printHelp(a.stdout, "cache", nil)
+		return nil
+	}
 	if len(args) == 0 {
 		return fmt.Errorf("%w: expected pyfetch cache ls, cache prune [--older-than 30d] [--dry-run] or cache clean", errUsage)
 	}

@@ -44,7 +44,7 @@ func TestConfigMistakesAreUsageErrors(t *testing.T) {
 		{nil, []string{"install", "--build", "--make-jobs", "0", "3.13.1"}, "--make-jobs (or PYFETCH_MAKE_JOBS) must be 1 to 1024, got 0"},
 		{map[string]string{"PYFETCH_MAKE_JOBS": "100000"}, []string{"install", "--build", "3.13.1"}, "--make-jobs (or PYFETCH_MAKE_JOBS) must be 1 to 1024, got 100000"},
 		{nil, []string{"list", "extra"}, `list takes no arguments, got ["extra"]`},
-		{nil, []string{"version", "extra"}, `version takes only --json`},
+		{nil, []string{"version", "extra"}, `version takes no arguments, got ["extra"]`},
 		{nil, []string{"cache", "prune", "--older-than", "soon"}, "expected a duration such as 7d, 12h or 90m"},
 		{map[string]string{"PYFETCH_HOME": aFile}, []string{"install", "3.13.1"}, "--home (or PYFETCH_HOME) is " + aFile + ", which is a file, not a folder"},
 		{map[string]string{"PYFETCH_CACHE": aFile}, []string{"fetch", "3.13.1"}, "--cache (or PYFETCH_CACHE) is " + aFile + ", which is a file, not a folder"},

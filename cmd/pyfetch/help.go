@@ -47,9 +47,9 @@ var commandHelp = map[string]struct {
 	"cache": {"cache ls | cache prune [--older-than 30d] [--dry-run] | cache clean [--dry-run]",
 		"Inspect or trim the download cache. prune keeps what an install came from and\nwhat was fetched or used in the last 30 days (build logs alike: an installed\nbuild's log is kept); clean removes everything.",
 		[]string{"pyfetch cache ls", "pyfetch cache prune --older-than 90d --dry-run", "pyfetch cache clean"}},
-	"mirror": {"mirror export [flags] DIR [SPEC...]",
-		"Write a python.org-shaped mirror from the cache (re-verified), plus the trusted root.",
-		[]string{"pyfetch mirror export /media/usb/python 3.13", "pyfetch install --mirror file:///media/usb/python/ --trusted-root /media/usb/python/trusted_root.json 3.13"}},
+	"mirror": {"mirror export [flags] DIR [SPEC...] | mirror push [flags] s3://BUCKET/PREFIX/ [SPEC...]",
+		"Write a python.org-shaped mirror from the cache (re-verified), plus the trusted\nroot: into a folder (export) or an S3-compatible bucket (push).",
+		[]string{"pyfetch mirror export /media/usb/python 3.13", "pyfetch mirror push s3://fleet/python/ 3.13", "pyfetch install --mirror file:///media/usb/python/ --trusted-root /media/usb/python/trusted_root.json 3.13"}},
 	"signers": {"signers [flags]", "The release-manager identity of each release line.",
 		[]string{"pyfetch signers", "pyfetch signers --json"}},
 	"version": {"version [--json]", "Print pyfetch's version.", []string{"pyfetch version"}},
@@ -108,6 +108,15 @@ func printHelp(w io.Writer, cmd string, fs *flag.FlagSet) {
 	for _, e := range h.examples {
 		fmt.Fprintf(w, "  %s\n", e)
 	}
+}
+
+// isHelpFlag: -h, --help or -help, as the flag package reads them.
+func isHelpFlag(arg string) bool {
+	switch arg {
+	case "-h", "--h", "-help", "--help":
+		return true
+	}
+	return false
 }
 
 // suggest returns the candidate nearest to word, if it is close enough

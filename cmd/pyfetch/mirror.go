@@ -14,6 +14,10 @@ import (
 )
 
 func (a *app) mirror(ctx context.Context, args []string) error {
+	if len(args) > 0 && isHelpFlag(args[0]) {
+		printHelp(a.stdout, "mirror", nil)
+		return nil
+	}
 	if len(args) == 0 {
 		return fmt.Errorf("%w: expected pyfetch mirror export DIR [SPEC...] or mirror push s3://BUCKET/PREFIX/ [SPEC...]", errUsage)
 	}

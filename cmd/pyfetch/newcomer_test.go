@@ -264,16 +264,29 @@ func TestHelp(t *testing.T) {
 		if code, stdout, _ := e.run("help", cmd); code != 0 || !strings.Contains(stdout, "usage: pyfetch "+cmd) || !strings.Contains(stdout, "examples:") {
 			t.Errorf("help %s: %d %q", cmd, code, stdout)
 		}
+		// COMMAND -h is the same help, for every command.
+		if code, stdout, stderr := e.run(cmd, "-h"); code != 0 || !strings.Contains(stdout, "usage: pyfetch "+cmd) || !strings.Contains(stdout, "examples:") {
+			t.Errorf("%s -h: %d %q %q", cmd, code, stdout, stderr)
+		}
 	}
 	for args, want := range map[string]string{
 		"install --formt tgz 3.13": "unknown flag --formt for pyfetch install (did you mean --format?)",
 		"instal 3.13":              `unknown command "instal" (did you mean install?`,
 		"list --cert-identity x":   "unknown flag --cert-identity for pyfetch list",
 		"--offline install 3.13":   `unknown command "--offline" (flags go after the command, e.g. pyfetch install --offline ...;`,
+		"cache --dry-run prune":    `unknown subcommand cache "--dry-run" (flags go after the subcommand: pyfetch cache SUBCOMMAND --dry-run ...; expected cache ls, cache prune, cache clean)`,
+		"mirror expot /tmp/x":      `unknown subcommand mirror "expot" (did you mean mirror export? expected mirror export, mirror push)`,
 	} {
 		code, _, stderr := e.run(strings.Fields(args)...)
 		if code != exitUsage || !strings.Contains(stderr, want) {
 			t.Errorf("%s: %d %q (want %q)", args, code, stderr, want)
+		}
+	}
+	// An unknown command's error names every command there is.
+	_, _, stderr := e.run("nosuch")
+	for cmd := range commandHelp {
+		if !strings.Contains(stderr, " "+cmd) {
+			t.Errorf("unknown command: %q does not name %s", stderr, cmd)
 		}
 	}
 	// help --json is a document like every --json, of every command or

@@ -425,13 +425,16 @@ func unknownCommand(cmd string) error {
 	if strings.HasPrefix(cmd, "-") {
 		hint = fmt.Sprintf("flags go after the command, e.g. pyfetch install %s ...; ", textsafe.Escape(cmd))
 	}
-	return fmt.Errorf("%w: unknown command %q (%sexpected install, fetch, lock, verify, releases, list, path, uninstall, cache, mirror, publish, keygen, signers or version)", errUsage, cmd, hint)
+	return fmt.Errorf("%w: unknown command %q (%sexpected install, fetch, lock, upgrade, verify, releases, list, path, uninstall, cache, mirror, publish, keygen, signers, version or help)", errUsage, cmd, hint)
 }
 
 // unknownSubcommand names a subcommand that does not exist, with the
 // nearest one when it looks like a typo.
 func unknownSubcommand(cmd, sub string, subs ...string) error {
 	hint := ""
+	if strings.HasPrefix(sub, "-") {
+		hint = fmt.Sprintf("flags go after the subcommand: pyfetch %s SUBCOMMAND %s ...; ", cmd, textsafe.Escape(sub))
+	}
 	if s := suggest(sub, subs); s != "" {
 		hint = fmt.Sprintf("did you mean %s %s? ", cmd, s)
 	}

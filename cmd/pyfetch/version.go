@@ -48,13 +48,17 @@ func currentBuild() buildInfo {
 }
 
 func (a *app) versionCmd(args []string) error {
+	var o outputOpts
+	fs := a.flagSet("version", &o)
+	if pos, err := a.parse(fs, args); err != nil {
+		return err
+	} else if len(pos) != 0 {
+		return fmt.Errorf("%w: version takes no arguments, got %q", errUsage, pos)
+	}
 	b := currentBuild()
-	switch {
-	case len(args) == 0:
-		fmt.Fprintf(a.stdout, "pyfetch %s (commit %s, %s)\n", b.Version, b.Commit, b.Go)
-		return nil
-	case len(args) == 1 && (args[0] == "--json" || args[0] == "-json"):
+	if o.jsonOut {
 		return a.printJSON(b)
 	}
-	return fmt.Errorf("%w: version takes only --json, got %q", errUsage, args)
+	fmt.Fprintf(a.stdout, "pyfetch %s (commit %s, %s)\n", b.Version, b.Commit, b.Go)
+	return nil
 }
