@@ -84,7 +84,13 @@ func (a *app) upgrade(ctx context.Context, args []string) error {
 		var specs []string
 		for _, r := range rows {
 			in, err := releases.ParseInstallName(r.Version)
-			if err != nil || r.Receipt == nil {
+			if err != nil {
+				continue
+			}
+			if r.Receipt == nil {
+				// Said, not skipped silently: its line may need a
+				// reinstall.
+				a.warn(fmt.Sprintf("note: %s is passed over: %s (pyfetch install --force %s reinstalls it)", r.Version, textsafe.Escape(r.Problem), r.Version))
 				continue
 			}
 			line := in.Version.Line()
@@ -123,9 +129,14 @@ func (a *app) upgrade(ctx context.Context, args []string) error {
 			l := &upgradeLine{spec: sp}
 			lines[sp.Raw] = l
 			l.err = fmt.Errorf("%w: %s, so there is nothing to upgrade (pyfetch install %s installs it)", install.ErrNotInstalled, sp.Raw, shellWord(sp.Raw))
-			for _, r := range rows { // newest first
+			var unread []install.Installed // the line's installs without a receipt
+			for _, r := range rows {       // newest first
 				in, err := releases.ParseInstallName(r.Version)
-				if err != nil || r.Receipt == nil || in.FreeThreaded != sp.FreeThreaded || in.Version.Major != sp.Major || in.Version.Minor != sp.Minor {
+				if err != nil || in.FreeThreaded != sp.FreeThreaded || in.Version.Major != sp.Major || in.Version.Minor != sp.Minor {
+					continue
+				}
+				if r.Receipt == nil {
+					unread = append(unread, r)
 					continue
 				}
 				if l.err == nil {
@@ -137,12 +148,22 @@ func (a *app) upgrade(ctx context.Context, args []string) error {
 				// moves on to the next one, or to its final.
 				c.pre = c.pre || in.Version.IsPrerelease()
 			}
+			if len(unread) > 0 && l.err != nil {
+				// Installed, but how it was made cannot be read: never
+				// guessed, and never called "not installed".
+				r := unread[0]
+				l.err = fmt.Errorf("%s is installed, but pyfetch cannot tell how to make its successor: %s (pyfetch install --force %s reinstalls it)", r.Version, textsafe.Escape(r.Problem), r.Version)
+			}
 		}
 		return nil
 	})
 	if errors.Is(err, errNothingInstalled) {
 		if c.jsonOut {
 			return a.printJSON(map[string]any{"upgraded": []upgradedRow{}, "current": []currentRow{}, "removed": []string{}, "failed": []failure{}})
+		}
+		if len(rows) > 0 {
+			fmt.Fprintf(a.stderr, "no install in %s has a receipt pyfetch can read, so nothing to upgrade\n", h.Versions())
+			return nil
 		}
 		fmt.Fprintf(a.stderr, "nothing installed in %s, so nothing to upgrade (pyfetch install 3.13 installs a version)\n", h.Versions())
 		return nil
@@ -221,14 +242,18 @@ func (a *app) upgrade(ctx context.Context, args []string) error {
 			errs = append(errs, err)
 			continue
 		}
+		to := releases.InstallName{Version: l.target, FreeThreaded: sp.FreeThreaded}.String()
 		if dryRun {
-			planned = append(planned, upgradedRow{Line: sp.Raw, From: l.current.Version, To: l.target.String(), Kind: kind})
+			planned = append(planned, upgradedRow{Line: sp.Raw, From: l.current.Version, To: to, Kind: kind})
 			if !c.jsonOut {
-				fmt.Fprintf(a.stdout, "%s: %s → %s (%s; not installed: --dry-run)\n", sp.Raw, l.current.Version, l.target, upgradeHow(l.current.Receipt))
+				fmt.Fprintf(a.stdout, "%s: %s → %s (would %s; not installed: --dry-run)\n", sp.Raw, l.current.Version, to, upgradeHow(l.current.Receipt))
 			}
 			errs = append(errs, removeOlder(l, true))
 			continue
 		}
+		// How the successor is made comes from the receipt: said before
+		// it is done, as a build's options are run.
+		a.warn(fmt.Sprintf("upgrading %s: %s → %s (%s, as %s was)", sp.Raw, l.current.Version, to, upgradeHow(l.current.Receipt), l.current.Version))
 		out, err := a.upgradeLine(ctx, p, l, &pf, makeJobs)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("upgrade %s to %s: %w", sp.Raw, l.target, err))
@@ -320,13 +345,13 @@ func upgradeHow(r *install.Receipt) string {
 	switch r.Kind {
 	case install.KindBuild:
 		if r.Build == nil || r.Build.Options == nil {
-			return "would build it"
+			return "build it"
 		}
 		o = *r.Build.Options
 	case install.KindPrebuilt:
 		o = r.Prebuilt.Options
 	default:
-		return "would unpack its source"
+		return "unpack its source"
 	}
 	var with []string
 	if o.Optimize {
@@ -338,9 +363,9 @@ func upgradeHow(r *install.Receipt) string {
 	if len(o.ConfigureArgs) > 0 {
 		with = append(with, "--configure-opts "+shellWord(strings.Join(o.ConfigureArgs, " ")))
 	}
-	what := "would build it"
+	what := "build it"
 	if r.Kind == install.KindPrebuilt {
-		what = "would install the fleet's prebuilt"
+		what = "install the fleet's prebuilt"
 	}
 	if len(with) > 0 {
 		what += " with " + textsafe.Escape(strings.Join(with, " "))

@@ -122,13 +122,18 @@ func TestUpgradeBuilds(t *testing.T) {
 	}
 	code, stdout, stderr := e.run("upgrade", "--dry-run")
 	if code != 0 || !strings.Contains(stdout, "3.13: 3.13.5 → 3.13.6 (would build it with --configure-opts --with-foo; not installed") ||
-		!strings.Contains(stdout, "3.13t: 3.13.5t → 3.13.6 (would build it with --freethreaded;") {
+		!strings.Contains(stdout, "3.13t: 3.13.5t → 3.13.6t (would build it with --freethreaded;") {
 		t.Errorf("upgrade --dry-run: exit %d %q %q", code, stdout, stderr)
 	}
 	code, stdout, stderr = e.run("upgrade", "--remove-old")
 	if code != 0 || !strings.Contains(stdout, "upgraded 3.13: 3.13.5 → 3.13.6 in "+filepath.Join(e.home, "versions", "3.13.6")) ||
 		!strings.Contains(stdout, "upgraded 3.13t: 3.13.5t → 3.13.6t in "+filepath.Join(e.home, "versions", "3.13.6t")) {
 		t.Fatalf("upgrade: exit %d %q %q", code, stdout, stderr)
+	}
+	// The options come from a receipt, and are said before they are run.
+	if !strings.Contains(stderr, "upgrading 3.13: 3.13.5 → 3.13.6 (build it with --configure-opts --with-foo, as 3.13.5 was)") ||
+		!strings.Contains(stderr, "upgrading 3.13t: 3.13.5t → 3.13.6t (build it with --freethreaded, as 3.13.5t was)") {
+		t.Errorf("upgrade does not say how it builds: %q", stderr)
 	}
 	for dir, want := range map[string]string{"3.13.6": "--with-foo", "3.13.6t": "--disable-gil"} {
 		rc, err := install.ReadReceipt(filepath.Join(e.home, "versions", dir))
@@ -215,5 +220,33 @@ func TestUpgradeOddReceipt(t *testing.T) {
 		if code != exitFailure || !strings.Contains(stderr, "3.13.9: its receipt says kind "+kind+" without what pyfetch needs") || strings.Contains(stderr, "internal error") || slices.Contains(e.versions(), "3.13.10") {
 			t.Errorf("kind %s: exit %d %q %q", kind, code, stdout, stderr)
 		}
+	}
+	// A build's options come from its receipt, which may have been
+	// planted: they are shown escaped, and checked as typed ones are.
+	build := func(args string) {
+		t.Helper()
+		odd := strings.Replace(string(data), `"kind": "source"`, `"kind": "build", "build": {"options": {"configureArgs": [`+args+`]}}`, 1)
+		if err := os.WriteFile(receipt, []byte(odd), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	build(`"--with-x=a b"`)
+	if code, stdout, stderr := e.run("upgrade", "--dry-run"); code != 0 || !strings.Contains(stdout, `3.13: 3.13.9 → 3.13.10 (would build it with --configure-opts '--with-x=a b'; not installed`) {
+		t.Errorf("a receipt's options: exit %d %q %q", code, stdout, stderr)
+	}
+	// A receipt with an escape sequence is no receipt: the install is
+	// said to be passed over, never called "not installed", never
+	// upgraded as a source tree.
+	build(`"--with-x=\u001b[2J"`)
+	if code, stdout, stderr := e.run("upgrade", "--dry-run"); code != 0 || !strings.Contains(stderr, "note: 3.13.9 is passed over: no valid pyfetch receipt: ") ||
+		!strings.Contains(stderr, "no install in "+filepath.Join(e.home, "versions")+" has a receipt pyfetch can read, so nothing to upgrade") || strings.Contains(stdout+stderr, "\x1b") {
+		t.Errorf("a receipt's escape sequence: exit %d %q %q", code, stdout, stderr)
+	}
+	if code, stdout, stderr := e.run("upgrade", "3.13"); code != exitFailure || !strings.Contains(stderr, "3.13.9 is installed, but pyfetch cannot tell how to make its successor: no valid pyfetch receipt") || slices.Contains(e.versions(), "3.13.10") {
+		t.Errorf("upgrade 3.13 with its receipt unreadable: exit %d %q %q", code, stdout, stderr)
+	}
+	build(`"--prefix=/etc"`)
+	if code, stdout, stderr := e.run("upgrade"); code != exitUsage || !strings.Contains(stderr, `"--prefix=/etc" sets the install layout`) || slices.Contains(e.versions(), "3.13.10") {
+		t.Errorf("a receipt's --prefix: exit %d %q %q", code, stdout, stderr)
 	}
 }
