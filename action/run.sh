@@ -32,7 +32,7 @@ bin="${PYFETCH_BIN:-${RUNNER_TEMP:-/tmp}/pyfetch-action/pyfetch}"
 
 # The versions: python-version (one or more, space-separated), else the
 # python-version-file, which must be a .python-version, asdf's
-# .tool-versions, mise's mise.toml or a pyproject.toml (its
+# .tool-versions, one of mise's files or a pyproject.toml (its
 # requires-python): pyfetch reads
 # that file (--version-file), with its own checks, from its folder.
 versions=()
@@ -52,9 +52,14 @@ if [[ -n "${INPUT_PYTHON_VERSION:-}" ]]; then
   done
 elif [[ -n "${INPUT_PYTHON_VERSION_FILE:-}" ]]; then
   name="$(basename -- "$INPUT_PYTHON_VERSION_FILE")"
-  case "$name" in
-    .python-version | .python-versions | .tool-versions | mise.toml | .mise.toml | pyproject.toml) ;;
-    *) die "python-version-file must name a .python-version, .tool-versions, mise.toml or pyproject.toml file, got: ${INPUT_PYTHON_VERSION_FILE}" ;;
+  # mise's names: mise.toml, mise.local.toml, their dotted forms, and
+  # config.toml in a mise/, .mise/ or .config/mise/ folder (pyfetch
+  # tells a mise file by the folders its name ends with).
+  case "/$INPUT_PYTHON_VERSION_FILE" in
+    */.python-version | */.python-versions | */.tool-versions | */pyproject.toml) ;;
+    */mise.toml | */.mise.toml | */mise.local.toml | */.mise.local.toml) ;;
+    */mise/config.toml | */.mise/config.toml) ;;
+    *) die "python-version-file must name a .python-version, .tool-versions, mise.toml (or another of mise's names) or pyproject.toml file, got: ${INPUT_PYTHON_VERSION_FILE}" ;;
   esac
   [[ -f "$INPUT_PYTHON_VERSION_FILE" ]] || die "python-version-file ${INPUT_PYTHON_VERSION_FILE} does not exist"
   wd="$(dirname -- "$INPUT_PYTHON_VERSION_FILE")"

@@ -176,12 +176,16 @@ func TestActionInputs(t *testing.T) {
 	if code, stderr, outs := runAction(t, e, t.TempDir(), "install", in); code != 0 || outs["source-path"] != filepath.Join(e.home, "versions", "3.13.5") {
 		t.Errorf("from a .tool-versions: exit %d %v\n%s", code, outs, stderr)
 	}
-	// mise's mise.toml.
-	mise := t.TempDir()
-	os.WriteFile(filepath.Join(mise, "mise.toml"), []byte("[tools]\npython = \"3.13.5\"\n"), 0o644)
-	in = map[string]string{"PYTHON_VERSION_FILE": filepath.Join(mise, "mise.toml")}
-	if code, stderr, outs := runAction(t, e, t.TempDir(), "install", in); code != 0 || outs["source-path"] != filepath.Join(e.home, "versions", "3.13.5") {
-		t.Errorf("from a mise.toml: exit %d %v\n%s", code, outs, stderr)
+	// mise's files, by each of the names mise reads.
+	for _, name := range miseNames {
+		mise := t.TempDir()
+		p := filepath.Join(mise, filepath.FromSlash(name))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte("[tools]\npython = \"3.13.5\"\n"), 0o644)
+		in = map[string]string{"PYTHON_VERSION_FILE": p}
+		if code, stderr, outs := runAction(t, e, t.TempDir(), "install", in); code != 0 || outs["source-path"] != filepath.Join(e.home, "versions", "3.13.5") {
+			t.Errorf("from a %s: exit %d %v\n%s", name, code, outs, stderr)
+		}
 	}
 	// A range as python-version, with or without spaces (the input is
 	// split on them between versions, not inside a range).
@@ -206,10 +210,12 @@ func TestActionInputs(t *testing.T) {
 		in   map[string]string
 		want string
 	}{
-		"build is not a boolean": {map[string]string{"PYTHON_VERSION": "3.13.5", "BUILD": "maybe"}, "build must be true or false"},
-		"cache is not a boolean": {map[string]string{"PYTHON_VERSION": "3.13.5", "CACHE": "no"}, "cache must be true or false"},
-		"not a .python-version":  {map[string]string{"PYTHON_VERSION_FILE": filepath.Join(repo, "setup.cfg")}, "must name a .python-version"},
-		"injection":              {map[string]string{"PYTHON_VERSION": "3.13.5; touch " + pwned, "MIRROR": "$(touch " + pwned + ")"}, ""},
+		"build is not a boolean":   {map[string]string{"PYTHON_VERSION": "3.13.5", "BUILD": "maybe"}, "build must be true or false"},
+		"cache is not a boolean":   {map[string]string{"PYTHON_VERSION": "3.13.5", "CACHE": "no"}, "cache must be true or false"},
+		"not a .python-version":    {map[string]string{"PYTHON_VERSION_FILE": filepath.Join(repo, "setup.cfg")}, "must name a .python-version"},
+		"a config.toml not mise's": {map[string]string{"PYTHON_VERSION_FILE": filepath.Join(repo, "config.toml")}, "must name a .python-version"},
+		"a name ending like one":   {map[string]string{"PYTHON_VERSION_FILE": filepath.Join(repo, "notmise.toml")}, "must name a .python-version"},
+		"injection":                {map[string]string{"PYTHON_VERSION": "3.13.5; touch " + pwned, "MIRROR": "$(touch " + pwned + ")"}, ""},
 	} {
 		code, stderr, _ := runAction(t, e, t.TempDir(), "install", tc.in)
 		if code != exitUsage || !strings.Contains(stderr, tc.want) {
