@@ -94,9 +94,14 @@ func ReadReceipt(dir string) (*Receipt, error) {
 	}
 	var r Receipt
 	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("receipt %s: %w", dir, err)
+		return nil, fmt.Errorf("receipt %s: %s", dir, jsonProblem(err))
 	}
 	if r.Version != filepath.Base(dir) {
+		// The version it names is shown only when it is one: a planted
+		// receipt's bytes are never echoed.
+		if _, err := releases.ParseInstallName(r.Version); err != nil {
+			return nil, fmt.Errorf("receipt %s: it is not for version %q (its version is not one)", dir, filepath.Base(dir))
+		}
 		return nil, fmt.Errorf("receipt %s: it is for version %q, not %q", dir, r.Version, filepath.Base(dir))
 	}
 	if len(r.SHA256) != 64 || strings.Trim(r.SHA256, "0123456789abcdef") != "" || r.Signer == "" || r.Artifact == "" {
@@ -107,6 +112,26 @@ func ReadReceipt(dir string) (*Receipt, error) {
 		return nil, fmt.Errorf("receipt %s: a field holds a control character or line break (pyfetch never writes one)", dir)
 	}
 	return &r, nil
+}
+
+// jsonProblem says why a receipt is not valid JSON, or not the JSON of a
+// receipt, without a byte of it: encoding/json's messages quote the
+// character found ("invalid character 'g' ..."), and a receipt is a file
+// someone may have planted.
+func jsonProblem(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("not valid JSON (at byte %d)", syn.Offset)
+	case errors.As(err, &typ):
+		// Field is a path of the receipt's own field names, Value a
+		// JSON kind ("string", "number"): neither is the file's text.
+		return fmt.Sprintf("not a receipt pyfetch wrote (a JSON %s where %s was expected, at byte %d)", typ.Value, textsafe.Escape(typ.Field), typ.Offset)
+	default:
+		// A field's own parser (a time, a version) quotes the value.
+		return "not a receipt pyfetch wrote (a field's value does not parse)"
+	}
 }
 
 // cleanStrings reports whether every string in a decoded JSON value
