@@ -226,16 +226,20 @@ func Obtain(ctx context.Context, s *store.Store, req Request) (*Obtained, error)
 
 // matches checks the (verified, or only looked at) statement against
 // the request: the version, the platform, the options.
+//
+// What the statement says is shown escaped and cut short: it may not be
+// verified yet (the check before downloading), and a mirror's megabyte
+// of text is no message.
 func matches(b *provenance.Build, req Request) error {
 	if b.Version != req.Version.String() {
-		return fmt.Errorf("%w: the statement is for version %s, not %s", ErrChain, textsafe.Escape(b.Version), req.Version)
+		return fmt.Errorf("%w: the statement is for version %s, not %s", ErrChain, textsafe.Short(b.Version, 40), req.Version)
 	}
 	if !Runs(b.Platform, req.Platform) {
 		return fmt.Errorf("%w:\n  expected platform: %s (libc %s)\n  found:             %s (libc %s)", ErrMismatch,
-			req.Platform, req.Platform.LibcVersion, textsafe.Escape(b.Platform.String()), textsafe.Escape(b.Platform.LibcVersion))
+			req.Platform, req.Platform.LibcVersion, textsafe.Short(b.Platform.String(), 80), textsafe.Short(b.Platform.LibcVersion, 40))
 	}
 	if !slices.Equal(b.Options.ConfigureArgs, req.Options.ConfigureArgs) || b.Options.Optimize != req.Options.Optimize || b.Options.FreeThreaded != req.Options.FreeThreaded {
-		return fmt.Errorf("%w:\n  expected options: %s\n  found:            %s", ErrMismatch, describe(req.Options), textsafe.Escape(describe(b.Options)))
+		return fmt.Errorf("%w:\n  expected options: %s\n  found:            %s", ErrMismatch, describe(req.Options), textsafe.Short(describe(b.Options), 400))
 	}
 	return nil
 }
