@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -114,5 +115,59 @@ func TestInstalledAtIsTheEnd(t *testing.T) {
 	// installed_at is the later reading.
 	if want := start.Add(time.Duration(calls) * time.Minute); calls < 2 || !out.Receipt.InstalledAt.Equal(want) {
 		t.Errorf("installed_at %v after %d clock readings, want the last one %v", out.Receipt.InstalledAt, calls, want)
+	}
+}
+
+// Something planted in versions/ under a version's name (a link, a file)
+// is listed with what it is, never followed and never skipped: path and
+// upgrade say it is there rather than "nothing is installed".
+func TestListShowsWhatIsNotAnInstall(t *testing.T) {
+	t.Parallel()
+	h := home.Home{Root: t.TempDir()}
+	if err := os.MkdirAll(h.Versions(), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	elsewhere := t.TempDir()
+	if err := os.Symlink(elsewhere, h.VersionDir("3.13.4")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(h.VersionDir("3.13.3"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Neither a version nor an install: still skipped.
+	os.WriteFile(h.VersionDir("notes.txt"), nil, 0o644)
+	rows, err := List(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.Version)
+		if r.Receipt != nil || r.Problem == "" {
+			t.Errorf("%s listed with receipt %v, problem %q; want no receipt and a problem", r.Version, r.Receipt, r.Problem)
+		}
+	}
+	if len(got) != 2 || got[0] != "3.13.4" || got[1] != "3.13.3" {
+		t.Fatalf("List = %v, want [3.13.4 3.13.3]", got)
+	}
+	if !strings.Contains(rows[0].Problem, "symlink") || !strings.Contains(rows[1].Problem, "not a folder (a file)") {
+		t.Errorf("problems = %q, %q; want a symlink and not a folder (a file)", rows[0].Problem, rows[1].Problem)
+	}
+	sp, _ := releases.ParseSpec("3.13.4")
+	if _, err := Find(h, sp); !errors.Is(err, ErrNotInstalled) || !strings.Contains(err.Error(), "no valid pyfetch receipt") {
+		t.Errorf("Find(3.13.4) = %v; want it named as there without a valid receipt", err)
+	}
+	// Uninstall leaves both alone and says how to remove them.
+	for _, c := range []struct{ name, says string }{
+		{"3.13.4", "is a symlink, not an install"},
+		{"3.13.3", "is a file, not an install"},
+	} {
+		_, err := Uninstall(context.Background(), h, c.name)
+		if !errors.Is(err, ErrUntrustedInstall) || !strings.Contains(err.Error(), c.says) || !strings.Contains(err.Error(), "rm "+h.VersionDir(c.name)) || strings.Contains(err.Error(), "uninstall") {
+			t.Errorf("Uninstall(%s) = %v; want ErrUntrustedInstall saying %q and how to remove it", c.name, err, c.says)
+		}
+		if _, err := os.Lstat(h.VersionDir(c.name)); err != nil {
+			t.Errorf("Uninstall(%s) removed it: %v", c.name, err)
+		}
 	}
 }

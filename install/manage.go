@@ -11,6 +11,7 @@ import (
 	"github.com/pyfetch/pyfetch/home"
 	"github.com/pyfetch/pyfetch/internal/atomicdir"
 	"github.com/pyfetch/pyfetch/internal/osfs"
+	"github.com/pyfetch/pyfetch/internal/safefile"
 	"github.com/pyfetch/pyfetch/releases"
 )
 
@@ -61,7 +62,7 @@ func Uninstall(ctx context.Context, h home.Home, version string) (string, error)
 		return "", fmt.Errorf("%w: %s is a symlink, not an install; leaving what it points to alone (remove the link: rm %s)", ErrUntrustedInstall, dir, dir)
 	}
 	if !fi.IsDir() {
-		return "", fmt.Errorf("uninstall %s: %s is not a directory; leaving it alone", v, dir)
+		return "", fmt.Errorf("%w: %s is %s, not an install; leaving it alone (remove it: rm %s)", ErrUntrustedInstall, dir, safefile.Describe(fi.Mode()), dir)
 	}
 	if uid, _, _ := osfs.Owner(fi); !osfs.OwnedByYou(fi) {
 		return "", fmt.Errorf("%w: %s belongs to uid %d, not to you; leaving it alone", ErrUntrustedInstall, dir, uid)
@@ -70,10 +71,10 @@ func Uninstall(ctx context.Context, h home.Home, version string) (string, error)
 	// crash before the delete finishes is cleaned by a later install.
 	trash, err := atomicdir.MoveAside(h.Versions(), name, "uninstall")
 	if err != nil {
-		return "", fmt.Errorf("uninstall %s: %w", v, err)
+		return "", err
 	}
 	if err := os.RemoveAll(trash); err != nil {
-		return dir, fmt.Errorf("uninstall %s: removed from versions/, but deleting %s failed: %w", v, trash, err)
+		return dir, fmt.Errorf("removed from versions/, but deleting %s failed: %w", trash, err)
 	}
 	return dir, nil
 }

@@ -212,9 +212,10 @@ type Installed struct {
 	Problem string   `json:"problem,omitempty"`
 }
 
-// List returns the installed versions, newest first. Folders that are not
-// versions (temp dirs, locks) are skipped; a version dir without a valid
-// receipt is listed with a Problem.
+// List returns the installed versions, newest first. Names that are not
+// versions (temp dirs, locks) are skipped; anything under a version's name
+// that is not an install with a valid receipt (a folder without one, a
+// link, a file) is listed with a Problem, never followed.
 func List(h home.Home) ([]Installed, error) {
 	if err := checkVersions(h); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -233,7 +234,7 @@ func List(h home.Home) ([]Installed, error) {
 	for _, e := range ents {
 		iname, err := releases.ParseInstallName(e.Name())
 		v := iname.Version
-		if err != nil || !e.IsDir() {
+		if err != nil {
 			continue
 		}
 		dir := h.VersionDir(e.Name())

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pyfetch/pyfetch/install"
+	"github.com/pyfetch/pyfetch/internal/textsafe"
 	"github.com/pyfetch/pyfetch/releases"
 )
 
@@ -42,7 +43,7 @@ func (a *app) list(args []string) error {
 	}
 	for _, r := range rows {
 		if r.Receipt == nil {
-			fmt.Fprintf(a.stdout, "%-10s %s  (%s)\n", r.Version, r.Path, r.Problem)
+			fmt.Fprintf(a.stdout, "%-10s %s  (%s)\n", r.Version, textsafe.Escape(r.Path), textsafe.Escape(r.Problem))
 			continue
 		}
 		kind := r.Receipt.Kind

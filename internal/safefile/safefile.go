@@ -24,6 +24,8 @@ var (
 	ErrSymlink = fmt.Errorf("%w: a symlink", ErrUntrusted)
 	// ErrNotRegular: a FIFO, socket, device or folder.
 	ErrNotRegular = fmt.Errorf("%w: not a regular file", ErrUntrusted)
+	// ErrNotDir: a file, FIFO, socket or device where a folder should be.
+	ErrNotDir = fmt.Errorf("%w: not a folder", ErrUntrusted)
 	// ErrHardLinked: the file has more than one name.
 	ErrHardLinked = fmt.Errorf("%w: hard-linked", ErrUntrusted)
 	// ErrForeign: another user owns the file or may write it.
@@ -347,7 +349,7 @@ func IsPlainDir(path string) error {
 		return fmt.Errorf("%s: %w", path, ErrSymlink)
 	}
 	if !fi.IsDir() {
-		return fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, Describe(fi.Mode()))
+		return fmt.Errorf("%s: %w (%s)", path, ErrNotDir, Describe(fi.Mode()))
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -170,5 +171,34 @@ func TestOpenNamedOrPipe(t *testing.T) {
 	syscall.Mkfifo(none, 0o600)
 	if _, err := read(t, none, 50*time.Millisecond); !errors.Is(err, ErrNoWriter) {
 		t.Errorf("a FIFO nobody writes to: %v", err)
+	}
+}
+
+// A folder is checked to be one: a link or a file under its name says
+// which it is.
+func TestIsPlainDir(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cases := map[string]struct {
+		make func(p string)
+		want error
+		says string
+	}{
+		"folder": {func(p string) { os.Mkdir(p, 0o700) }, nil, ""},
+		"file":   {func(p string) { os.WriteFile(p, nil, 0o600) }, ErrNotDir, "not a folder (a file)"},
+		"FIFO":   {func(p string) { syscall.Mkfifo(p, 0o600) }, ErrNotDir, "not a folder (a FIFO)"},
+		"link":   {func(p string) { os.Symlink(dir, p) }, ErrSymlink, "a symlink"},
+	}
+	for name, c := range cases {
+		p := filepath.Join(dir, name)
+		c.make(p)
+		for _, check := range []func(string) error{IsPlainDir, CheckPrivateDir} {
+			err := check(p)
+			if !errors.Is(err, c.want) || (c.want == nil) != (err == nil) {
+				t.Errorf("%s: %v, want %v", name, err, c.want)
+			} else if err != nil && !strings.Contains(err.Error(), c.says) {
+				t.Errorf("%s: %q does not say %q", name, err, c.says)
+			}
+		}
 	}
 }
