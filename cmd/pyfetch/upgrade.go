@@ -28,7 +28,8 @@ type upgradeLine struct {
 	current install.Installed // Receipt is set
 	version releases.Version  // current's version
 	target  releases.Version
-	older   []string // the line's other installs, newest first
+	older   []string            // the line's other installs, newest first
+	unread  []install.Installed // the line's entries without a readable receipt
 	err     error
 }
 
@@ -75,6 +76,22 @@ func (a *app) upgrade(ctx context.Context, args []string) error {
 		return err
 	}
 	lines := map[string]*upgradeLine{} // by spec Raw
+	// Entries without a readable receipt are passed over, and said to
+	// be once the lines are known (one in a target's way is an error).
+	var passed []install.Installed
+	passOver := func(r install.Installed) {
+		if !slices.ContainsFunc(passed, func(q install.Installed) bool { return q.Version == r.Version }) {
+			passed = append(passed, r)
+		}
+	}
+	blocked := map[string]bool{} // passed-over entries named in an error
+	sayPassed := func() {
+		for _, r := range passed {
+			if !blocked[r.Version] {
+				a.warn(fmt.Sprintf("note: %s is passed over: %s (pyfetch install --force %s reinstalls it)", r.Version, textsafe.Escape(r.Problem), r.Version))
+			}
+		}
+	}
 	c.mustResolve = true
 	c.noVersionFile = true // the lines come from the installs, or the arguments
 	c.specsWithout = func() ([]string, error) {
@@ -90,7 +107,7 @@ func (a *app) upgrade(ctx context.Context, args []string) error {
 			if r.Receipt == nil {
 				// Said, not skipped silently: its line may need a
 				// reinstall.
-				a.warn(fmt.Sprintf("note: %s is passed over: %s (pyfetch install --force %s reinstalls it)", r.Version, textsafe.Escape(r.Problem), r.Version))
+				passOver(r)
 				continue
 			}
 			line := in.Version.Line()
@@ -148,15 +165,26 @@ func (a *app) upgrade(ctx context.Context, args []string) error {
 				// moves on to the next one, or to its final.
 				c.pre = c.pre || in.Version.IsPrerelease()
 			}
-			if len(unread) > 0 && l.err != nil {
+			l.unread = unread
+			switch {
+			case len(unread) > 0 && l.err != nil:
 				// Installed, but how it was made cannot be read: never
 				// guessed, and never called "not installed".
 				r := unread[0]
 				l.err = fmt.Errorf("%s is installed, but pyfetch cannot tell how to make its successor: %s (pyfetch install --force %s reinstalls it)", r.Version, textsafe.Escape(r.Problem), r.Version)
+			case len(unread) > 0:
+				// A line named is upgraded from its readable
+				// installs; the others are said, as without a line.
+				for _, r := range unread {
+					passOver(r)
+				}
 			}
 		}
 		return nil
 	})
+	if err != nil {
+		sayPassed()
+	}
 	if errors.Is(err, errNothingInstalled) {
 		if c.jsonOut {
 			return a.printJSON(map[string]any{"upgraded": []upgradedRow{}, "current": []currentRow{}, "removed": []string{}, "failed": []failure{}})
@@ -183,7 +211,18 @@ func (a *app) upgrade(ctx context.Context, args []string) error {
 				l.err = u.Err
 			}
 		}
+		// The newest release's name is taken by something that is not
+		// an install: the upgrade would stop there, so --dry-run says
+		// so too.
+		to := releases.InstallName{Version: l.target, FreeThreaded: sp.FreeThreaded}.String()
+		for _, r := range l.unread {
+			if r.Version == to && l.err == nil && l.target.Compare(l.version) > 0 {
+				l.err = fmt.Errorf("%w: %s cannot move to %s, which is taken: %s (remove it, or pyfetch install --force %s replaces it)", install.ErrInTheWay, sp.Raw, to, textsafe.Escape(r.Problem), to)
+				blocked[r.Version] = true
+			}
+		}
 	}
+	sayPassed()
 
 	upgraded, current, planned, removed := []upgradedRow{}, []currentRow{}, []upgradedRow{}, []string{}
 	var names []string

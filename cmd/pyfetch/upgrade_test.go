@@ -250,3 +250,42 @@ func TestUpgradeOddReceipt(t *testing.T) {
 		t.Errorf("a receipt's --prefix: exit %d %q %q", code, stdout, stderr)
 	}
 }
+
+// What is planted in versions/ under a line's name is said, never
+// upgraded from: a newer one is passed over with a note (a line named or
+// not), and one under the newest release's name stops that line the same
+// way with --dry-run as without, and is left as it was.
+func TestUpgradePlanted(t *testing.T) {
+	t.Parallel()
+	e := releaseMirror(t)
+	if code, _, stderr := e.run("install", "3.13.9"); code != 0 {
+		t.Fatal(stderr)
+	}
+	planted := filepath.Join(e.home, "versions", "3.13.12")
+	if err := os.MkdirAll(planted, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"upgrade", "--dry-run"}, {"upgrade", "--dry-run", "3.13"}} {
+		code, stdout, stderr := e.run(args...)
+		if code != 0 || strings.Count(stderr, "note: 3.13.12 is passed over: no valid pyfetch receipt") != 1 || !strings.Contains(stdout, "3.13: 3.13.9 → 3.13.10 (would unpack its source") {
+			t.Errorf("%v with a newer folder planted: exit %d %q %q", args, code, stdout, stderr)
+		}
+	}
+	if err := os.Remove(planted); err != nil {
+		t.Fatal(err)
+	}
+	inTheWay := filepath.Join(e.home, "versions", "3.13.10")
+	if err := os.WriteFile(inTheWay, []byte("not an install\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := "pyfetch: not a pyfetch install: 3.13 cannot move to 3.13.10, which is taken: no valid pyfetch receipt: not trusted: install folder: " + inTheWay + ": not trusted: not a folder (a file)"
+	for _, args := range [][]string{{"upgrade", "--dry-run"}, {"upgrade", "3.13", "--dry-run"}, {"upgrade"}, {"upgrade", "3.13"}} {
+		code, stdout, stderr := e.run(args...)
+		if code != exitFailure || !strings.Contains(stderr, want) || !strings.Contains(stderr, "(remove it, or pyfetch install --force 3.13.10 replaces it)") || strings.Contains(stdout, "would unpack") || strings.Contains(stderr, "passed over") {
+			t.Errorf("%v with 3.13.10 a file: exit %d %q %q", args, code, stdout, stderr)
+		}
+	}
+	if data, err := os.ReadFile(inTheWay); err != nil || string(data) != "not an install\n" {
+		t.Errorf("what was in the way: %q %v", data, err)
+	}
+}
