@@ -273,6 +273,14 @@ func (a *app) upgrade(ctx context.Context, args []string) error {
 			if !c.jsonOut {
 				fmt.Fprintf(a.stdout, "%s: %s is the newest, installed in %s\n", sp.Raw, l.current.Version, l.current.Path)
 			}
+			// A workflow step after it uses the line's newest, upgraded
+			// or not.
+			if !dryRun {
+				if err := a.githubOutputs(&install.Outcome{Dir: l.current.Path, Receipt: l.current.Receipt, AlreadyInstalled: true}); err != nil {
+					errs = append(errs, err)
+					continue
+				}
+			}
 			errs = append(errs, removeOlder(l, false))
 			continue
 		}
@@ -299,12 +307,17 @@ func (a *app) upgrade(ctx context.Context, args []string) error {
 			continue
 		}
 		upgraded = append(upgraded, upgradedRow{sp.Raw, l.current.Version, out.Receipt.Version, out.Dir, out.Receipt.Kind})
+		ghErr := a.githubOutputs(out) // said once the upgrade is
 		if !c.jsonOut {
 			r := out.Receipt
 			fmt.Fprintf(a.stdout, "upgraded %s: %s → %s in %s (sha256 %s, signed by %s via %s)\n", sp.Raw, l.current.Version, r.Version, out.Dir, r.SHA256, r.Signer, r.Issuer)
 			if !removeOld {
 				a.warn(fmt.Sprintf("note: %s is kept in %s (pyfetch uninstall %s removes it; upgrade --remove-old removes a line's older installs)", l.current.Version, l.current.Path, l.current.Version))
 			}
+		}
+		if ghErr != nil {
+			errs = append(errs, ghErr)
+			continue
 		}
 		errs = append(errs, removeOlder(l, true))
 	}

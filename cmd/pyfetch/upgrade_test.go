@@ -289,3 +289,56 @@ func TestUpgradePlanted(t *testing.T) {
 		t.Errorf("what was in the way: %q %v", data, err)
 	}
 }
+
+// In a workflow, upgrade writes GITHUB_OUTPUT as install does, for each
+// line's newest (upgraded or already so); --dry-run writes nothing, and a
+// GITHUB_OUTPUT that cannot be written is exit 1 after the upgrade is
+// done and said.
+func TestUpgradeGitHubOutputs(t *testing.T) {
+	t.Parallel()
+	e := releaseMirror(t)
+	for _, v := range []string{"3.13.9", "3.12.8"} {
+		if code, _, stderr := e.run("install", v); code != 0 {
+			t.Fatalf("install %s: %s", v, stderr)
+		}
+	}
+	gh := t.TempDir()
+	out := filepath.Join(gh, "output")
+	e.vars["GITHUB_OUTPUT"] = out
+	if code, stdout, stderr := e.run("upgrade", "--dry-run"); code != 0 {
+		t.Fatalf("upgrade --dry-run: exit %d %q %q", code, stdout, stderr)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("upgrade --dry-run wrote GITHUB_OUTPUT")
+	}
+	if code, stdout, stderr := e.run("upgrade"); code != 0 {
+		t.Fatalf("upgrade: exit %d %q %q", code, stdout, stderr)
+	}
+	data, err := os.ReadFile(out)
+	got := string(data)
+	for _, want := range []string{
+		"python-version=3.13.10\nsource-path=" + filepath.Join(e.home, "versions", "3.13.10") + "\n",
+		"python-version=3.12.8\nsource-path=" + filepath.Join(e.home, "versions", "3.12.8") + "\n",
+	} {
+		if err != nil || !strings.Contains(got, want) {
+			t.Errorf("GITHUB_OUTPUT lacks %q: %q %v", want, got, err)
+		}
+	}
+	if strings.Count(got, "cache-hit=false\n") != 1 || strings.Count(got, "cache-hit=true\n") != 1 {
+		t.Errorf("GITHUB_OUTPUT's cache-hit: %q", got)
+	}
+	// A link is never written through; the upgrade is still done.
+	if err := os.RemoveAll(filepath.Join(e.home, "versions", "3.13.10")); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(gh, "link")
+	if err := os.Symlink(out, link); err != nil {
+		t.Fatal(err)
+	}
+	e.vars["GITHUB_OUTPUT"] = link
+	before, _ := os.ReadFile(out)
+	code, stdout, stderr := e.run("upgrade", "3.13")
+	if after, _ := os.ReadFile(out); code != exitFailure || !strings.Contains(stdout, "upgraded 3.13: 3.13.9 → 3.13.10") || !strings.Contains(stderr, "write GITHUB_OUTPUT: ") || string(after) != string(before) || !slices.Contains(e.versions(), "3.13.10") {
+		t.Errorf("GITHUB_OUTPUT a link: exit %d %q %q", code, stdout, stderr)
+	}
+}
