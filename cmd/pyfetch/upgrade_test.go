@@ -24,11 +24,7 @@ func TestUpgrade(t *testing.T) {
 	if code, stdout, _ := e.run("upgrade", "--json"); code != 0 || !strings.Contains(stdout, `"upgraded": []`) {
 		t.Errorf("upgrade --json with nothing installed: exit %d %q", code, stdout)
 	}
-	for _, v := range []string{"3.13.9", "3.12.8", "3.14.0rc1", "3.15.0a1"} {
-		if code, _, stderr := e.run("install", v); code != 0 {
-			t.Fatalf("install %s: %s", v, stderr)
-		}
-	}
+	e.mustInstall("3.13.9", "3.12.8", "3.14.0rc1", "3.15.0a1")
 	code, stdout, stderr := e.run("upgrade", "--dry-run")
 	for _, want := range []string{"3.13: 3.13.9 → 3.13.10 (would unpack its source; not installed: --dry-run)", "3.14: 3.14.0rc1 → 3.14.0 (", "3.12: 3.12.8 is the newest", "3.15: 3.15.0a1 is the newest"} {
 		if code != 0 || !strings.Contains(stdout, want) {
@@ -189,9 +185,7 @@ func TestUpgradeMirrorDown(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, nil)
-	if code, _, stderr := e.run("install", "3.13.5"); code != 0 {
-		t.Fatal(stderr)
-	}
+	e.mustInstall("3.13.5")
 	e.mirror.Server.Close()
 	e.vars["PYFETCH_RETRIES"] = "0"
 	code, stdout, stderr := e.run("upgrade")
@@ -206,9 +200,7 @@ func TestUpgradeMirrorDown(t *testing.T) {
 func TestUpgradeOddReceipt(t *testing.T) {
 	t.Parallel()
 	e := releaseMirror(t)
-	if code, _, stderr := e.run("install", "3.13.9"); code != 0 {
-		t.Fatal(stderr)
-	}
+	e.mustInstall("3.13.9")
 	receipt := filepath.Join(e.home, "versions", "3.13.9", ".pyfetch-receipt.json")
 	data, err := os.ReadFile(receipt)
 	if err != nil {
@@ -258,9 +250,7 @@ func TestUpgradeOddReceipt(t *testing.T) {
 func TestUpgradePlanted(t *testing.T) {
 	t.Parallel()
 	e := releaseMirror(t)
-	if code, _, stderr := e.run("install", "3.13.9"); code != 0 {
-		t.Fatal(stderr)
-	}
+	e.mustInstall("3.13.9")
 	planted := filepath.Join(e.home, "versions", "3.13.12")
 	if err := os.MkdirAll(planted, 0o755); err != nil {
 		t.Fatal(err)
@@ -297,11 +287,7 @@ func TestUpgradePlanted(t *testing.T) {
 func TestUpgradeGitHubOutputs(t *testing.T) {
 	t.Parallel()
 	e := releaseMirror(t)
-	for _, v := range []string{"3.13.9", "3.12.8"} {
-		if code, _, stderr := e.run("install", v); code != 0 {
-			t.Fatalf("install %s: %s", v, stderr)
-		}
-	}
+	e.mustInstall("3.13.9", "3.12.8")
 	gh := t.TempDir()
 	out := filepath.Join(gh, "output")
 	e.vars["GITHUB_OUTPUT"] = out
@@ -340,5 +326,15 @@ func TestUpgradeGitHubOutputs(t *testing.T) {
 	code, stdout, stderr := e.run("upgrade", "3.13")
 	if after, _ := os.ReadFile(out); code != exitFailure || !strings.Contains(stdout, "upgraded 3.13: 3.13.9 → 3.13.10") || !strings.Contains(stderr, "write GITHUB_OUTPUT: ") || string(after) != string(before) || !slices.Contains(e.versions(), "3.13.10") {
 		t.Errorf("GITHUB_OUTPUT a link: exit %d %q %q", code, stdout, stderr)
+	}
+}
+
+// mustInstall installs each version, or ends the test.
+func (e *env) mustInstall(versions ...string) {
+	e.t.Helper()
+	for _, v := range versions {
+		if code, _, stderr := e.run("install", v); code != 0 {
+			e.t.Fatalf("install %s: exit %d: %s", v, code, stderr)
+		}
 	}
 }
