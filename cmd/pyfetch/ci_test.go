@@ -36,7 +36,7 @@ func oneJSONDocument(t *testing.T, what, s string) map[string]any {
 func TestJSONAlwaysThere(t *testing.T) {
 	t.Parallel()
 	down := newEnv(t)
-	down.mirror.Server.Close()
+	down.vars["PYFETCH_MIRROR"] = pyfetchtest.RefusedURL(t)
 	e := releaseMirror(t)
 	for _, tc := range []struct {
 		name string

@@ -197,7 +197,7 @@ func TestLockJSON(t *testing.T) {
 		t.Errorf("lock --json --upgrade: exit %d %q", code, stdout)
 	}
 	down := newEnv(t)
-	down.mirror.Server.Close()
+	down.vars["PYFETCH_MIRROR"] = pyfetchtest.RefusedURL(t)
 	code, stdout, _ = down.runIn(t.TempDir(), "lock", "--json", "3.13")
 	if doc := oneJSONDocument(t, "lock, mirror down", stdout); code == 0 || doc == nil || (doc["failed"] == nil && doc["error"] == nil) {
 		t.Errorf("lock --json, mirror down: exit %d %q", code, stdout)

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pyfetch/pyfetch/internal/pyfetchtest"
 )
 
 // TestFormatFallback: without --format, whichever format the mirror has
@@ -113,13 +115,13 @@ func TestMirrorDown(t *testing.T) {
 	if code, _, stderr := e.run("install", "3.13.5"); code != 0 {
 		t.Fatal(stderr)
 	}
-	e.mirror.Server.Close()
+	e.vars["PYFETCH_MIRROR"] = pyfetchtest.RefusedURL(t)
 	code, stdout, stderr := e.run("install", "3.13")
 	if code != 0 || !strings.Contains(stdout, "3.13.5 is already installed") || !strings.Contains(stderr, "newer 3.13 releases could not be checked") {
 		t.Errorf("installed match: exit %d %q %q", code, stdout, stderr)
 	}
 	fresh := newEnv(t)
-	fresh.mirror.Server.Close()
+	fresh.vars["PYFETCH_MIRROR"] = pyfetchtest.RefusedURL(t)
 	code, _, stderr = fresh.run("install", "3.14")
 	// A refused connection is retried (a mirror may still be starting),
 	// each retry saying why, then reported as unreachable.

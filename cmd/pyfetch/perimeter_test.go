@@ -717,8 +717,9 @@ func TestMirrorCredentialsNeverShown(t *testing.T) {
 		t.Errorf("a wrong password: exit %d %q %q", code, stdout, stderr)
 	}
 	shown.WriteString(stdout + stderr)
-	e.mirror.Server.Close()
-	code, stdout, stderr = e.run("install", "--force", "--mirror", withCreds, "3.13.1")
+	// A mirror with credentials in its URL that refuses connections.
+	refused := strings.Replace(pyfetchtest.RefusedURL(t), "http://", "http://ci:"+secret+"@", 1)
+	code, stdout, stderr = e.run("install", "--force", "--mirror", refused, "3.13.1")
 	if code == 0 || !strings.Contains(stderr, "retrying") && !strings.Contains(stderr, "cannot reach") {
 		t.Errorf("an unreachable mirror: exit %d %q", code, stderr)
 	}

@@ -186,7 +186,7 @@ func TestUpgradeMirrorDown(t *testing.T) {
 	e := newEnv(t)
 	e.mirror.Publish(t, e.ss, "3.13.5", "tar.xz", thomas, google, nil)
 	e.mustInstall("3.13.5")
-	e.mirror.Server.Close()
+	e.vars["PYFETCH_MIRROR"] = pyfetchtest.RefusedURL(t)
 	e.vars["PYFETCH_RETRIES"] = "0"
 	code, stdout, stderr := e.run("upgrade")
 	if code == 0 || strings.Contains(stdout, "is the newest") || !strings.Contains(stderr, "cannot reach the server") {
