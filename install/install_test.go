@@ -33,7 +33,7 @@ func TestManageInstalls(t *testing.T) {
 	ctx := context.Background()
 	for _, v := range []string{"3.13.1", "3.13.2"} {
 		f.mirror.Publish(t, f.ss, v, "tar.xz", thomas, google, nil)
-		if _, err := Install(ctx, mustVersion(t, v), f.opts); err != nil {
+		if _, err := Install(ctx, releases.MustVersion(v), f.opts); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -80,12 +80,12 @@ func TestManageInstalls(t *testing.T) {
 // free-threaded check, and what Install picks.
 func TestDistributions(t *testing.T) {
 	t.Parallel()
-	v := mustVersion(t, "3.12.8")
+	v := releases.MustVersion("3.12.8")
 	if n := (SourceTree{}).Name(v); n.String() != "3.12.8" {
 		t.Errorf("source name %s", n)
 	}
 	ft := Build{Options: &BuildOptions{FreeThreaded: true}}
-	if n := ft.Name(mustVersion(t, "3.13.5")); n.String() != "3.13.5t" {
+	if n := ft.Name(releases.MustVersion("3.13.5")); n.String() != "3.13.5t" {
 		t.Errorf("free-threaded name %s", n)
 	}
 	if err := ft.Check(v); !errors.Is(err, ErrRequest) {
@@ -107,7 +107,7 @@ func TestInstalledAtIsTheEnd(t *testing.T) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	calls := 0
 	f.opts.Now = func() time.Time { calls++; return start.Add(time.Duration(calls) * time.Minute) }
-	out, err := Install(context.Background(), mustVersion(t, "3.13.1"), f.opts)
+	out, err := Install(context.Background(), releases.MustVersion("3.13.1"), f.opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,15 +61,6 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-func mustVersion(t *testing.T, s string) releases.Version {
-	t.Helper()
-	v, err := releases.ParseVersion(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
 // TestInstallPipeline: the guarantees of Install, at the package: a
 // verified install with its receipt; already installed answered without
 // a trusted root; a bad signature leaves nothing in versions/ and no
@@ -80,7 +71,7 @@ func TestInstallPipeline(t *testing.T) {
 	f := newFixture(t)
 	rel := f.mirror.Publish(t, f.ss, "3.13.1", "tar.xz", thomas, google, nil)
 	ctx := context.Background()
-	v := mustVersion(t, "3.13.1")
+	v := releases.MustVersion("3.13.1")
 
 	out, err := Install(ctx, v, f.opts)
 	if err != nil {
@@ -164,7 +155,7 @@ func TestInstallRefusals(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t)
 			tc.publish(f)
-			_, err := Install(context.Background(), mustVersion(t, "3.13.1"), f.opts)
+			_, err := Install(context.Background(), releases.MustVersion("3.13.1"), f.opts)
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("got %v, want %v", err, tc.want)
 			}
@@ -192,7 +183,7 @@ func TestParallelInstallsOneDownload(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = Install(context.Background(), mustVersion(t, "3.13.1"), f.opts)
+			_, errs[i] = Install(context.Background(), releases.MustVersion("3.13.1"), f.opts)
 		}()
 	}
 	wg.Wait()
@@ -241,7 +232,7 @@ func TestStalePartRestartsOnce(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(cdir, rel.Name+".part"), stale, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, err := Install(context.Background(), mustVersion(t, "3.13.1"), f.opts)
+	out, err := Install(context.Background(), releases.MustVersion("3.13.1"), f.opts)
 	if err != nil {
 		t.Fatalf("install after a stale .part: %v", err)
 	}

@@ -21,11 +21,22 @@ func TestParseVersion(t *testing.T) {
 		if err != nil || got != want || got.String() != s {
 			t.Errorf("ParseVersion(%q) = %+v, %v", s, got, err)
 		}
+		if got := MustVersion(s); got != want {
+			t.Errorf("MustVersion(%q) = %+v", s, got)
+		}
 	}
 	for _, s := range []string{"", "3", "3.13", "3.13.1.2", "v3.13.1", "3.13.1c1", "3.13.1rc", " 3.13.1", "3.13.1\n", "3.13.x", "../3.13.1"} {
 		if _, err := ParseVersion(s); !errors.Is(err, ErrBadVersion) {
 			t.Errorf("ParseVersion(%q) accepted", s)
 		}
+		func() {
+			defer func() {
+				if err, _ := recover().(error); !errors.Is(err, ErrBadVersion) {
+					t.Errorf("MustVersion(%q) did not panic with ErrBadVersion: %v", s, err)
+				}
+			}()
+			MustVersion(s)
+		}()
 	}
 }
 

@@ -35,6 +35,16 @@ func ParseVersion(s string) (Version, error) {
 	return v, nil
 }
 
+// MustVersion is ParseVersion for a version known to be good (a
+// constant, a test's); it panics otherwise.
+func MustVersion(s string) Version {
+	v, err := ParseVersion(s)
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
 func atoi(s string) int {
 	n, _ := strconv.Atoi(s) // the regexp admits at most four digits
 	return n

@@ -46,24 +46,15 @@ func newFixture(t *testing.T) *fixture {
 	}}
 }
 
-func mustVersion(t *testing.T, s string) releases.Version {
-	t.Helper()
-	v, err := releases.ParseVersion(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
 func TestPrimeAndFormatFallback(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	f.mirror.Publish(t, f.ss, "3.13.1", "tar.xz", thomas, google, nil)
 	s := &f.store
-	if _, _, err := s.Prime(context.Background(), mustVersion(t, "3.13.1"), releases.TGZ, false); !errors.Is(err, fetch.ErrNotFound) || !strings.Contains(err.Error(), "use --format tar.xz") {
+	if _, _, err := s.Prime(context.Background(), releases.MustVersion("3.13.1"), releases.TGZ, false); !errors.Is(err, fetch.ErrNotFound) || !strings.Contains(err.Error(), "use --format tar.xz") {
 		t.Fatalf("explicit tgz: %v", err)
 	}
-	res, downloaded, err := s.Prime(context.Background(), mustVersion(t, "3.13.1"), releases.TGZ, true)
+	res, downloaded, err := s.Prime(context.Background(), releases.MustVersion("3.13.1"), releases.TGZ, true)
 	if err != nil || !downloaded || res.Identity.SAN != thomas {
 		t.Fatalf("any format: %+v %v %v", res, downloaded, err)
 	}
@@ -127,7 +118,7 @@ func TestObtain(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	rel := f.mirror.Publish(t, f.ss, "3.13.1", "tar.xz", thomas, google, nil)
-	art := releases.Artifact{Version: mustVersion(t, "3.13.1"), Format: releases.TarXZ}
+	art := releases.Artifact{Version: releases.MustVersion("3.13.1"), Format: releases.TarXZ}
 	want, err := Expectation(art.Version, art.Name(), nil, nil)
 	if err != nil || want.Identity.SAN != thomas {
 		t.Fatalf("Expectation: %+v %v", want, err)
@@ -178,12 +169,12 @@ func TestCacheExportAndVerifyFile(t *testing.T) {
 	s := &f.store
 	for _, v := range []string{"3.13.1", "3.13.2"} {
 		f.mirror.Publish(t, f.ss, v, "tar.xz", thomas, google, nil)
-		if _, _, err := s.Prime(ctx, mustVersion(t, v), releases.TarXZ, false); err != nil {
+		if _, _, err := s.Prime(ctx, releases.MustVersion(v), releases.TarXZ, false); err != nil {
 			t.Fatal(err)
 		}
 	}
 	out := t.TempDir()
-	exported, err := s.Export(ctx, out, []releases.Version{mustVersion(t, "3.13.2")}, []byte("{}"))
+	exported, err := s.Export(ctx, out, []releases.Version{releases.MustVersion("3.13.2")}, []byte("{}"))
 	if err != nil || len(exported) != 1 || exported[0] != "Python-3.13.2.tar.xz" {
 		t.Fatalf("Export: %v %v", exported, err)
 	}
