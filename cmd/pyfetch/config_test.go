@@ -30,6 +30,7 @@ func TestConfigMistakesAreUsageErrors(t *testing.T) {
 		{map[string]string{"PYFETCH_RETRIES": "100000"}, []string{"install", "3.13.1"}, "--retries must be 0 to 100, got 100000"},
 		{nil, []string{"install", "--jobs", "-1", "3.13.1"}, `invalid value "-1" for flag -jobs: expected a whole number, 0 or more`},
 		{nil, []string{"fetch", "--jobs=two", "3.13.1"}, `invalid value "two" for flag -jobs: expected a whole number, 0 or more`},
+		{nil, []string{"install", "-j", "-1", "3.13.1"}, `invalid value "-1" for flag -j: expected a whole number, 0 or more`},
 		{map[string]string{"PYFETCH_TRUSTED_ROOT": "/"}, []string{"install", "3.13.1"}, "--trusted-root (or PYFETCH_TRUSTED_ROOT): / is a folder, expected a trusted_root.json file"},
 		{map[string]string{"PYFETCH_TRUSTED_ROOT": aFile + ".gone"}, []string{"install", "3.13.1"}, "--trusted-root (or PYFETCH_TRUSTED_ROOT): stat " + aFile + ".gone: no such file or directory"},
 		// The target is judged before the trusted root is loaded: no

@@ -265,11 +265,37 @@ var flagHints = map[string]string{
 	"upgrade build":        "a line that was built is built again, with the options its receipt kept",
 }
 
+// shortFlags are the one-letter forms of the flags typed most often,
+// as pyenv and uv take them (install -f, -q, -j 4): long name → short.
+var shortFlags = map[string]string{"force": "f", "quiet": "q", "jobs": "j"}
+
+// addShortFlags defines, for each of fs's flags that has a short form,
+// that form as the same flag (one value, set by either).
+func addShortFlags(fs *flag.FlagSet) {
+	for long, short := range shortFlags {
+		if f := fs.Lookup(long); f != nil && fs.Lookup(short) == nil {
+			fs.Var(f.Value, short, "short for --"+long)
+		}
+	}
+}
+
+// shortOf returns the short form fs gives flag f, if any; isShort
+// reports whether f is itself such a short form.
+func shortOf(fs *flag.FlagSet, f *flag.Flag) string {
+	if s, ok := shortFlags[f.Name]; ok && fs.Lookup(s) != nil {
+		return s
+	}
+	return ""
+}
+
+func isShort(f *flag.Flag) bool { return len(f.Name) == 1 }
+
 // parse parses flags anywhere among the arguments ("install 3.13.1 --force").
 func (a *app) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	if len(a.envErrs) > 0 {
 		return nil, errors.Join(a.envErrs...)
 	}
+	addShortFlags(fs)
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -282,7 +308,19 @@ func (a *app) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 				// A usual flag another command takes: say so.
 				name := strings.TrimLeft(bad, "-")
 				msg = fmt.Sprintf("unknown flag --%s for pyfetch %s", name, fs.Name())
-				if h, ok := flagHints[fs.Name()+" "+name]; ok {
+				if len([]rune(name)) == 1 {
+					// A short flag: say it as typed, and which there are.
+					msg = fmt.Sprintf("unknown flag -%s for pyfetch %s", name, fs.Name())
+					var shorts []string
+					fs.VisitAll(func(f *flag.Flag) {
+						if s := shortOf(fs, f); s != "" {
+							shorts = append(shorts, "-"+s+" (--"+f.Name+")")
+						}
+					})
+					if len(shorts) > 0 {
+						msg += " (its short flags: " + strings.Join(shorts, ", ") + ")"
+					}
+				} else if h, ok := flagHints[fs.Name()+" "+name]; ok {
 					msg += " (" + h + ")"
 				} else if s := suggest(name, flagNames(fs)); s != "" {
 					msg += fmt.Sprintf(" (did you mean --%s?)", s)

@@ -137,7 +137,11 @@ func suggest(word string, candidates []string) string {
 
 func flagNames(fs *flag.FlagSet) []string {
 	var names []string
-	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	fs.VisitAll(func(f *flag.Flag) {
+		if !isShort(f) {
+			names = append(names, f.Name)
+		}
+	})
 	sort.Strings(names)
 	return names
 }
@@ -166,8 +170,14 @@ func editDistance(a, b string) int {
 // their value's kind and default.
 func printFlags(w io.Writer, fs *flag.FlagSet) {
 	fs.VisitAll(func(f *flag.Flag) {
+		if isShort(f) {
+			return // shown beside its long form
+		}
 		kind, usage := flag.UnquoteUsage(f)
 		line := "  --" + f.Name
+		if s := shortOf(fs, f); s != "" {
+			line = "  -" + s + ", --" + f.Name
+		}
 		if kind != "" {
 			line += " " + kind
 		}

@@ -261,6 +261,10 @@ func TestHelp(t *testing.T) {
 		if code != 0 || !strings.Contains(stdout, "usage: pyfetch install [flags] [SPEC...]") || !strings.Contains(stdout, "examples:\n  pyfetch install 3.13\n") || !strings.Contains(stdout, "-build") {
 			t.Errorf("%v: %d %q", args, code, stdout)
 		}
+		// A short form stands beside its long one, not on a line of its own.
+		if !strings.Contains(stdout, "\n  -f, --force\n") || !strings.Contains(stdout, "\n  -j, --jobs N\n") || strings.Contains(stdout, "  --f\n") || strings.Contains(stdout, "short for") {
+			t.Errorf("%v: short flags: %q", args, stdout)
+		}
 	}
 	for cmd := range commandHelp {
 		if code, stdout, _ := e.run("help", cmd); code != 0 || !strings.Contains(stdout, "usage: pyfetch "+cmd) || !strings.Contains(stdout, "examples:") {
@@ -278,6 +282,11 @@ func TestHelp(t *testing.T) {
 		"--offline install 3.13":   `unknown command "--offline" (flags go after the command, e.g. pyfetch install --offline ...;`,
 		"cache --dry-run prune":    `unknown subcommand cache "--dry-run" (flags go after the subcommand: pyfetch cache SUBCOMMAND --dry-run ...; expected cache ls, cache prune, cache clean)`,
 		"mirror expot /tmp/x":      `unknown subcommand mirror "expot" (did you mean mirror export? expected mirror export, mirror push)`,
+		// A short flag is named as typed, with those the command has.
+		"install -x 3.13": "unknown flag -x for pyfetch install (its short flags: -f (--force), -j (--jobs), -q (--quiet)); see pyfetch install -h",
+		"list -f":         "unknown flag -f for pyfetch list; see pyfetch list -h",
+		// No near-miss suggestion from a one-letter form.
+		"fetch --g 3.13": "unknown flag -g for pyfetch fetch (its short flags: -j (--jobs), -q (--quiet)); see",
 	} {
 		code, _, stderr := e.run(strings.Fields(args)...)
 		if code != exitUsage || !strings.Contains(stderr, want) {
@@ -393,6 +402,13 @@ func TestProgressInAPipe(t *testing.T) {
 	_, _, stderr = e.run("install", "--force", "--quiet", "3.13.1")
 	if strings.Contains(stderr, "verifying") || strings.Contains(stderr, "unpacking") {
 		t.Errorf("--quiet: stderr %q", stderr)
+	}
+	// The short forms are the same flags: -f reinstalls, -q quiets.
+	if code, _, stderr := e.run("install", "3.13.1", "-f"); code != 0 || !strings.Contains(stderr, "unpacking Python-3.13.1.tar.xz\n") {
+		t.Errorf("-f: %d %q", code, stderr)
+	}
+	if code, _, stderr := e.run("install", "-f", "-q", "3.13.1"); code != 0 || strings.Contains(stderr, "verifying") || strings.Contains(stderr, "unpacking") {
+		t.Errorf("-f -q: %d %q", code, stderr)
 	}
 }
 
