@@ -407,8 +407,17 @@ func TestProgressInAPipe(t *testing.T) {
 	if code, _, stderr := e.run("install", "3.13.1", "-f"); code != 0 || !strings.Contains(stderr, "unpacking Python-3.13.1.tar.xz\n") {
 		t.Errorf("-f: %d %q", code, stderr)
 	}
+	dir := filepath.Join(e.home, "versions", "3.13.1")
+	old, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if code, _, stderr := e.run("install", "-f", "-q", "3.13.1"); code != 0 || strings.Contains(stderr, "verifying") || strings.Contains(stderr, "unpacking") {
 		t.Errorf("-f -q: %d %q", code, stderr)
+	}
+	// Quiet, and still a reinstall: a new tree took the old one's place.
+	if now, err := os.Stat(dir); err != nil || os.SameFile(old, now) {
+		t.Errorf("-f -q did not reinstall: %v", err)
 	}
 }
 
